@@ -1,0 +1,341 @@
+//! The Lifeline sync protocol's JSON shapes (see `docs/sync-protocol.md`).
+//!
+//! One module owns the wire format so the hub, the desk's sync engine, the CLI's JSON
+//! output and JSON-lines import all speak exactly the same dialect. Conversions into the
+//! domain validate: a record that breaks an invariant never gets past `into_domain`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    Attachment, CaseEvent, CaseEventKind, Category, Channel, Citizen, FieldError, HelpRequest, Location, Origin,
+    Priority, Status, TriageAction,
+};
+
+/// Path prefix of every protocol endpoint.
+pub const API_PREFIX: &str = "/v1";
+/// Header carrying the key that makes a triage action idempotent.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireCitizen {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_document: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireLocation {
+    pub lat: f64,
+    pub lon: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy_m: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireAttachment {
+    pub name: String,
+    pub media_type: String,
+    #[serde(default)]
+    pub size_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// One entry of a request's case-event log, as the hub records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireEvent {
+    pub id: String,
+    #[serde(flatten)]
+    pub kind: CaseEventKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+fn one() -> u32 {
+    1
+}
+fn normal() -> Priority {
+    Priority::Normal
+}
+fn new_status() -> Status {
+    Status::New
+}
+
+/// A help request on the wire: what the hub serves, what JSON-lines files hold, what
+/// `lifeline requests --json` prints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireRequest {
+    pub id: String,
+    pub channel: Channel,
+    pub category: Category,
+    #[serde(default)]
+    pub emergency: bool,
+    #[serde(default = "normal")]
+    pub priority: Priority,
+    #[serde(default = "new_status")]
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+    pub citizen: WireCitizen,
+    #[serde(default = "one")]
+    pub people_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<WireLocation>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<WireAttachment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<String>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub version: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<WireEvent>,
+}
+
+impl WireRequest {
+    pub fn from_domain(r: &HelpRequest, events: &[CaseEvent]) -> WireRequest {
+        WireRequest {
+            id: r.id.clone(),
+            channel: r.channel,
+            category: r.category,
+            emergency: r.emergency,
+            priority: r.priority,
+            status: r.status,
+            duplicate_of: r.duplicate_of.clone(),
+            citizen: WireCitizen {
+                name: r.citizen.name.clone(),
+                phone: r.citizen.phone.clone(),
+                id_document: r.citizen.id_document.clone(),
+                nationality: r.citizen.nationality.clone(),
+                language: r.citizen.language.clone(),
+            },
+            people_count: r.people_count,
+            location: r.location.as_ref().map(|l| WireLocation {
+                lat: l.lat,
+                lon: l.lon,
+                accuracy_m: l.accuracy_m,
+                captured_at: l.captured_at,
+                address: l.address.clone(),
+                country: l.country.clone(),
+            }),
+            description: r.description.clone(),
+            attachments: r
+                .attachments
+                .iter()
+                .map(|a| WireAttachment {
+                    name: a.name.clone(),
+                    media_type: a.media_type.clone(),
+                    size_bytes: a.size_bytes,
+                    url: a.url.clone(),
+                })
+                .collect(),
+            assignee: r.assignee.clone(),
+            post: r.post.clone(),
+            created_at: r.created_at,
+            updated_at: Some(r.updated_at),
+            version: r.version,
+            events: events
+                .iter()
+                .map(|e| WireEvent { id: e.id.clone(), kind: e.kind.clone(), actor: e.actor.clone(), at: e.at })
+                .collect(),
+        }
+    }
+
+    /// Validates and converts into the domain; `origin` marks where the events came from.
+    pub fn into_domain(self, origin: Origin) -> Result<(HelpRequest, Vec<CaseEvent>), FieldError> {
+        let id = self.id;
+        let events = self
+            .events
+            .into_iter()
+            .map(|e| {
+                crate::model::request::check_id("events[].id", &e.id)?;
+                Ok(CaseEvent { id: e.id, request_id: id.clone(), kind: e.kind, actor: e.actor, at: e.at, origin })
+            })
+            .collect::<Result<Vec<_>, FieldError>>()?;
+        let request = HelpRequest {
+            id: id.clone(),
+            channel: self.channel,
+            category: self.category,
+            emergency: self.emergency,
+            priority: self.priority,
+            status: self.status,
+            duplicate_of: self.duplicate_of,
+            citizen: Citizen {
+                name: self.citizen.name,
+                phone: self.citizen.phone,
+                id_document: self.citizen.id_document,
+                nationality: self.citizen.nationality,
+                language: self.citizen.language,
+            },
+            people_count: self.people_count,
+            location: self.location.map(|l| Location {
+                lat: l.lat,
+                lon: l.lon,
+                accuracy_m: l.accuracy_m,
+                captured_at: l.captured_at,
+                address: l.address,
+                country: l.country,
+            }),
+            description: self.description,
+            attachments: self
+                .attachments
+                .into_iter()
+                .map(|a| Attachment { name: a.name, media_type: a.media_type, size_bytes: a.size_bytes, url: a.url })
+                .collect(),
+            assignee: self.assignee,
+            post: self.post,
+            created_at: self.created_at,
+            updated_at: self.updated_at.unwrap_or(self.created_at),
+            version: self.version,
+        };
+        request.validate()?;
+        Ok((request, events))
+    }
+}
+
+/// `GET /v1/requests?after=CURSOR&limit=N`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WirePage {
+    pub requests: Vec<serde_json::Value>,
+    pub next_cursor: String,
+    pub has_more: bool,
+}
+
+/// `POST /v1/requests`: intake. The hub assigns `id` when the caller gives none; giving one
+/// makes intake idempotent (posting the same id again returns the stored request).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireIntake {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub channel: Channel,
+    pub category: Category,
+    #[serde(default)]
+    pub emergency: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    pub citizen: WireCitizen,
+    #[serde(default = "one")]
+    pub people_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<WireLocation>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<WireAttachment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<String>,
+}
+
+/// `POST /v1/requests/{id}/actions`: a triage action against the version the desk saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireActionRequest {
+    #[serde(flatten)]
+    pub action: TriageAction,
+    pub base_version: i64,
+    pub actor: String,
+}
+
+/// The body of every error answer: `{"error": {"code": …, "message": …}}`, plus the current
+/// record on a version conflict (409).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireError {
+    pub error: WireErrorBody,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<WireRequest>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+/// A soft claim: "officer X at desk Y is working on this", visible to other desks until it
+/// expires (desks renew it while the request is open on screen).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireClaim {
+    pub request_id: String,
+    pub desk: String,
+    pub officer: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `POST /v1/requests/{id}/claim`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireClaimRequest {
+    pub desk: String,
+    pub officer: String,
+    /// How long the claim lasts without renewal; the hub caps it.
+    #[serde(default)]
+    pub ttl_seconds: Option<u32>,
+}
+
+/// Server-Sent Events names on `GET /v1/events`.
+pub mod sse {
+    /// A request was created or changed; `data` is a [`super::WireRequest`], `id` the cursor.
+    pub const REQUEST: &str = "request";
+    /// The set of live claims changed; `data` is a JSON array of [`super::WireClaim`].
+    pub const CLAIMS: &str = "claims";
+    /// The advisory feed changed; `data` is `{}`. Desks refetch `advisories.atom`.
+    pub const ADVISORIES: &str = "advisories";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimal_record_takes_defaults_and_validates() {
+        let json = r#"{"id":"r1","channel":"app","category":"medical","citizen":{"name":"王伟"},
+                       "created_at":"2026-11-25T10:00:00Z"}"#;
+        let wire: WireRequest = serde_json::from_str(json).expect("parses");
+        let (r, events) = wire.into_domain(Origin::Import).expect("valid");
+        assert_eq!(r.status, Status::New);
+        assert_eq!(r.priority, Priority::Normal);
+        assert_eq!(r.people_count, 1);
+        assert!(events.is_empty());
+    }
+
+    #[test]
+    fn impossible_latitude_is_refused_with_the_field_named() {
+        let json = r#"{"id":"r1","channel":"app","category":"medical","citizen":{"name":"x"},
+                       "location":{"lat":200,"lon":10},"created_at":"2026-11-25T10:00:00Z"}"#;
+        let wire: WireRequest = serde_json::from_str(json).expect("parses");
+        let err = wire.into_domain(Origin::Sync).expect_err("latitude 200");
+        assert_eq!(err.field, "location.lat");
+    }
+
+    #[test]
+    fn action_request_flattens_the_action() {
+        let body = WireActionRequest {
+            action: TriageAction::SetPriority { priority: Priority::Critical },
+            base_version: 4,
+            actor: "desk-1/li".into(),
+        };
+        let json = serde_json::to_value(&body).expect("serializes");
+        assert_eq!(json["action"], "set_priority");
+        assert_eq!(json["priority"], "critical");
+        let back: WireActionRequest = serde_json::from_value(json).expect("round-trips");
+        assert_eq!(back, body);
+    }
+}

@@ -1,0 +1,122 @@
+//! What this desk has already alerted on (so nothing alerts twice, across restarts), and the
+//! log of alert decisions with their reasons.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+use super::{Result, Store, from_ms, ms};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRecord {
+    pub subject: String,
+    pub first_at: DateTime<Utc>,
+    pub last_at: DateTime<Utc>,
+    /// 1 for the first alert, 2 and up for escalations.
+    pub level: u32,
+    pub alerts_sent: u32,
+}
+
+/// One logged decision (alerted, escalated, summarized, suppressed, delivery failed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionRecord {
+    pub at: DateTime<Utc>,
+    pub subject: String,
+    pub decision: String,
+    pub reason: String,
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub level: u32,
+}
+
+impl Store {
+    /// The ledger entries for the given subjects (missing ones were never alerted).
+    pub fn alert_records(&self, subjects: &[String]) -> Result<HashMap<String, AlertRecord>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT subject, first_at, last_at, level, alerts_sent FROM alerted WHERE subject = ?1",
+            )?;
+            let mut out = HashMap::new();
+            for subject in subjects {
+                let mut rows = stmt.query([subject])?;
+                if let Some(r) = rows.next()? {
+                    out.insert(
+                        subject.clone(),
+                        AlertRecord {
+                            subject: r.get(0)?,
+                            first_at: from_ms(r.get(1)?),
+                            last_at: from_ms(r.get(2)?),
+                            level: r.get(3)?,
+                            alerts_sent: r.get(4)?,
+                        },
+                    );
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Every ledger entry at or above `min_level` whose subject starts with `prefix`.
+    pub fn alert_records_with_prefix(&self, prefix: &str) -> Result<Vec<AlertRecord>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT subject, first_at, last_at, level, alerts_sent FROM alerted WHERE substr(subject, 1, length(?1)) = ?1",
+            )?;
+            let rows = stmt.query_map([prefix], |r| {
+                Ok(AlertRecord {
+                    subject: r.get(0)?,
+                    first_at: from_ms(r.get(1)?),
+                    last_at: from_ms(r.get(2)?),
+                    level: r.get(3)?,
+                    alerts_sent: r.get(4)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Records that `subject` was alerted at `level` (first alert or escalation) and logs the
+    /// decision, in one transaction.
+    pub fn record_alerts(&self, alerted: &[(String, u32)], decisions: &[DecisionRecord], now: DateTime<Utc>) -> Result<()> {
+        self.write(|tx| {
+            for (subject, level) in alerted {
+                tx.prepare_cached(
+                    "INSERT INTO alerted (subject, first_at, last_at, level, alerts_sent) VALUES (?1, ?2, ?2, ?3, 1) \
+                     ON CONFLICT (subject) DO UPDATE SET last_at = excluded.last_at, level = max(level, excluded.level), \
+                     alerts_sent = alerts_sent + 1",
+                )?
+                .execute(params![subject, ms(now), level])?;
+            }
+            for d in decisions {
+                tx.prepare_cached(
+                    "INSERT INTO alert_decisions (at, subject, decision, reason, title, body, level) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![ms(d.at), d.subject, d.decision, d.reason, d.title, d.body, d.level])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The most recent decisions, newest first.
+    pub fn recent_alert_decisions(&self, limit: u32) -> Result<Vec<DecisionRecord>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT at, subject, decision, reason, title, body, level FROM alert_decisions ORDER BY id DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit], |r| {
+                Ok(DecisionRecord {
+                    at: from_ms(r.get(0)?),
+                    subject: r.get(1)?,
+                    decision: r.get(2)?,
+                    reason: r.get(3)?,
+                    title: r.get(4)?,
+                    body: r.get(5)?,
+                    level: r.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+}

@@ -1,0 +1,32 @@
+//! Numbered schema migrations, each applied in one transaction together with
+//! `PRAGMA user_version`, so a crash mid-migration leaves the previous schema intact.
+
+use rusqlite::Connection;
+
+use super::{Result, StoreError};
+
+/// The migrations in order; index + 1 is the schema version each one produces.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_initial.sql"),
+    include_str!("../../migrations/0002_alert_decisions_and_claims.sql"),
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub(super) fn run(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { found: current, known: SCHEMA_VERSION });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = index as i64 + 1;
+        let tx = conn.transaction().map_err(|e| StoreError::Migration { version, source: e })?;
+        tx.execute_batch(sql).map_err(|e| StoreError::Migration { version, source: e })?;
+        // PRAGMA takes no parameters; the value is a number we computed.
+        tx.execute_batch(&format!("PRAGMA user_version = {version}"))
+            .map_err(|e| StoreError::Migration { version, source: e })?;
+        tx.commit().map_err(|e| StoreError::Migration { version, source: e })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! The desk's local SQLite store.
+//!
+//! Owns the database file: its schema (numbered migrations), the one writer connection and
+//! a small pool of readers. Invariants:
+//!
+//! * every write goes through [`Store::write`], which runs one transaction on the single
+//!   writer; a batch and the sync cursor it advances commit together or not at all;
+//! * a request never moves backwards: an incoming record with a version not newer than
+//!   the stored one changes nothing;
+//! * the case-event log is append-only (enforced by triggers, not just by this code);
+//! * a local edit stays in the outbox until the hub confirms, conflicts or rejects it.
+
+mod advisories;
+mod alerts;
+mod error;
+mod events;
+mod migrations;
+mod outbox;
+mod quarantine;
+pub mod query;
+mod requests;
+pub mod search;
+mod sync_state;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, Transaction};
+
+pub use advisories::{AdvisoryChange, AdvisoryRow, StoredArea, UpsertOutcome, area_contains};
+pub use alerts::{AlertRecord, DecisionRecord};
+pub use error::StoreError;
+pub use events::local_event_id;
+pub use outbox::{OutboxCounts, OutboxItem, OutboxState};
+pub use quarantine::{QuarantinedRecord, Rejection};
+pub use query::{AssigneeFilter, Counts, RequestOrder, RequestQuery, TimeBucket};
+pub use requests::{IncomingRequest, LocalState, StoredRequest, UpsertReport};
+pub use sync_state::{Connection as SourceConnection, SourceKind, SourceState};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How long a connection waits for a lock before reporting the database busy.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Readers kept open for reuse.
+const MAX_IDLE_READERS: usize = 4;
+
+/// The local database. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct Store {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Io { path: parent.to_path_buf(), source: e })?;
+        }
+        let mut writer = open_connection(&path)?;
+        migrations::run(&mut writer)?;
+        Ok(Store { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` inside one write transaction; commits when it returns `Ok`.
+    pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` on a reader connection (a consistent snapshot for the duration of `f` when
+    /// `f` uses one statement, or wraps itself in a read transaction).
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = {
+            let mut idle = self.readers.lock().map_err(|_| StoreError::Poisoned)?;
+            idle.pop()
+        };
+        let conn = match conn {
+            Some(c) => c,
+            None => open_connection(&self.path)?,
+        };
+        let out = f(&conn);
+        if let Ok(mut idle) = self.readers.lock() {
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+        }
+        out
+    }
+
+    /// `PRAGMA integrity_check`: `Ok(())` or the problems SQLite reports.
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("PRAGMA integrity_check")?;
+            let rows: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            Ok(if rows == ["ok"] { Vec::new() } else { rows })
+        })
+    }
+
+    /// The schema version this database is at.
+    pub fn schema_version(&self) -> Result<i64> {
+        self.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
+    }
+}
+
+fn open_connection(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: e })?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // WAL: readers never block the writer and a crash never leaves a half-written page.
+    // synchronous=NORMAL is durable across application crashes in WAL mode; only an OS
+    // crash or power loss can lose the last transactions, never corrupt the file.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32768;",
+    )
+    .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: e })?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}

@@ -1,0 +1,276 @@
+//! Reading requests back: filters, viewport (R*Tree, antimeridian-aware), ranked text
+//! search, counts and timeline buckets. One [`RequestQuery`] describes what an officer or a
+//! script asked for; every reader here takes it, so the queue, the map's list, the export and
+//! the CLI agree on what "matching" means.
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+
+use super::requests::{REQUEST_COLUMNS, StoredRequest, request_from_row};
+use super::{Result, Store, from_ms, ms, search};
+use crate::geo::BBox;
+use crate::model::{Category, Priority, Status};
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequestOrder {
+    /// The queue: open emergencies newest first, then open requests by priority and age
+    /// (newest first), then finished ones.
+    #[default]
+    Triage,
+    Newest,
+    Oldest,
+    /// Best text match first (falls back to triage order without a text query).
+    Relevance,
+}
+
+/// Who a request is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Unassigned,
+    To(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestQuery {
+    /// Only located requests inside this box (W > E crosses the antimeridian).
+    pub bbox: Option<BBox>,
+    pub statuses: Vec<Status>,
+    pub priorities: Vec<Priority>,
+    pub categories: Vec<Category>,
+    pub emergency: Option<bool>,
+    /// ISO 3166-1 alpha-2 codes of where the citizen is.
+    pub countries: Vec<String>,
+    pub posts: Vec<String>,
+    pub assignee: Option<AssigneeFilter>,
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
+    /// Free text, Chinese or any other language (see `search.rs`).
+    pub text: Option<String>,
+    pub order: RequestOrder,
+    pub limit: Option<u32>,
+    pub offset: u32,
+}
+
+impl RequestQuery {
+    /// Only open requests (new, acknowledged, in progress).
+    pub fn open() -> RequestQuery {
+        RequestQuery { statuses: Status::OPEN.to_vec(), ..RequestQuery::default() }
+    }
+}
+
+/// Counts for the regional desk's panels.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counts {
+    pub total: u64,
+    pub by_status: Vec<(String, u64)>,
+    pub by_category: Vec<(String, u64)>,
+    pub by_country: Vec<(String, u64)>,
+    /// Open emergencies in the whole store, whatever the filters: the banner's number.
+    pub open_emergencies: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeBucket {
+    pub start: DateTime<Utc>,
+    pub count: u64,
+    pub emergencies: u64,
+}
+
+/// A tolerance for the R*Tree's 32-bit coordinates; exact bounds are re-checked on the row.
+const RTREE_SLACK_DEG: f64 = 1e-4;
+
+/// The FROM/WHERE part of a query, with its parameters in order.
+struct Selection {
+    from: String,
+    conditions: Vec<String>,
+    params: Vec<Value>,
+    ranked: bool,
+}
+
+impl Selection {
+    fn new(q: &RequestQuery) -> Option<Selection> {
+        let mut s = Selection { from: "requests r".into(), conditions: Vec::new(), params: Vec::new(), ranked: false };
+        if let Some(text) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            // Text that holds nothing searchable matches nothing, rather than everything.
+            let expr = search::match_expression(text)?;
+            s.from = "(SELECT rowid AS fts_rowid, bm25(requests_fts) AS rank FROM requests_fts WHERE requests_fts MATCH ?) f \
+                      CROSS JOIN requests r ON r.rowid = f.fts_rowid"
+                .into();
+            s.params.push(Value::Text(expr));
+            s.ranked = true;
+        }
+        if let Some(b) = q.bbox {
+            let parts: Vec<String> = b
+                .parts()
+                .iter()
+                .map(|p| {
+                    s.params.extend([p.west - RTREE_SLACK_DEG, p.east + RTREE_SLACK_DEG, p.south - RTREE_SLACK_DEG, p.north + RTREE_SLACK_DEG].map(Value::Real));
+                    "SELECT id FROM requests_rtree WHERE min_lon >= ? AND max_lon <= ? AND min_lat >= ? AND max_lat <= ?".to_owned()
+                })
+                .collect();
+            s.conditions.push(format!("r.rowid IN ({})", parts.join(" UNION ALL ")));
+            s.conditions.push(if b.crosses_antimeridian() {
+                "(r.lon >= ? OR r.lon <= ?) AND r.lat BETWEEN ? AND ?".into()
+            } else {
+                "r.lon BETWEEN ? AND ? AND r.lat BETWEEN ? AND ?".into()
+            });
+            s.params.extend([b.west, b.east, b.south, b.north].map(Value::Real));
+        }
+        s.any_of("r.status", q.statuses.iter().map(|v| Value::Text(v.as_str().into())));
+        s.any_of("r.priority", q.priorities.iter().map(|v| Value::Integer(v.rank().into())));
+        s.any_of("r.category", q.categories.iter().map(|v| Value::Text(v.as_str().into())));
+        s.any_of("r.country", q.countries.iter().map(|v| Value::Text(v.clone())));
+        s.any_of("r.post", q.posts.iter().map(|v| Value::Text(v.clone())));
+        if let Some(e) = q.emergency {
+            s.conditions.push("r.emergency = ?".into());
+            s.params.push(Value::Integer(e.into()));
+        }
+        match &q.assignee {
+            Some(AssigneeFilter::Unassigned) => s.conditions.push("r.assignee IS NULL".into()),
+            Some(AssigneeFilter::To(who)) => {
+                s.conditions.push("r.assignee = ?".into());
+                s.params.push(Value::Text(who.clone()));
+            }
+            None => {}
+        }
+        if let Some(t) = q.created_from {
+            s.conditions.push("r.created_at >= ?".into());
+            s.params.push(Value::Integer(ms(t)));
+        }
+        if let Some(t) = q.created_to {
+            s.conditions.push("r.created_at < ?".into());
+            s.params.push(Value::Integer(ms(t)));
+        }
+        Some(s)
+    }
+
+    fn any_of(&mut self, column: &str, values: impl Iterator<Item = Value>) {
+        let before = self.params.len();
+        self.params.extend(values);
+        let n = self.params.len() - before;
+        if n > 0 {
+            self.conditions.push(format!("{column} IN ({})", vec!["?"; n].join(", ")));
+        }
+    }
+
+    fn sql(&self, select: &str) -> String {
+        let mut sql = format!("SELECT {select} FROM {}", self.from);
+        if !self.conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&self.conditions.join(" AND "));
+        }
+        sql
+    }
+}
+
+fn order_by(q: &RequestQuery, ranked: bool) -> &'static str {
+    match q.order {
+        RequestOrder::Relevance if ranked => " ORDER BY f.rank, r.triage_rank, r.created_at DESC",
+        RequestOrder::Triage | RequestOrder::Relevance => " ORDER BY r.triage_rank, r.created_at DESC, r.rowid DESC",
+        RequestOrder::Newest => " ORDER BY r.created_at DESC, r.rowid DESC",
+        RequestOrder::Oldest => " ORDER BY r.created_at, r.rowid",
+    }
+}
+
+impl Store {
+    /// The matching requests, ordered and paged as asked.
+    pub fn query_requests(&self, q: &RequestQuery) -> Result<Vec<StoredRequest>> {
+        let mut out = Vec::new();
+        self.for_each_request(q, |r| {
+            out.push(r);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Streams the matching requests to `f` one at a time (constant memory: exports).
+    pub fn for_each_request(&self, q: &RequestQuery, mut f: impl FnMut(StoredRequest) -> Result<()>) -> Result<()> {
+        let Some(sel) = Selection::new(q) else { return Ok(()) };
+        let mut sql = sel.sql(REQUEST_COLUMNS);
+        sql.push_str(order_by(q, sel.ranked));
+        let mut params = sel.params;
+        if q.limit.is_some() || q.offset > 0 {
+            sql.push_str(" LIMIT ? OFFSET ?");
+            params.push(Value::Integer(q.limit.map_or(-1, i64::from)));
+            params.push(Value::Integer(q.offset.into()));
+        }
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
+            while let Some(row) = rows.next()? {
+                f(request_from_row(row)?)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Ids of the matching requests in order (the queue's cheap listing).
+    pub fn query_request_ids(&self, q: &RequestQuery) -> Result<Vec<String>> {
+        let Some(sel) = Selection::new(q) else { return Ok(Vec::new()) };
+        let mut sql = sel.sql("r.id");
+        sql.push_str(order_by(q, sel.ranked));
+        let mut params = sel.params;
+        sql.push_str(" LIMIT ? OFFSET ?");
+        params.push(Value::Integer(q.limit.map_or(-1, i64::from)));
+        params.push(Value::Integer(q.offset.into()));
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let ids = stmt.query_map(rusqlite::params_from_iter(params), |r| r.get(0))?;
+            Ok(ids.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// How many requests match (ignoring limit and offset).
+    pub fn count_requests(&self, q: &RequestQuery) -> Result<u64> {
+        let Some(sel) = Selection::new(q) else { return Ok(0) };
+        let sql = sel.sql("count(*)");
+        self.read(|c| Ok(c.prepare_cached(&sql)?.query_row(rusqlite::params_from_iter(sel.params), |r| r.get(0))?))
+    }
+
+    /// Open emergencies in the whole store: the number the banner shows.
+    pub fn open_emergency_count(&self) -> Result<u64> {
+        self.read(|c| {
+            Ok(c.prepare_cached("SELECT count(*) FROM requests WHERE emergency = 1 AND is_open = 1")?
+                .query_row([], |r| r.get(0))?)
+        })
+    }
+
+    /// Counts by status, category and country of the matching requests.
+    pub fn counts(&self, q: &RequestQuery) -> Result<Counts> {
+        let Some(sel) = Selection::new(q) else { return Ok(Counts::default()) };
+        let group = |column: &str| -> Result<Vec<(String, u64)>> {
+            let sql = format!("{} GROUP BY 1 ORDER BY 2 DESC, 1", sel.sql(&format!("coalesce({column}, ''), count(*)")));
+            self.read(|c| {
+                let mut stmt = c.prepare_cached(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(sel.params.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+        };
+        let by_status = group("r.status")?;
+        Ok(Counts {
+            total: by_status.iter().map(|(_, n)| n).sum(),
+            by_status,
+            by_category: group("r.category")?,
+            by_country: group("r.country")?,
+            open_emergencies: self.open_emergency_count()?,
+        })
+    }
+
+    /// Matching requests per time bucket of `bucket` length, by creation time.
+    pub fn time_buckets(&self, q: &RequestQuery, bucket: chrono::Duration) -> Result<Vec<TimeBucket>> {
+        let Some(sel) = Selection::new(q) else { return Ok(Vec::new()) };
+        let width = bucket.num_milliseconds().max(1);
+        let sql = format!(
+            "{} GROUP BY 1 ORDER BY 1",
+            sel.sql(&format!("(r.created_at / {width}) * {width}, count(*), sum(r.emergency)"))
+        );
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(sel.params.iter()), |r| {
+                Ok(TimeBucket { start: from_ms(r.get(0)?), count: r.get(1)?, emergencies: r.get(2)? })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+}
