@@ -38,7 +38,9 @@ pub fn check_ring(ring: &[Position]) -> Result<(), String> {
             return Err("a position needs a longitude and a latitude".into());
         }
         let (lon, lat) = (p[0], p[1]);
-        if !lon.is_finite() || !lat.is_finite() || lon.abs() > 180.0 || lat.abs() > 90.0 {
+        // Longitudes a little past ±180 are how some feeds (GDACS) write a ring that crosses
+        // the antimeridian; they are wrapped and unwrapped again below.
+        if !lon.is_finite() || !lat.is_finite() || lon.abs() > 540.0 || lat.abs() > 90.0 {
             return Err(format!("position [{lon}, {lat}] is outside [-180..180, -90..90]"));
         }
     }
@@ -62,7 +64,7 @@ pub fn normalize_polygon(rings: &[Ring]) -> Result<Vec<PolygonCoords>, String> {
     for hole in holes {
         check_ring(hole)?;
     }
-    let mut outer: Ring = outer.iter().map(|p| Position::from([p[0], p[1]])).collect();
+    let mut outer: Ring = outer.iter().map(|p| Position::from([super::wrap_lon(p[0]), p[1]])).collect();
     unwrap_ring(&mut outer);
     let span = outer[outer.len() - 1][0] - outer[0][0];
     if span.abs() > 1e-9 {
@@ -78,7 +80,7 @@ pub fn normalize_polygon(rings: &[Ring]) -> Result<Vec<PolygonCoords>, String> {
     let mut holes: Vec<Ring> = holes
         .iter()
         .map(|h| {
-            let mut h: Ring = h.iter().map(|p| Position::from([p[0], p[1]])).collect();
+            let mut h: Ring = h.iter().map(|p| Position::from([super::wrap_lon(p[0]), p[1]])).collect();
             unwrap_ring(&mut h);
             // Move the hole into the same copy of the world as the outer ring.
             let (hmin, hmax) = lon_range(&h);
@@ -210,6 +212,17 @@ mod tests {
         assert!(inside(45.0, -80.0), "south of the ring is inside");
         assert!(inside(-120.0, -70.0));
         assert!(!inside(45.0, -50.0), "north of the ring is outside");
+    }
+
+    #[test]
+    fn longitudes_past_180_are_wrapped_then_split() {
+        // As GDACS publishes a ring around Fiji: -178.5 down to -180.4.
+        let ring = ring(&[[-178.5, -22.1], [-180.4, -22.1], [-180.4, -21.2], [-178.5, -21.2], [-178.5, -22.1]]);
+        let parts = normalize_polygon(&[ring]).expect("valid ring");
+        assert_eq!(parts.len(), 2);
+        let inside = |lon, lat| parts.iter().any(|p| polygon_contains(p, lon, lat));
+        assert!(inside(179.8, -21.5), "the part east of the antimeridian");
+        assert!(inside(-179.0, -21.5));
     }
 
     #[test]

@@ -405,7 +405,8 @@ fn apply_references(tx: &Transaction<'_>, a: &Advisory, id: i64) -> Result<Vec<(
         _ => return Ok(Vec::new()),
     };
     let mut affected = Vec::new();
-    for r in &a.references {
+    // Some publishers list the message itself among its references; it cannot supersede itself.
+    for r in a.references.iter().filter(|r| r.sender != a.key.sender || r.identifier != a.key.identifier) {
         tx.prepare_cached(
             "INSERT INTO advisory_references (sender, identifier, by_advisory, effect) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT DO NOTHING",
