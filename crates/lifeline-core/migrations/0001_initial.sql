@@ -40,7 +40,6 @@ CREATE TABLE requests (
 );
 CREATE INDEX requests_queue ON requests (triage_rank, created_at DESC);
 CREATE INDEX requests_created ON requests (created_at);
-CREATE INDEX requests_status ON requests (status, created_at);
 CREATE INDEX requests_country ON requests (country, created_at);
 CREATE INDEX requests_post ON requests (post, created_at);
 CREATE INDEX requests_open_emergencies ON requests (created_at) WHERE emergency = 1 AND is_open = 1;

@@ -6,6 +6,7 @@
 //!   quarantine, sync state, alert ledger.
 //! * [`protocol`] — the JSON shapes of the sync protocol shared by hub, desk and CLI.
 //! * [`mapindex`] — the in-memory point grid that clusters requests per map viewport.
+//! * [`synth`] — reproducible synthetic requests for drills, benchmarks and tests.
 //!
 //! This crate must never depend on Tauri (CI checks `cargo tree`): the desk, the CLI and the
 //! hub all build on it.
@@ -15,5 +16,6 @@ pub mod mapindex;
 pub mod model;
 pub mod protocol;
 pub mod store;
+pub mod synth;
 
 pub use store::Store;

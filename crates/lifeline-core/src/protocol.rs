@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Attachment, CaseEvent, CaseEventKind, Category, Channel, Citizen, FieldError, HelpRequest, Location, Origin,
-    Priority, Status, TriageAction,
+    Attachment, CaseEvent, CaseEventKind, Category, Channel, Citizen, FieldError, HelpRequest,
+    Location, Origin, Priority, Status, TriageAction,
 };
 
 /// Path prefix of every protocol endpoint.
@@ -156,7 +156,12 @@ impl WireRequest {
             version: r.version,
             events: events
                 .iter()
-                .map(|e| WireEvent { id: e.id.clone(), kind: e.kind.clone(), actor: e.actor.clone(), at: e.at })
+                .map(|e| WireEvent {
+                    id: e.id.clone(),
+                    kind: e.kind.clone(),
+                    actor: e.actor.clone(),
+                    at: e.at,
+                })
                 .collect(),
         }
     }
@@ -169,7 +174,14 @@ impl WireRequest {
             .into_iter()
             .map(|e| {
                 crate::model::request::check_id("events[].id", &e.id)?;
-                Ok(CaseEvent { id: e.id, request_id: id.clone(), kind: e.kind, actor: e.actor, at: e.at, origin })
+                Ok(CaseEvent {
+                    id: e.id,
+                    request_id: id.clone(),
+                    kind: e.kind,
+                    actor: e.actor,
+                    at: e.at,
+                    origin,
+                })
             })
             .collect::<Result<Vec<_>, FieldError>>()?;
         let request = HelpRequest {
@@ -200,7 +212,12 @@ impl WireRequest {
             attachments: self
                 .attachments
                 .into_iter()
-                .map(|a| Attachment { name: a.name, media_type: a.media_type, size_bytes: a.size_bytes, url: a.url })
+                .map(|a| Attachment {
+                    name: a.name,
+                    media_type: a.media_type,
+                    size_bytes: a.size_bytes,
+                    url: a.url,
+                })
                 .collect(),
             assignee: self.assignee,
             post: self.post,
@@ -328,7 +345,9 @@ mod tests {
     #[test]
     fn action_request_flattens_the_action() {
         let body = WireActionRequest {
-            action: TriageAction::SetPriority { priority: Priority::Critical },
+            action: TriageAction::SetPriority {
+                priority: Priority::Critical,
+            },
             base_version: 4,
             actor: "desk-1/li".into(),
         };

@@ -5,10 +5,14 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use lifeline_core::geo::BBox;
 use lifeline_core::model::*;
-use lifeline_core::store::{IncomingRequest, LocalState, OutboxState, RequestOrder, RequestQuery, Store};
+use lifeline_core::store::{
+    IncomingRequest, LocalState, OutboxState, RequestOrder, RequestQuery, Store,
+};
 
 fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0).single().expect("valid time")
+    Utc.with_ymd_and_hms(2026, 11, 25, 8, 0, 0)
+        .single()
+        .expect("valid time")
 }
 
 fn request(id: &str, lat: f64, lon: f64) -> HelpRequest {
@@ -20,7 +24,11 @@ fn request(id: &str, lat: f64, lon: f64) -> HelpRequest {
         priority: Priority::Normal,
         status: Status::New,
         duplicate_of: None,
-        citizen: Citizen { name: "Zhang Wei".into(), phone: Some("+8613812345678".into()), ..Citizen::default() },
+        citizen: Citizen {
+            name: "Zhang Wei".into(),
+            phone: Some("+8613812345678".into()),
+            ..Citizen::default()
+        },
         people_count: 1,
         location: Some(Location {
             lat,
@@ -41,7 +49,10 @@ fn request(id: &str, lat: f64, lon: f64) -> HelpRequest {
 }
 
 fn incoming(r: HelpRequest) -> IncomingRequest {
-    IncomingRequest { request: r, events: vec![] }
+    IncomingRequest {
+        request: r,
+        events: vec![],
+    }
 }
 
 fn open_store() -> (tempfile::TempDir, Store) {
@@ -64,11 +75,17 @@ mod migrations {
         {
             let store = Store::open(&path).expect("first open creates the schema");
             assert_eq!(store.schema_version().expect("version"), 2);
-            store.upsert_requests(&[incoming(request("r1", 13.75, 100.5))], "test", None).expect("insert");
+            store
+                .upsert_requests(&[incoming(request("r1", 13.75, 100.5))], "test", None)
+                .expect("insert");
         }
         let store = Store::open(&path).expect("re-open runs no migration twice");
         assert_eq!(store.schema_version().expect("version"), 2);
-        assert_eq!(store.request_count().expect("count"), 1, "data survives re-open");
+        assert_eq!(
+            store.request_count().expect("count"),
+            1,
+            "data survives re-open"
+        );
         assert!(store.integrity_check().expect("check").is_empty());
     }
 
@@ -78,10 +95,14 @@ mod migrations {
         let path = dir.path().join("desk.sqlite");
         drop(Store::open(&path).expect("create"));
         let conn = rusqlite::Connection::open(&path).expect("raw open");
-        conn.execute_batch("PRAGMA user_version = 99").expect("bump");
+        conn.execute_batch("PRAGMA user_version = 99")
+            .expect("bump");
         drop(conn);
         let err = Store::open(&path).expect_err("newer schema");
-        assert!(err.to_string().contains("newer than this Lifeline"), "{err}");
+        assert!(
+            err.to_string().contains("newer than this Lifeline"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -98,9 +119,13 @@ mod migrations {
         });
         store.upsert_requests(&[r], "test", None).expect("insert");
         let conn = rusqlite::Connection::open(dir.path().join("desk.sqlite")).expect("raw open");
-        let err = conn.execute("DELETE FROM case_events", []).expect_err("deleting history must fail");
+        let err = conn
+            .execute("DELETE FROM case_events", [])
+            .expect_err("deleting history must fail");
         assert!(err.to_string().contains("append-only"), "{err}");
-        let err = conn.execute("UPDATE case_events SET actor = 'x'", []).expect_err("rewriting history must fail");
+        let err = conn
+            .execute("UPDATE case_events SET actor = 'x'", [])
+            .expect_err("rewriting history must fail");
         assert!(err.to_string().contains("append-only"), "{err}");
     }
 }
@@ -114,10 +139,14 @@ mod upsert {
         let mut v2 = request("r1", 13.75, 100.5);
         v2.version = 2;
         v2.status = Status::Acknowledged;
-        store.upsert_requests(&[incoming(v2)], "hub", None).expect("v2");
+        store
+            .upsert_requests(&[incoming(v2)], "hub", None)
+            .expect("v2");
         let mut v1 = request("r1", 13.75, 100.5);
         v1.version = 1;
-        let report = store.upsert_requests(&[incoming(v1)], "hub", None).expect("v1 arrives late");
+        let report = store
+            .upsert_requests(&[incoming(v1)], "hub", None)
+            .expect("v1 arrives late");
         assert_eq!(report.unchanged, 1);
         let stored = store.get_request("r1").expect("read").expect("exists");
         assert_eq!(stored.request.version, 2, "an older version must lose");
@@ -126,23 +155,39 @@ mod upsert {
         let mut v3 = request("r1", 14.0, 100.0);
         v3.version = 3;
         v3.status = Status::Resolved;
-        let report = store.upsert_requests(&[incoming(v3)], "hub", None).expect("v3");
+        let report = store
+            .upsert_requests(&[incoming(v3)], "hub", None)
+            .expect("v3");
         assert_eq!(report.updated, ["r1"]);
         let stored = store.get_request("r1").expect("read").expect("exists");
         assert_eq!(stored.request.status, Status::Resolved);
         let moved = store
-            .query_requests(&RequestQuery { bbox: Some(BBox::new(99.9, 13.9, 100.1, 14.1).expect("box")), ..Default::default() })
+            .query_requests(&RequestQuery {
+                bbox: Some(BBox::new(99.9, 13.9, 100.1, 14.1).expect("box")),
+                ..Default::default()
+            })
             .expect("query");
-        assert_eq!(ids(&moved), ["r1"], "the spatial index follows the new location");
+        assert_eq!(
+            ids(&moved),
+            ["r1"],
+            "the spatial index follows the new location"
+        );
     }
 
     #[test]
     fn batch_and_cursor_commit_together() {
         let (_dir, store) = open_store();
-        let batch: Vec<_> = (0..50).map(|i| incoming(request(&format!("r{i}"), 13.0, 100.0))).collect();
-        store.upsert_requests(&batch, "hub", Some(("http://hub", "c:50"))).expect("batch");
+        let batch: Vec<_> = (0..50)
+            .map(|i| incoming(request(&format!("r{i}"), 13.0, 100.0)))
+            .collect();
+        store
+            .upsert_requests(&batch, "hub", Some(("http://hub", "c:50")))
+            .expect("batch");
         assert_eq!(store.request_count().expect("count"), 50);
-        let state = store.source_state("http://hub").expect("read").expect("cursor stored");
+        let state = store
+            .source_state("http://hub")
+            .expect("read")
+            .expect("cursor stored");
         assert_eq!(state.cursor.as_deref(), Some("c:50"));
     }
 }
@@ -166,11 +211,29 @@ mod queries {
             )
             .expect("insert");
         let box_ = BBox::parse("170,-25,-170,-10").expect("box");
-        let rows = store.query_requests(&RequestQuery { bbox: Some(box_), order: RequestOrder::Oldest, ..Default::default() }).expect("query");
+        let rows = store
+            .query_requests(&RequestQuery {
+                bbox: Some(box_),
+                order: RequestOrder::Oldest,
+                ..Default::default()
+            })
+            .expect("query");
         let mut found = ids(&rows);
         found.sort();
-        assert_eq!(found, ["suva", "tonga"], "both sides of the antimeridian, nothing from the rest of the world");
-        assert_eq!(store.count_requests(&RequestQuery { bbox: Some(box_), ..Default::default() }).expect("count"), 2);
+        assert_eq!(
+            found,
+            ["suva", "tonga"],
+            "both sides of the antimeridian, nothing from the rest of the world"
+        );
+        assert_eq!(
+            store
+                .count_requests(&RequestQuery {
+                    bbox: Some(box_),
+                    ..Default::default()
+                })
+                .expect("count"),
+            2
+        );
     }
 
     #[test]
@@ -183,11 +246,36 @@ mod queries {
         let mut c = request("c", 13.0, 100.0);
         c.status = Status::Resolved;
         c.location.as_mut().expect("located").country = Some("VN".into());
-        store.upsert_requests(&[incoming(a), incoming(b), incoming(c)], "t", None).expect("insert");
-        let q = |q: RequestQuery| ids(&store.query_requests(&q).expect("query")).iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(q(RequestQuery { emergency: Some(true), ..Default::default() }), ["a"]);
-        assert_eq!(q(RequestQuery { categories: vec![Category::Medical], ..Default::default() }), ["b"]);
-        assert_eq!(q(RequestQuery { countries: vec!["VN".into()], ..Default::default() }), ["c"]);
+        store
+            .upsert_requests(&[incoming(a), incoming(b), incoming(c)], "t", None)
+            .expect("insert");
+        let q = |q: RequestQuery| {
+            ids(&store.query_requests(&q).expect("query"))
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            q(RequestQuery {
+                emergency: Some(true),
+                ..Default::default()
+            }),
+            ["a"]
+        );
+        assert_eq!(
+            q(RequestQuery {
+                categories: vec![Category::Medical],
+                ..Default::default()
+            }),
+            ["b"]
+        );
+        assert_eq!(
+            q(RequestQuery {
+                countries: vec!["VN".into()],
+                ..Default::default()
+            }),
+            ["c"]
+        );
         assert_eq!(q(RequestQuery::open()).len(), 2);
         assert_eq!(store.open_emergency_count().expect("count"), 1);
     }
@@ -215,8 +303,13 @@ mod queries {
                 None,
             )
             .expect("insert");
-        let rows = store.query_requests(&RequestQuery::default()).expect("query");
-        assert_eq!(ids(&rows), ["new-sos", "old-sos", "critical", "normal", "low"]);
+        let rows = store
+            .query_requests(&RequestQuery::default())
+            .expect("query");
+        assert_eq!(
+            ids(&rows),
+            ["new-sos", "old-sos", "critical", "normal", "low"]
+        );
     }
 
     #[test]
@@ -229,10 +322,16 @@ mod queries {
         let mut c = request("c", 13.0, 100.0);
         c.description = "地震后被困在酒店，需要救援".into();
         c.citizen.name = "李娜".into();
-        store.upsert_requests(&[incoming(a), incoming(b), incoming(c)], "t", None).expect("insert");
+        store
+            .upsert_requests(&[incoming(a), incoming(b), incoming(c)], "t", None)
+            .expect("insert");
         let search = |text: &str| {
             let mut found: Vec<String> = store
-                .query_requests(&RequestQuery { text: Some(text.into()), order: RequestOrder::Relevance, ..Default::default() })
+                .query_requests(&RequestQuery {
+                    text: Some(text.into()),
+                    order: RequestOrder::Relevance,
+                    ..Default::default()
+                })
                 .expect("search")
                 .into_iter()
                 .map(|r| r.request.id)
@@ -240,29 +339,60 @@ mod queries {
             found.sort();
             found
         };
-        assert_eq!(search("护照"), ["a"], "a two-character word inside a sentence");
+        assert_eq!(
+            search("护照"),
+            ["a"],
+            "a two-character word inside a sentence"
+        );
         assert_eq!(search("火车站"), ["a"]);
         assert_eq!(search("地震"), ["c"]);
         assert_eq!(search("震"), ["c"], "one character");
         assert_eq!(search("李娜"), ["c"], "names are searchable");
         assert_eq!(search("passport"), ["b"]);
-        assert_eq!(search("PASSP"), ["b"], "case-insensitive prefix of the last word");
+        assert_eq!(
+            search("PASSP"),
+            ["b"],
+            "case-insensitive prefix of the last word"
+        );
         assert_eq!(search("护照 曼谷"), ["a"], "all terms must match");
         assert!(search("护照 airport").is_empty());
-        assert!(search("\"); DROP TABLE requests; --").is_empty(), "query syntax is never passed through");
+        assert!(
+            search("\"); DROP TABLE requests; --").is_empty(),
+            "query syntax is never passed through"
+        );
         assert_eq!(store.request_count().expect("count"), 3);
     }
 
     #[test]
     fn notes_are_searchable() {
         let (_dir, store) = open_store();
-        store.upsert_requests(&[incoming(request("r1", 13.0, 100.0))], "t", None).expect("insert");
         store
-            .queue_action("r1", &TriageAction::AddNote { text: "已联系医院 hospital called".into() }, "li", "k1", t0())
+            .upsert_requests(&[incoming(request("r1", 13.0, 100.0))], "t", None)
+            .expect("insert");
+        store
+            .queue_action(
+                "r1",
+                &TriageAction::AddNote {
+                    text: "已联系医院 hospital called".into(),
+                },
+                "li",
+                "k1",
+                t0(),
+            )
             .expect("note");
-        let found = store.query_requests(&RequestQuery { text: Some("医院".into()), ..Default::default() }).expect("search");
+        let found = store
+            .query_requests(&RequestQuery {
+                text: Some("医院".into()),
+                ..Default::default()
+            })
+            .expect("search");
         assert_eq!(ids(&found), ["r1"]);
-        let found = store.query_requests(&RequestQuery { text: Some("hospital".into()), ..Default::default() }).expect("search");
+        let found = store
+            .query_requests(&RequestQuery {
+                text: Some("hospital".into()),
+                ..Default::default()
+            })
+            .expect("search");
         assert_eq!(ids(&found), ["r1"]);
     }
 
@@ -281,11 +411,22 @@ mod queries {
         store.upsert_requests(&batch, "t", None).expect("insert");
         let counts = store.counts(&RequestQuery::default()).expect("counts");
         assert_eq!(counts.total, 6);
-        assert_eq!(counts.by_status, [("new".to_string(), 4), ("resolved".to_string(), 2)]);
-        assert_eq!(counts.open_emergencies, 2, "r0 and r3 are open SOS requests");
-        let buckets = store.time_buckets(&RequestQuery::default(), Duration::hours(1)).expect("buckets");
+        assert_eq!(
+            counts.by_status,
+            [("new".to_string(), 4), ("resolved".to_string(), 2)]
+        );
+        assert_eq!(
+            counts.open_emergencies, 2,
+            "r0 and r3 are open SOS requests"
+        );
+        let buckets = store
+            .time_buckets(&RequestQuery::default(), Duration::hours(1))
+            .expect("buckets");
         assert_eq!(buckets.iter().map(|b| b.count).collect::<Vec<_>>(), [3, 3]);
-        assert_eq!(buckets.iter().map(|b| b.emergencies).collect::<Vec<_>>(), [1, 1]);
+        assert_eq!(
+            buckets.iter().map(|b| b.emergencies).collect::<Vec<_>>(),
+            [1, 1]
+        );
     }
 }
 
@@ -299,69 +440,153 @@ mod outbox {
     #[test]
     fn local_edit_shows_at_once_and_survives_a_newer_hub_version() {
         let (_dir, store) = open_store();
-        store.upsert_requests(&[incoming(request("r1", 13.0, 100.0))], "hub", None).expect("insert");
-        let (shown, item) = store.queue_action("r1", &TriageAction::Acknowledge, "desk-1/li", "k1", t0()).expect("ack");
+        store
+            .upsert_requests(&[incoming(request("r1", 13.0, 100.0))], "hub", None)
+            .expect("insert");
+        let (shown, item) = store
+            .queue_action("r1", &TriageAction::Acknowledge, "desk-1/li", "k1", t0())
+            .expect("ack");
         assert_eq!(shown.request.status, Status::Acknowledged);
-        assert_eq!(shown.local_state, LocalState::Pending, "never say saved for something only local");
+        assert_eq!(
+            shown.local_state,
+            LocalState::Pending,
+            "never say saved for something only local"
+        );
         assert_eq!(item.expect("queued").base_version, 1);
 
         // Someone else changes the priority at the hub; our pending ack is replayed on top.
         let mut v2 = request("r1", 13.0, 100.0);
         v2.version = 2;
         v2.priority = Priority::Critical;
-        store.upsert_requests(&[incoming(v2)], "hub", None).expect("hub v2");
+        store
+            .upsert_requests(&[incoming(v2)], "hub", None)
+            .expect("hub v2");
         let now = stored(&store, "r1");
-        assert_eq!(now.request.priority, Priority::Critical, "the hub's change is shown");
-        assert_eq!(now.request.status, Status::Acknowledged, "our pending edit is not lost");
+        assert_eq!(
+            now.request.priority,
+            Priority::Critical,
+            "the hub's change is shown"
+        );
+        assert_eq!(
+            now.request.status,
+            Status::Acknowledged,
+            "our pending edit is not lost"
+        );
         assert_eq!(now.local_state, LocalState::Pending);
     }
 
     #[test]
     fn confirmation_rebases_later_actions_and_clears_pending() {
         let (_dir, store) = open_store();
-        store.upsert_requests(&[incoming(request("r1", 13.0, 100.0))], "hub", None).expect("insert");
-        store.queue_action("r1", &TriageAction::Acknowledge, "li", "k1", t0()).expect("ack");
-        store.queue_action("r1", &TriageAction::SetPriority { priority: Priority::High }, "li", "k2", t0()).expect("prio");
+        store
+            .upsert_requests(&[incoming(request("r1", 13.0, 100.0))], "hub", None)
+            .expect("insert");
+        store
+            .queue_action("r1", &TriageAction::Acknowledge, "li", "k1", t0())
+            .expect("ack");
+        store
+            .queue_action(
+                "r1",
+                &TriageAction::SetPriority {
+                    priority: Priority::High,
+                },
+                "li",
+                "k2",
+                t0(),
+            )
+            .expect("prio");
         let pending = store.pending_actions(10).expect("pending");
-        assert_eq!(pending.iter().map(|i| i.base_version).collect::<Vec<_>>(), [1, 1]);
+        assert_eq!(
+            pending.iter().map(|i| i.base_version).collect::<Vec<_>>(),
+            [1, 1]
+        );
 
         let mut hub_v2 = request("r1", 13.0, 100.0);
         hub_v2.version = 2;
         hub_v2.status = Status::Acknowledged;
-        store.confirm_action("k1", &incoming(hub_v2.clone()), t0()).expect("confirm k1");
+        store
+            .confirm_action("k1", &incoming(hub_v2.clone()), t0())
+            .expect("confirm k1");
         let pending = store.pending_actions(10).expect("pending");
         assert_eq!(pending.len(), 1);
-        assert_eq!(pending[0].base_version, 2, "the next action now applies to our own confirmed result");
-        assert_eq!(stored(&store, "r1").request.priority, Priority::High, "still shown while pending");
+        assert_eq!(
+            pending[0].base_version, 2,
+            "the next action now applies to our own confirmed result"
+        );
+        assert_eq!(
+            stored(&store, "r1").request.priority,
+            Priority::High,
+            "still shown while pending"
+        );
 
         let mut hub_v3 = hub_v2;
         hub_v3.version = 3;
         hub_v3.priority = Priority::High;
-        store.confirm_action("k2", &incoming(hub_v3), t0()).expect("confirm k2");
+        store
+            .confirm_action("k2", &incoming(hub_v3), t0())
+            .expect("confirm k2");
         let now = stored(&store, "r1");
         assert_eq!(now.local_state, LocalState::Synced);
-        assert_eq!((now.request.version, now.request.status, now.request.priority), (3, Status::Acknowledged, Priority::High));
+        assert_eq!(
+            (
+                now.request.version,
+                now.request.status,
+                now.request.priority
+            ),
+            (3, Status::Acknowledged, Priority::High)
+        );
         // Confirming again (a replayed answer) changes nothing.
-        store.confirm_action("k2", &incoming(now.request.clone()), t0()).expect("replayed confirm");
+        store
+            .confirm_action("k2", &incoming(now.request.clone()), t0())
+            .expect("replayed confirm");
         assert_eq!(store.outbox_counts().expect("counts").pending, 0);
     }
 
     #[test]
     fn conflict_keeps_both_versions_and_is_logged() {
         let (_dir, store) = open_store();
-        store.upsert_requests(&[incoming(request("r1", 13.0, 100.0))], "hub", None).expect("insert");
         store
-            .queue_action("r1", &TriageAction::Assign { assignee: Some("li".into()) }, "li", "k1", t0())
+            .upsert_requests(&[incoming(request("r1", 13.0, 100.0))], "hub", None)
+            .expect("insert");
+        store
+            .queue_action(
+                "r1",
+                &TriageAction::Assign {
+                    assignee: Some("li".into()),
+                },
+                "li",
+                "k1",
+                t0(),
+            )
             .expect("assign");
         let mut theirs = request("r1", 13.0, 100.0);
         theirs.version = 2;
         theirs.assignee = Some("wang".into());
-        store.conflict_action("k1", &incoming(theirs), t0()).expect("conflict");
-        let (now, events) = store.request_with_events("r1").expect("read").expect("exists");
+        store
+            .conflict_action("k1", &incoming(theirs), t0())
+            .expect("conflict");
+        let (now, events) = store
+            .request_with_events("r1")
+            .expect("read")
+            .expect("exists");
         assert_eq!(now.local_state, LocalState::Conflict);
-        assert_eq!(now.request.assignee.as_deref(), Some("wang"), "the hub's version is what stands");
-        let conflict = events.iter().find(|e| matches!(e.kind, CaseEventKind::Conflict { .. })).expect("a conflict event");
-        let CaseEventKind::Conflict { action, theirs_version, .. } = &conflict.kind else { unreachable!() };
+        assert_eq!(
+            now.request.assignee.as_deref(),
+            Some("wang"),
+            "the hub's version is what stands"
+        );
+        let conflict = events
+            .iter()
+            .find(|e| matches!(e.kind, CaseEventKind::Conflict { .. }))
+            .expect("a conflict event");
+        let CaseEventKind::Conflict {
+            action,
+            theirs_version,
+            ..
+        } = &conflict.kind
+        else {
+            unreachable!()
+        };
         assert_eq!(action["assignee"], "li", "our intent is kept");
         assert_eq!(*theirs_version, 2);
         let items = store.outbox_for_request("r1").expect("outbox");
@@ -373,13 +598,31 @@ mod outbox {
     #[test]
     fn rejection_drops_the_local_effect() {
         let (_dir, store) = open_store();
-        store.upsert_requests(&[incoming(request("r1", 13.0, 100.0))], "hub", None).expect("insert");
-        store.queue_action("r1", &TriageAction::SetStatus { status: Status::Closed }, "li", "k1", t0()).expect("close");
+        store
+            .upsert_requests(&[incoming(request("r1", 13.0, 100.0))], "hub", None)
+            .expect("insert");
+        store
+            .queue_action(
+                "r1",
+                &TriageAction::SetStatus {
+                    status: Status::Closed,
+                },
+                "li",
+                "k1",
+                t0(),
+            )
+            .expect("close");
         assert_eq!(stored(&store, "r1").request.status, Status::Closed);
-        store.reject_action("k1", "closing needs a note", t0()).expect("reject");
+        store
+            .reject_action("k1", "closing needs a note", t0())
+            .expect("reject");
         let now = stored(&store, "r1");
         assert_eq!(now.request.status, Status::New, "the hub never applied it");
-        assert_eq!(now.local_state, LocalState::Conflict, "a rejection needs an officer's eye");
+        assert_eq!(
+            now.local_state,
+            LocalState::Conflict,
+            "a rejection needs an officer's eye"
+        );
     }
 
     #[test]
@@ -387,11 +630,25 @@ mod outbox {
         let (_dir, store) = open_store();
         let mut r = request("r1", 13.0, 100.0);
         r.status = Status::InProgress;
-        store.upsert_requests(&[incoming(r)], "hub", None).expect("insert");
+        store
+            .upsert_requests(&[incoming(r)], "hub", None)
+            .expect("insert");
         let err = store
-            .queue_action("r1", &TriageAction::SetStatus { status: Status::New }, "li", "k1", t0())
+            .queue_action(
+                "r1",
+                &TriageAction::SetStatus {
+                    status: Status::New,
+                },
+                "li",
+                "k1",
+                t0(),
+            )
             .expect_err("in progress cannot go back to new");
         assert!(err.to_string().contains("cannot move"), "{err}");
-        assert_eq!(store.outbox_counts().expect("counts").pending, 0, "nothing queued");
+        assert_eq!(
+            store.outbox_counts().expect("counts").pending,
+            0,
+            "nothing queued"
+        );
     }
 }

@@ -13,8 +13,8 @@ use chrono::{DateTime, FixedOffset};
 use geojson::{Geometry, GeometryValue, Position};
 use lifeline_core::geo::{self, PolygonCoords};
 use lifeline_core::model::{
-    Advisory, AdvisoryArea, AdvisoryInfo, AdvisoryKey, AlertReference, AlertStatus, Certainty, Circle, MsgType, Scope,
-    Severity, SourceFormat, Urgency,
+    Advisory, AdvisoryArea, AdvisoryInfo, AdvisoryKey, AlertReference, AlertStatus, Certainty,
+    Circle, MsgType, Scope, Severity, SourceFormat, Urgency,
 };
 use lifeline_core::store::Rejection;
 use roxmltree::Node;
@@ -26,14 +26,28 @@ pub const CAP11_NS: &str = "urn:oasis:names:tc:emergency:cap:1.1";
 const CAP_NS: &[&str] = &[CAP12_NS, CAP11_NS];
 
 /// CAP's `<category>` values.
-const CATEGORIES: &[&str] =
-    &["Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport", "Infra", "CBRNE", "Other"];
+const CATEGORIES: &[&str] = &[
+    "Geo",
+    "Met",
+    "Safety",
+    "Security",
+    "Rescue",
+    "Fire",
+    "Health",
+    "Env",
+    "Transport",
+    "Infra",
+    "CBRNE",
+    "Other",
+];
 
 /// Segments used to draw a circle as a polygon.
 const CIRCLE_SEGMENTS: usize = 64;
 
 pub fn is_cap_alert(node: Node<'_, '_>) -> bool {
-    node.is_element() && node.tag_name().name() == "alert" && CAP_NS.contains(&node.tag_name().namespace().unwrap_or(""))
+    node.is_element()
+        && node.tag_name().name() == "alert"
+        && CAP_NS.contains(&node.tag_name().namespace().unwrap_or(""))
 }
 
 /// Every CAP alert at or below `root` (one for a bare alert, several for an EDXL-DE envelope).
@@ -52,14 +66,17 @@ pub fn parse_alerts(nodes: &[Node<'_, '_>], source: &str) -> Vec<Result<Advisory
             parse_alert(*node, source).map_err(|reason| Rejection {
                 record_ref: Some(describe(*node)),
                 reason,
-                raw: node.document().input_text()[node.range()].as_bytes().to_vec(),
+                raw: node.document().input_text()[node.range()]
+                    .as_bytes()
+                    .to_vec(),
             })
         })
         .collect()
 }
 
 fn describe(node: Node<'_, '_>) -> String {
-    let id = xml::child_text(node, CAP_NS, "identifier").unwrap_or_else(|| "(no identifier)".into());
+    let id =
+        xml::child_text(node, CAP_NS, "identifier").unwrap_or_else(|| "(no identifier)".into());
     format!("alert {id} at {}", xml::position(node))
 }
 
@@ -71,16 +88,24 @@ fn word<T: std::str::FromStr>(node: Node<'_, '_>, name: &str) -> Result<T, Strin
 where
     T::Err: std::fmt::Display,
 {
-    required(node, name)?.parse().map_err(|e: T::Err| format!("<{name}>: {e}"))
+    required(node, name)?
+        .parse()
+        .map_err(|e: T::Err| format!("<{name}>: {e}"))
 }
 
 fn time(text: &str, what: &str) -> Result<DateTime<FixedOffset>, String> {
-    DateTime::parse_from_rfc3339(text.trim())
-        .map_err(|e| format!("<{what}> `{}` is not a date-time with a time zone ({e})", text.chars().take(40).collect::<String>()))
+    DateTime::parse_from_rfc3339(text.trim()).map_err(|e| {
+        format!(
+            "<{what}> `{}` is not a date-time with a time zone ({e})",
+            text.chars().take(40).collect::<String>()
+        )
+    })
 }
 
 fn optional_time(node: Node<'_, '_>, name: &str) -> Result<Option<DateTime<FixedOffset>>, String> {
-    xml::child_text(node, CAP_NS, name).map(|t| time(&t, name)).transpose()
+    xml::child_text(node, CAP_NS, name)
+        .map(|t| time(&t, name))
+        .transpose()
 }
 
 /// Parses one `<alert>` element.
@@ -133,8 +158,14 @@ fn parse_info(info: Node<'_, '_>) -> Result<(AdvisoryInfo, Vec<AdvisoryArea>), S
     if categories.is_empty() {
         return Err("<category> is missing".into());
     }
-    if let Some(bad) = categories.iter().find(|c| !CATEGORIES.contains(&c.as_str())) {
-        return Err(format!("<category> `{bad}` is not one of {}", CATEGORIES.join(", ")));
+    if let Some(bad) = categories
+        .iter()
+        .find(|c| !CATEGORIES.contains(&c.as_str()))
+    {
+        return Err(format!(
+            "<category> `{bad}` is not one of {}",
+            CATEGORIES.join(", ")
+        ));
     }
     let parsed = AdvisoryInfo {
         language: xml::child_text(info, CAP_NS, "language").unwrap_or_else(|| "en-US".into()),
@@ -162,17 +193,27 @@ fn parse_info(info: Node<'_, '_>) -> Result<(AdvisoryInfo, Vec<AdvisoryArea>), S
 fn parse_area(area: Node<'_, '_>) -> Result<AdvisoryArea, String> {
     let description = required(area, "areaDesc")?;
     let mut polygons: Vec<PolygonCoords> = Vec::new();
-    for (i, text) in xml::children_text(area, CAP_NS, "polygon").iter().enumerate() {
+    for (i, text) in xml::children_text(area, CAP_NS, "polygon")
+        .iter()
+        .enumerate()
+    {
         let ring = parse_cap_ring(text).map_err(|e| format!("polygon {}: {e}", i + 1))?;
-        polygons.extend(geo::normalize_polygon(&[ring]).map_err(|e| format!("polygon {}: {e}", i + 1))?);
+        polygons.extend(
+            geo::normalize_polygon(&[ring]).map_err(|e| format!("polygon {}: {e}", i + 1))?,
+        );
     }
     let mut circles = Vec::new();
     let mut points = Vec::new();
-    for (i, text) in xml::children_text(area, CAP_NS, "circle").iter().enumerate() {
+    for (i, text) in xml::children_text(area, CAP_NS, "circle")
+        .iter()
+        .enumerate()
+    {
         let circle = parse_circle(text).map_err(|e| format!("circle {}: {e}", i + 1))?;
         if circle.radius_m > 0.0 {
             let ring = geo::circle_ring(circle.lat, circle.lon, circle.radius_m, CIRCLE_SEGMENTS);
-            polygons.extend(geo::normalize_polygon(&[ring]).map_err(|e| format!("circle {}: {e}", i + 1))?);
+            polygons.extend(
+                geo::normalize_polygon(&[ring]).map_err(|e| format!("circle {}: {e}", i + 1))?,
+            );
         } else {
             points.push(Position::from([circle.lon, circle.lat]));
         }
@@ -180,25 +221,43 @@ fn parse_area(area: Node<'_, '_>) -> Result<AdvisoryArea, String> {
     }
     let mut geocodes = Vec::new();
     for g in xml::children(area, CAP_NS, "geocode") {
-        let name = xml::child_text(g, CAP_NS, "valueName").ok_or("<geocode> without <valueName>")?;
+        let name =
+            xml::child_text(g, CAP_NS, "valueName").ok_or("<geocode> without <valueName>")?;
         let value = xml::child_text(g, CAP_NS, "value").ok_or("<geocode> without <value>")?;
         geocodes.push((name, value));
     }
-    Ok(AdvisoryArea { description, geometry: assemble_geometry(polygons, points), circles, geocodes })
+    Ok(AdvisoryArea {
+        description,
+        geometry: assemble_geometry(polygons, points),
+        circles,
+        geocodes,
+    })
 }
 
 /// One geometry for an area: a Polygon or MultiPolygon when it is all polygons, a
 /// GeometryCollection when points (zero-radius circles) are mixed in.
-pub fn assemble_geometry(mut polygons: Vec<PolygonCoords>, points: Vec<Position>) -> Option<Geometry> {
+pub fn assemble_geometry(
+    mut polygons: Vec<PolygonCoords>,
+    points: Vec<Position>,
+) -> Option<Geometry> {
     let polygon_value = match polygons.len() {
         0 => None,
-        1 => polygons.pop().map(|p| GeometryValue::Polygon { coordinates: p }),
-        _ => Some(GeometryValue::MultiPolygon { coordinates: polygons }),
+        1 => polygons
+            .pop()
+            .map(|p| GeometryValue::Polygon { coordinates: p }),
+        _ => Some(GeometryValue::MultiPolygon {
+            coordinates: polygons,
+        }),
     };
     let point_value = match points.len() {
         0 => None,
-        1 => points.into_iter().next().map(|p| GeometryValue::Point { coordinates: p }),
-        _ => Some(GeometryValue::MultiPoint { coordinates: points }),
+        1 => points
+            .into_iter()
+            .next()
+            .map(|p| GeometryValue::Point { coordinates: p }),
+        _ => Some(GeometryValue::MultiPoint {
+            coordinates: points,
+        }),
     };
     match (polygon_value, point_value) {
         (None, None) => None,
@@ -214,11 +273,18 @@ fn number(text: &str, what: &str) -> Result<f64, String> {
         .parse::<f64>()
         .ok()
         .filter(|v| v.is_finite())
-        .ok_or_else(|| format!("{what} `{}` is not a number", text.chars().take(30).collect::<String>()))
+        .ok_or_else(|| {
+            format!(
+                "{what} `{}` is not a number",
+                text.chars().take(30).collect::<String>()
+            )
+        })
 }
 
 fn lat_lon(pair: &str) -> Result<(f64, f64), String> {
-    let (lat, lon) = pair.split_once(',').ok_or_else(|| format!("`{pair}` is not a lat,lon pair"))?;
+    let (lat, lon) = pair
+        .split_once(',')
+        .ok_or_else(|| format!("`{pair}` is not a lat,lon pair"))?;
     let (lat, lon) = (number(lat, "latitude")?, number(lon, "longitude")?);
     // Longitudes slightly past ±180 are how some issuers (GDACS) continue a ring across the
     // antimeridian; they are wrapped when the ring is normalised.
@@ -247,7 +313,11 @@ pub fn parse_circle(text: &str) -> Result<Circle, String> {
     if radius_km < 0.0 {
         return Err(format!("radius {radius_km} is negative"));
     }
-    Ok(Circle { lat, lon, radius_m: radius_km * 1000.0 })
+    Ok(Circle {
+        lat,
+        lon,
+        radius_m: radius_km * 1000.0,
+    })
 }
 
 #[cfg(test)]
@@ -256,7 +326,9 @@ mod tests {
 
     #[test]
     fn polygon_pairs_are_swapped_to_lon_lat() {
-        let ring = parse_cap_ring("38.47,-120.14 38.34,-119.95 38.52,-119.74 38.62,-119.89 38.47,-120.14").expect("ring");
+        let ring =
+            parse_cap_ring("38.47,-120.14 38.34,-119.95 38.52,-119.74 38.62,-119.89 38.47,-120.14")
+                .expect("ring");
         assert_eq!(ring[0].as_slice(), [-120.14, 38.47]);
     }
 

@@ -7,7 +7,8 @@ use std::io::Read;
 
 use chrono::{DateTime, Utc};
 use lifeline_core::model::{
-    CaseEvent, CaseEventKind, Category, Channel, Citizen, HelpRequest, Location, Origin, Priority, Status,
+    CaseEvent, CaseEventKind, Category, Channel, Citizen, HelpRequest, Location, Origin, Priority,
+    Status,
 };
 use lifeline_core::store::{IncomingRequest, Rejection};
 
@@ -65,17 +66,29 @@ impl ColumnMap {
     pub fn parse(text: &str) -> Result<ColumnMap, String> {
         let mut fields = Vec::new();
         for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (field, column) = pair.split_once('=').ok_or_else(|| format!("`{pair}` is not field=Column"))?;
+            let (field, column) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("`{pair}` is not field=Column"))?;
             let field = FIELD_NAMES
                 .iter()
                 .find(|(n, _)| *n == field.trim())
                 .map(|(_, f)| *f)
                 .ok_or_else(|| {
-                    format!("unknown field `{field}`; known: {}", FIELD_NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "unknown field `{field}`; known: {}",
+                        FIELD_NAMES
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 })?;
             fields.push((field, column.trim().to_owned()));
         }
-        if !fields.iter().any(|(f, _)| matches!(f, Field::Description | Field::Title)) {
+        if !fields
+            .iter()
+            .any(|(f, _)| matches!(f, Field::Description | Field::Title))
+        {
             return Err("the mapping needs description= (or title=)".into());
         }
         Ok(ColumnMap { fields })
@@ -83,7 +96,10 @@ impl ColumnMap {
 
     /// The classic Ushahidi export columns.
     pub fn ushahidi(headers: &csv::StringRecord) -> ColumnMap {
-        let id_column = headers.iter().find(|h| matches!(h.trim(), "#" | "Serial" | "ID" | "Id")).unwrap_or("#");
+        let id_column = headers
+            .iter()
+            .find(|h| matches!(h.trim(), "#" | "Serial" | "ID" | "Id"))
+            .unwrap_or("#");
         let pairs = [
             (Field::Id, id_column),
             (Field::Title, "INCIDENT TITLE"),
@@ -94,7 +110,9 @@ impl ColumnMap {
             (Field::Lat, "LATITUDE"),
             (Field::Lon, "LONGITUDE"),
         ];
-        ColumnMap { fields: pairs.iter().map(|(f, c)| (*f, (*c).to_owned())).collect() }
+        ColumnMap {
+            fields: pairs.iter().map(|(f, c)| (*f, (*c).to_owned())).collect(),
+        }
     }
 }
 
@@ -110,20 +128,35 @@ pub struct CsvRequests<R: Read> {
 
 impl<R: Read> CsvRequests<R> {
     /// `map` is `None` for an Ushahidi export (columns found by their classic names).
-    pub fn new(input: R, map: Option<&ColumnMap>, id_prefix: &str, source: &str, now: DateTime<Utc>) -> Result<Self, FeedError> {
+    pub fn new(
+        input: R,
+        map: Option<&ColumnMap>,
+        id_prefix: &str,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Self, FeedError> {
         let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-        let headers = reader.headers().map_err(|e| FeedError::Csv(e.to_string()))?.clone();
+        let headers = reader
+            .headers()
+            .map_err(|e| FeedError::Csv(e.to_string()))?
+            .clone();
         let map = match map {
             Some(m) => m.clone(),
             None => ColumnMap::ushahidi(&headers),
         };
         let mut columns = HashMap::new();
         for (field, column) in &map.fields {
-            match headers.iter().position(|h| h.trim().eq_ignore_ascii_case(column)) {
+            match headers
+                .iter()
+                .position(|h| h.trim().eq_ignore_ascii_case(column))
+            {
                 Some(i) => {
                     columns.insert(*field, i);
                 }
-                None if matches!(field, Field::Id | Field::Category | Field::Address | Field::CreatedAt) => {}
+                None if matches!(
+                    field,
+                    Field::Id | Field::Category | Field::Address | Field::CreatedAt
+                ) => {}
                 None => {
                     return Err(FeedError::Csv(format!(
                         "column `{column}` is not in the header ({})",
@@ -150,25 +183,45 @@ impl<R: Read> CsvRequests<R> {
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 // A broken quote can swallow the rest of the file; report it and stop there.
-                Some(Err(Rejection { record_ref: Some(format!("line {line}")), reason: e.to_string(), raw: Vec::new() }))
+                Some(Err(Rejection {
+                    record_ref: Some(format!("line {line}")),
+                    reason: e.to_string(),
+                    raw: Vec::new(),
+                }))
             }
             Ok(true) => {
                 let line = self.record.position().map_or(0, |p| p.line());
-                let raw = self.record.iter().collect::<Vec<_>>().join(",").into_bytes();
+                let raw = self
+                    .record
+                    .iter()
+                    .collect::<Vec<_>>()
+                    .join(",")
+                    .into_bytes();
                 if raw.len() > MAX_RECORD_BYTES {
                     return Some(Err(Rejection {
                         record_ref: Some(format!("line {line}")),
-                        reason: format!("the record is {} bytes; the limit is {MAX_RECORD_BYTES}", raw.len()),
+                        reason: format!(
+                            "the record is {} bytes; the limit is {MAX_RECORD_BYTES}",
+                            raw.len()
+                        ),
                         raw: raw[..1024].to_vec(),
                     }));
                 }
-                Some(self.to_request(line).map_err(|reason| Rejection { record_ref: Some(format!("line {line}")), reason, raw }))
+                Some(self.to_request(line).map_err(|reason| Rejection {
+                    record_ref: Some(format!("line {line}")),
+                    reason,
+                    raw,
+                }))
             }
         }
     }
 
     fn get(&self, f: Field) -> Option<&str> {
-        self.columns.get(&f).and_then(|i| self.record.get(*i)).map(str::trim).filter(|s| !s.is_empty())
+        self.columns
+            .get(&f)
+            .and_then(|i| self.record.get(*i))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
     }
 
     fn to_request(&self, line: u64) -> Result<IncomingRequest, String> {
@@ -177,13 +230,22 @@ impl<R: Read> CsvRequests<R> {
             None => format!("{}-line{line}", self.id_prefix),
         };
         let created = match self.get(Field::CreatedAt) {
-            Some(t) => time::parse_local_day_first(t).ok_or_else(|| format!("date `{t}` is not a date (day/month/year hh:mm)"))?,
+            Some(t) => time::parse_local_day_first(t)
+                .ok_or_else(|| format!("date `{t}` is not a date (day/month/year hh:mm)"))?,
             None => self.now,
         };
         let coordinate = |f: Field, name: &str| -> Result<Option<f64>, String> {
-            self.get(f).map(|t| t.parse::<f64>().map_err(|_| format!("{name} `{t}` is not a number"))).transpose()
+            self.get(f)
+                .map(|t| {
+                    t.parse::<f64>()
+                        .map_err(|_| format!("{name} `{t}` is not a number"))
+                })
+                .transpose()
         };
-        let location = match (coordinate(Field::Lat, "latitude")?, coordinate(Field::Lon, "longitude")?) {
+        let location = match (
+            coordinate(Field::Lat, "latitude")?,
+            coordinate(Field::Lon, "longitude")?,
+        ) {
             (Some(lat), Some(lon)) => Some(Location {
                 lat,
                 lon,
@@ -203,10 +265,10 @@ impl<R: Read> CsvRequests<R> {
             (None, None) => return Err("the record has no title or description".into()),
         };
         let mut address_note = String::new();
-        if location.is_none() {
-            if let Some(a) = self.get(Field::Address) {
-                address_note = format!("\nLocation: {a}");
-            }
+        if location.is_none()
+            && let Some(a) = self.get(Field::Address)
+        {
+            address_note = format!("\nLocation: {a}");
         }
         // Our vocabulary spelled loosely: `Crime victim` → `crime_victim`.
         let word = |f: Field| self.get(f).map(|s| s.to_lowercase().replace(' ', "_"));
@@ -241,7 +303,9 @@ impl<R: Read> CsvRequests<R> {
                 ..Citizen::default()
             },
             people_count: match self.get(Field::People) {
-                Some(n) => n.parse().map_err(|_| format!("people `{n}` is not a whole number"))?,
+                Some(n) => n
+                    .parse()
+                    .map_err(|_| format!("people `{n}` is not a whole number"))?,
                 None => 1,
             },
             location,
@@ -268,7 +332,9 @@ impl<R: Read> CsvRequests<R> {
 
 fn is_emergency_text(text: &str) -> bool {
     let t = text.to_lowercase();
-    ["emergency", "urgence", "trapped", "sos"].iter().any(|w| t.contains(w))
+    ["emergency", "urgence", "trapped", "sos"]
+        .iter()
+        .any(|w| t.contains(w))
 }
 
 /// Ushahidi category labels (`1. Urgences | Emergency, 3. Public Health`) to our categories.
@@ -277,7 +343,14 @@ fn category_from_text(text: &str) -> Category {
     let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
     if has(&["health", "medical", "santé", "injur", "hospital"]) {
         Category::Medical
-    } else if has(&["trapped", "collapsed", "earthquake", "flood", "hurricane", "tsunami"]) {
+    } else if has(&[
+        "trapped",
+        "collapsed",
+        "earthquake",
+        "flood",
+        "hurricane",
+        "tsunami",
+    ]) {
         Category::NaturalDisaster
     } else if has(&["missing", "disparu", "person"]) {
         Category::MissingPerson

@@ -54,9 +54,12 @@ impl Format {
 pub fn decode_text(bytes: &[u8]) -> Result<&str, FeedError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        return Err(FeedError::Unsupported("the file is UTF-16; Lifeline reads UTF-8".into()));
+        return Err(FeedError::Unsupported(
+            "the file is UTF-16; Lifeline reads UTF-8".into(),
+        ));
     }
-    std::str::from_utf8(bytes).map_err(|e| FeedError::Unsupported(format!("the file is not UTF-8 text ({e})")))
+    std::str::from_utf8(bytes)
+        .map_err(|e| FeedError::Unsupported(format!("the file is not UTF-8 text ({e})")))
 }
 
 /// Detects the format from the beginning of the content.
@@ -65,15 +68,25 @@ pub fn detect(head: &[u8]) -> Result<Format, FeedError> {
     // The head may end inside a multi-byte character: decode what is valid.
     let text = match std::str::from_utf8(head) {
         Ok(t) => t,
-        Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or(""),
-        Err(_) => return Err(FeedError::Unrecognized("binary or non-UTF-8 content".into())),
+        Err(e) if e.error_len().is_none() => {
+            std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or("")
+        }
+        Err(_) => {
+            return Err(FeedError::Unrecognized(
+                "binary or non-UTF-8 content".into(),
+            ));
+        }
     };
     let trimmed = text.trim_start();
     match trimmed.chars().next() {
         None => Err(FeedError::Unrecognized("the file is empty".into())),
         Some('<') => detect_xml(trimmed),
         Some('{') => Ok(detect_json_object(trimmed)),
-        Some('[') => Ok(if trimmed.contains("\"service_request_id\"") { Format::Open311Json } else { Format::RequestArray }),
+        Some('[') => Ok(if trimmed.contains("\"service_request_id\"") {
+            Format::Open311Json
+        } else {
+            Format::RequestArray
+        }),
         Some(_) => {
             let header = trimmed.lines().next().unwrap_or("");
             if header.to_ascii_uppercase().contains("INCIDENT TITLE") {
@@ -81,14 +94,18 @@ pub fn detect(head: &[u8]) -> Result<Format, FeedError> {
             } else if header.contains(',') || header.contains(';') || header.contains('\t') {
                 Ok(Format::Csv)
             } else {
-                Err(FeedError::Unrecognized(format!("starts with `{}`", header.chars().take(40).collect::<String>())))
+                Err(FeedError::Unrecognized(format!(
+                    "starts with `{}`",
+                    header.chars().take(40).collect::<String>()
+                )))
             }
         }
     }
 }
 
 fn detect_xml(text: &str) -> Result<Format, FeedError> {
-    let root = root_element_name(text).ok_or_else(|| FeedError::Unrecognized("XML without a root element".into()))?;
+    let root = root_element_name(text)
+        .ok_or_else(|| FeedError::Unrecognized("XML without a root element".into()))?;
     let local = root.rsplit(':').next().unwrap_or(root);
     match local {
         "alert" => Ok(Format::Cap),
@@ -97,7 +114,9 @@ fn detect_xml(text: &str) -> Result<Format, FeedError> {
         "rss" if text.contains("http://www.gdacs.org") => Ok(Format::GdacsRss),
         "rss" => Ok(Format::Rss),
         "service_requests" => Ok(Format::Open311Xml),
-        other => Err(FeedError::Unrecognized(format!("XML with root element <{other}>"))),
+        other => Err(FeedError::Unrecognized(format!(
+            "XML with root element <{other}>"
+        ))),
     }
 }
 
@@ -132,16 +151,27 @@ fn root_element_name(mut text: &str) -> Option<&str> {
 
 fn detect_json_object(text: &str) -> Format {
     // JSON lines: the first line is a whole object and more follows on the next lines.
-    if let Some((first, rest)) = text.split_once('\n') {
-        if !rest.trim().is_empty() && serde_json::from_str::<serde_json::Value>(first.trim()).is_ok_and(|v| v.is_object()) {
-            return Format::JsonLines;
-        }
+    if let Some((first, rest)) = text.split_once('\n')
+        && !rest.trim().is_empty()
+        && serde_json::from_str::<serde_json::Value>(first.trim()).is_ok_and(|v| v.is_object())
+    {
+        return Format::JsonLines;
     }
-    let compact: String = text.chars().take(SNIFF_BYTES).filter(|c| !c.is_whitespace()).collect();
-    if compact.contains("earthquake.usgs.gov") || (compact.contains("\"mag\":") && compact.contains("\"ids\":")) {
+    let compact: String = text
+        .chars()
+        .take(SNIFF_BYTES)
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    if compact.contains("earthquake.usgs.gov")
+        || (compact.contains("\"mag\":") && compact.contains("\"ids\":"))
+    {
         Format::UsgsGeoJson
     } else if compact.contains("\"channel\":") && compact.contains("\"category\":") {
-        if compact.contains("\"type\":\"Feature") { Format::GeoJsonRequests } else { Format::JsonLines }
+        if compact.contains("\"type\":\"Feature") {
+            Format::GeoJsonRequests
+        } else {
+            Format::JsonLines
+        }
     } else {
         Format::GeoJsonAdvisories
     }
@@ -154,19 +184,40 @@ mod tests {
     #[test]
     fn formats_are_told_apart_by_content() {
         let cases: &[(&str, Format)] = &[
-            ("<?xml version='1.0'?>\n<!-- c --><alert xmlns='urn:oasis:names:tc:emergency:cap:1.2'>", Format::Cap),
-            ("<cap:alert xmlns:cap='urn:oasis:names:tc:emergency:cap:1.1'>", Format::Cap),
-            ("\u{feff}<?xml version='1.0'?><rss xmlns:gdacs=\"http://www.gdacs.org\">", Format::GdacsRss),
+            (
+                "<?xml version='1.0'?>\n<!-- c --><alert xmlns='urn:oasis:names:tc:emergency:cap:1.2'>",
+                Format::Cap,
+            ),
+            (
+                "<cap:alert xmlns:cap='urn:oasis:names:tc:emergency:cap:1.1'>",
+                Format::Cap,
+            ),
+            (
+                "\u{feff}<?xml version='1.0'?><rss xmlns:gdacs=\"http://www.gdacs.org\">",
+                Format::GdacsRss,
+            ),
             ("<rss version='2.0'>", Format::Rss),
             ("<feed xmlns='http://www.w3.org/2005/Atom'>", Format::Atom),
             ("<edxlde:EDXLDistribution xmlns:edxlde='x'>", Format::EdxlDe),
             ("<service_requests><request>", Format::Open311Xml),
             ("[{\"service_request_id\":\"1\"}]", Format::Open311Json),
-            ("{\"type\":\"FeatureCollection\",\"metadata\":{\"url\":\"https://earthquake.usgs.gov/x\"}}", Format::UsgsGeoJson),
-            ("{\"type\": \"FeatureCollection\", \"features\": [{\"type\": \"Feature\", \"properties\": {\"channel\": \"app\", \"category\": \"medical\"}}]}", Format::GeoJsonRequests),
-            ("{\"type\":\"Polygon\",\"coordinates\":[]}", Format::GeoJsonAdvisories),
+            (
+                "{\"type\":\"FeatureCollection\",\"metadata\":{\"url\":\"https://earthquake.usgs.gov/x\"}}",
+                Format::UsgsGeoJson,
+            ),
+            (
+                "{\"type\": \"FeatureCollection\", \"features\": [{\"type\": \"Feature\", \"properties\": {\"channel\": \"app\", \"category\": \"medical\"}}]}",
+                Format::GeoJsonRequests,
+            ),
+            (
+                "{\"type\":\"Polygon\",\"coordinates\":[]}",
+                Format::GeoJsonAdvisories,
+            ),
             ("{\"id\":\"a\"}\n{\"id\":\"b\"}\n", Format::JsonLines),
-            ("Serial,INCIDENT TITLE,INCIDENT DATE\n1,a,b", Format::UshahidiCsv),
+            (
+                "Serial,INCIDENT TITLE,INCIDENT DATE\n1,a,b",
+                Format::UshahidiCsv,
+            ),
             ("ref,lat,lon\n1,2,3", Format::Csv),
         ];
         for (text, want) in cases {

@@ -6,8 +6,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use geojson::{Geometry, Position};
 use lifeline_core::geo;
 use lifeline_core::model::{
-    Advisory, AdvisoryArea, AdvisoryInfo, AdvisoryKey, AlertStatus, Certainty, MsgType, Scope, Severity, SourceFormat,
-    Urgency,
+    Advisory, AdvisoryArea, AdvisoryInfo, AdvisoryKey, AlertStatus, Certainty, MsgType, Scope,
+    Severity, SourceFormat, Urgency,
 };
 use lifeline_core::store::Rejection;
 use roxmltree::Node;
@@ -37,13 +37,22 @@ pub fn parse(text: &str, source: &str) -> Result<ParsedDocument, FeedError> {
     let (entries, feed_author): (Vec<Node<'_, '_>>, Option<String>) = match root.tag_name().name() {
         "feed" => (
             xml::children(root, &[ATOM_NS], "entry").collect(),
-            xml::child(root, &[ATOM_NS], "author").and_then(|a| xml::child_text(a, &[ATOM_NS], "name")),
+            xml::child(root, &[ATOM_NS], "author")
+                .and_then(|a| xml::child_text(a, &[ATOM_NS], "name")),
         ),
         "rss" => {
-            let channel = xml::child(root, &[], "channel").ok_or_else(|| FeedError::Unsupported("RSS without <channel>".into()))?;
-            (xml::children(channel, &[""], "item").collect(), xml::child_text(channel, &[""], "title"))
+            let channel = xml::child(root, &[], "channel")
+                .ok_or_else(|| FeedError::Unsupported("RSS without <channel>".into()))?;
+            (
+                xml::children(channel, &[""], "item").collect(),
+                xml::child_text(channel, &[""], "title"),
+            )
         }
-        other => return Err(FeedError::Unsupported(format!("<{other}> is not an Atom or RSS feed"))),
+        other => {
+            return Err(FeedError::Unsupported(format!(
+                "<{other}> is not an Atom or RSS feed"
+            )));
+        }
     };
     let mut out = ParsedDocument::default();
     for entry in entries {
@@ -51,11 +60,15 @@ pub fn parse(text: &str, source: &str) -> Result<ParsedDocument, FeedError> {
         let georss = match parse_georss(entry) {
             Ok(g) => g,
             Err(reason) => {
-                out.rejected.push(rejection(entry, &entry_id, format!("GeoRSS: {reason}")));
+                out.rejected
+                    .push(rejection(entry, &entry_id, format!("GeoRSS: {reason}")));
                 None
             }
         };
-        let embedded: Vec<Node<'_, '_>> = entry.descendants().filter(|n| cap::is_cap_alert(*n)).collect();
+        let embedded: Vec<Node<'_, '_>> = entry
+            .descendants()
+            .filter(|n| cap::is_cap_alert(*n))
+            .collect();
         if !embedded.is_empty() {
             for r in cap::parse_alerts(&embedded, source) {
                 match r {
@@ -68,7 +81,13 @@ pub fn parse(text: &str, source: &str) -> Result<ParsedDocument, FeedError> {
             }
             continue;
         }
-        let summary = match summary_advisory(entry, &entry_id, feed_author.as_deref().unwrap_or(source), source, georss.as_ref()) {
+        let summary = match summary_advisory(
+            entry,
+            &entry_id,
+            feed_author.as_deref().unwrap_or(source),
+            source,
+            georss.as_ref(),
+        ) {
             Ok(s) => s,
             Err(reason) => {
                 out.rejected.push(rejection(entry, &entry_id, reason));
@@ -76,10 +95,19 @@ pub fn parse(text: &str, source: &str) -> Result<ParsedDocument, FeedError> {
             }
         };
         match cap_link(entry) {
-            Some(url) => out.links.push(LinkedAlert { url, entry_id, georss, summary }),
+            Some(url) => out.links.push(LinkedAlert {
+                url,
+                entry_id,
+                georss,
+                summary,
+            }),
             None => match summary {
                 Some(s) => out.advisories.push(s),
-                None => out.rejected.push(rejection(entry, &entry_id, "the entry neither embeds nor links a CAP alert".into())),
+                None => out.rejected.push(rejection(
+                    entry,
+                    &entry_id,
+                    "the entry neither embeds nor links a CAP alert".into(),
+                )),
             },
         }
     }
@@ -90,7 +118,9 @@ fn rejection(entry: Node<'_, '_>, entry_id: &str, reason: String) -> Rejection {
     Rejection {
         record_ref: Some(format!("entry {entry_id} at {}", xml::position(entry))),
         reason,
-        raw: entry.document().input_text()[entry.range()].as_bytes().to_vec(),
+        raw: entry.document().input_text()[entry.range()]
+            .as_bytes()
+            .to_vec(),
     }
 }
 
@@ -105,14 +135,22 @@ fn entry_id(entry: Node<'_, '_>) -> String {
 fn cap_link(entry: Node<'_, '_>) -> Option<String> {
     // Atom: a link typed as CAP wins, then the alternate link.
     let atom_links: Vec<Node<'_, '_>> = xml::children(entry, &[ATOM_NS], "link").collect();
-    if let Some(l) = atom_links.iter().find(|l| l.attribute("type").is_some_and(|t| t.contains("cap"))) {
+    if let Some(l) = atom_links
+        .iter()
+        .find(|l| l.attribute("type").is_some_and(|t| t.contains("cap")))
+    {
         return l.attribute("href").map(str::to_owned);
     }
-    if let Some(l) = atom_links.iter().find(|l| matches!(l.attribute("rel"), None | Some("alternate"))) {
+    if let Some(l) = atom_links
+        .iter()
+        .find(|l| matches!(l.attribute("rel"), None | Some("alternate")))
+    {
         return l.attribute("href").map(str::to_owned);
     }
     // RSS: a CAP enclosure, then <link>.
-    if let Some(e) = xml::children(entry, &[""], "enclosure").find(|e| e.attribute("type").is_some_and(|t| t.contains("cap"))) {
+    if let Some(e) = xml::children(entry, &[""], "enclosure")
+        .find(|e| e.attribute("type").is_some_and(|t| t.contains("cap")))
+    {
         return e.attribute("url").map(str::to_owned);
     }
     xml::child_text(entry, &[""], "link")
@@ -123,16 +161,22 @@ fn cap_link(entry: Node<'_, '_>) -> Option<String> {
 pub fn parse_georss(entry: Node<'_, '_>) -> Result<Option<Geometry>, String> {
     let numbers = |text: &str| -> Result<Vec<f64>, String> {
         text.split_whitespace()
-            .map(|n| n.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("`{n}` is not a number")))
+            .map(|n| {
+                n.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| format!("`{n}` is not a number"))
+            })
             .collect()
     };
     let pairs = |v: &[f64]| -> Result<Vec<Position>, String> {
-        if v.len() % 2 != 0 {
+        if !v.len().is_multiple_of(2) {
             return Err("an odd number of coordinates".into());
         }
         v.chunks(2)
             .map(|c| {
-                lifeline_core::model::request::check_lat_lon(c[0], c[1]).map_err(|e| e.to_string())?;
+                lifeline_core::model::request::check_lat_lon(c[0], c[1])
+                    .map_err(|e| e.to_string())?;
                 Ok(Position::from([c[1], c[0]]))
             })
             .collect()
@@ -144,24 +188,37 @@ pub fn parse_georss(entry: Node<'_, '_>) -> Result<Option<Geometry>, String> {
     }
     if let Some(text) = xml::child_text(entry, &[GEORSS_NS], "box") {
         let v = numbers(&text)?;
-        let [s, w, n, e] = v[..] else { return Err("a box is `south west north east`".into()) };
+        let [s, w, n, e] = v[..] else {
+            return Err("a box is `south west north east`".into());
+        };
         return Ok(Some(box_geometry(w, s, e, n)?));
     }
     if let Some(text) = xml::child_text(entry, &[GEORSS_NS], "circle") {
         let v = numbers(&text)?;
-        let [lat, lon, radius_m] = v[..] else { return Err("a circle is `lat lon radius`".into()) };
+        let [lat, lon, radius_m] = v[..] else {
+            return Err("a circle is `lat lon radius`".into());
+        };
         lifeline_core::model::request::check_lat_lon(lat, lon).map_err(|e| e.to_string())?;
         let parts = geo::normalize_polygon(&[geo::circle_ring(lat, lon, radius_m, 64)])?;
         return Ok(cap::assemble_geometry(parts, Vec::new()));
     }
     if let Some(text) = xml::child_text(entry, &[GEORSS_NS], "point") {
         let p = pairs(&numbers(&text)?)?;
-        return Ok(p.into_iter().next().map(|p| Geometry::new(geojson::GeometryValue::Point { coordinates: p })));
+        return Ok(p
+            .into_iter()
+            .next()
+            .map(|p| Geometry::new(geojson::GeometryValue::Point { coordinates: p })));
     }
     let point = xml::child(entry, &[W3C_GEO_NS], "Point").unwrap_or(entry);
-    if let (Some(lat), Some(lon)) = (xml::child_text(point, &[W3C_GEO_NS], "lat"), xml::child_text(point, &[W3C_GEO_NS], "long")) {
+    if let (Some(lat), Some(lon)) = (
+        xml::child_text(point, &[W3C_GEO_NS], "lat"),
+        xml::child_text(point, &[W3C_GEO_NS], "long"),
+    ) {
         let p = pairs(&numbers(&format!("{lat} {lon}"))?)?;
-        return Ok(p.into_iter().next().map(|p| Geometry::new(geojson::GeometryValue::Point { coordinates: p })));
+        return Ok(p
+            .into_iter()
+            .next()
+            .map(|p| Geometry::new(geojson::GeometryValue::Point { coordinates: p })));
     }
     Ok(None)
 }
@@ -169,29 +226,57 @@ pub fn parse_georss(entry: Node<'_, '_>) -> Result<Option<Geometry>, String> {
 /// A longitude/latitude box as a polygon, split if it crosses the antimeridian. Accepts
 /// longitudes past ±180 (GDACS writes `-181.2 -173.2` for a box across it).
 pub fn box_geometry(west: f64, south: f64, east: f64, north: f64) -> Result<Geometry, String> {
-    if !(west.is_finite() && east.is_finite() && south.is_finite() && north.is_finite()) || south > north {
+    if !(west.is_finite() && east.is_finite() && south.is_finite() && north.is_finite())
+        || south > north
+    {
         return Err(format!("box {west} {south} {east} {north} is not a box"));
     }
     if south < -90.0 || north > 90.0 || west < -540.0 || east > 540.0 {
-        return Err(format!("box {west} {south} {east} {north} is outside the world"));
+        return Err(format!(
+            "box {west} {south} {east} {north} is outside the world"
+        ));
     }
-    let width = if east >= west { east - west } else { east + 360.0 - west };
-    let (w, e) = if width >= 360.0 { (-180.0, 180.0) } else { (geo::wrap_lon(west), geo::wrap_lon(west) + width) };
+    let width = if east >= west {
+        east - west
+    } else {
+        east + 360.0 - west
+    };
+    let (w, e) = if width >= 360.0 {
+        (-180.0, 180.0)
+    } else {
+        (geo::wrap_lon(west), geo::wrap_lon(west) + width)
+    };
     // Every vertex wrapped into range; normalize_polygon unwraps the ring again from its
     // first vertex and splits it at ±180 when it crosses.
     let ring: Vec<Position> = [[w, south], [e, south], [e, north], [w, north], [w, south]]
         .into_iter()
-        .map(|[lon, lat]| Position::from([if width >= 360.0 { lon } else { geo::wrap_lon(lon) }, lat]))
+        .map(|[lon, lat]| {
+            Position::from([
+                if width >= 360.0 {
+                    lon
+                } else {
+                    geo::wrap_lon(lon)
+                },
+                lat,
+            ])
+        })
         .collect();
     // A band all around the world cannot be unwrapped; it is already within range.
-    let parts = if width >= 360.0 { vec![vec![ring]] } else { geo::normalize_polygon(&[ring])? };
+    let parts = if width >= 360.0 {
+        vec![vec![ring]]
+    } else {
+        geo::normalize_polygon(&[ring])?
+    };
     cap::assemble_geometry(parts, Vec::new()).ok_or_else(|| "the box has no area".into())
 }
 
 /// Gives an alert without any geometry the entry's GeoRSS shape.
 pub fn fill_missing_geometry(a: &mut Advisory, georss: Option<&Geometry>, entry_id: &str) {
     let Some(g) = georss else { return };
-    let has_shape = a.areas.iter().any(|ar| ar.geometry.is_some() || !ar.circles.is_empty());
+    let has_shape = a
+        .areas
+        .iter()
+        .any(|ar| ar.geometry.is_some() || !ar.circles.is_empty());
     if has_shape {
         return;
     }
@@ -215,10 +300,23 @@ fn summary_advisory(
     source: &str,
     georss: Option<&Geometry>,
 ) -> Result<Option<Advisory>, String> {
-    let Some(event) = xml::child_text(entry, CAP_NS, "event") else { return Ok(None) };
-    let cap_ns = entry.children().find(|c| CAP_NS.contains(&c.tag_name().namespace().unwrap_or(""))).and_then(|c| c.tag_name().namespace());
-    let source_format = if cap_ns == Some(CAP11_NS) { SourceFormat::Cap11 } else { SourceFormat::Cap12 };
-    fn opt_word<T: std::str::FromStr>(entry: Node<'_, '_>, name: &str, default: T) -> Result<T, String>
+    let Some(event) = xml::child_text(entry, CAP_NS, "event") else {
+        return Ok(None);
+    };
+    let cap_ns = entry
+        .children()
+        .find(|c| CAP_NS.contains(&c.tag_name().namespace().unwrap_or("")))
+        .and_then(|c| c.tag_name().namespace());
+    let source_format = if cap_ns == Some(CAP11_NS) {
+        SourceFormat::Cap11
+    } else {
+        SourceFormat::Cap12
+    };
+    fn opt_word<T: std::str::FromStr>(
+        entry: Node<'_, '_>,
+        name: &str,
+        default: T,
+    ) -> Result<T, String>
     where
         T::Err: std::fmt::Display,
     {
@@ -244,7 +342,9 @@ fn summary_advisory(
     for g in xml::children(entry, CAP_NS, "geocode") {
         // NWS indexes put several valueName/value pairs in one geocode element.
         let names = xml::children_text(g, &[], "valueName");
-        let values: Vec<String> = xml::children(g, &[], "value").map(|v| xml::text(v).unwrap_or_default()).collect();
+        let values: Vec<String> = xml::children(g, &[], "value")
+            .map(|v| xml::text(v).unwrap_or_default())
+            .collect();
         geocodes.extend(names.into_iter().zip(values).filter(|(_, v)| !v.is_empty()));
     }
     let mut polygons = Vec::new();
@@ -253,10 +353,15 @@ fn summary_advisory(
         polygons.extend(geo::normalize_polygon(&[ring])?);
     }
     let geometry = cap::assemble_geometry(polygons, Vec::new()).or_else(|| georss.cloned());
-    let title = xml::child_text(entry, &[ATOM_NS], "title").or_else(|| xml::child_text(entry, &[""], "title"));
-    let description = xml::child_text(entry, &[ATOM_NS], "summary").or_else(|| xml::child_text(entry, &[""], "description"));
+    let title = xml::child_text(entry, &[ATOM_NS], "title")
+        .or_else(|| xml::child_text(entry, &[""], "title"));
+    let description = xml::child_text(entry, &[ATOM_NS], "summary")
+        .or_else(|| xml::child_text(entry, &[""], "description"));
     Ok(Some(Advisory {
-        key: AdvisoryKey { sender: sender.to_owned(), identifier: entry_id.to_owned() },
+        key: AdvisoryKey {
+            sender: sender.to_owned(),
+            identifier: entry_id.to_owned(),
+        },
         source: source.to_owned(),
         source_format,
         msg_type: opt_word(entry, "msgType", MsgType::Alert)?,

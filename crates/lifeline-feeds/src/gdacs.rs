@@ -6,8 +6,8 @@
 
 use chrono::Duration;
 use lifeline_core::model::{
-    Advisory, AdvisoryArea, AdvisoryInfo, AdvisoryKey, AlertStatus, Certainty, HazardDetails, MsgType, Scope, Severity,
-    SourceFormat, Urgency,
+    Advisory, AdvisoryArea, AdvisoryInfo, AdvisoryKey, AlertStatus, Certainty, HazardDetails,
+    MsgType, Scope, Severity, SourceFormat, Urgency,
 };
 use lifeline_core::store::Rejection;
 use roxmltree::Node;
@@ -63,7 +63,9 @@ fn parse_item(item: Node<'_, '_>, source: &str) -> Result<Advisory, String> {
     let event_type = g(item, "eventtype").ok_or("gdacs:eventtype is missing")?;
     let event_id = g(item, "eventid").ok_or("gdacs:eventid is missing")?;
     let version: i64 = match g(item, "version") {
-        Some(v) => v.parse().map_err(|_| format!("gdacs:version `{v}` is not a whole number"))?,
+        Some(v) => v
+            .parse()
+            .map_err(|_| format!("gdacs:version `{v}` is not a whole number"))?,
         None => 0,
     };
     let level = g(item, "alertlevel").ok_or("gdacs:alertlevel is missing")?;
@@ -71,15 +73,22 @@ fn parse_item(item: Node<'_, '_>, source: &str) -> Result<Advisory, String> {
         "Red" => Severity::Extreme,
         "Orange" => Severity::Severe,
         "Green" => Severity::Minor,
-        other => return Err(format!("gdacs:alertlevel `{other}` is not Green, Orange or Red")),
+        other => {
+            return Err(format!(
+                "gdacs:alertlevel `{other}` is not Green, Orange or Red"
+            ));
+        }
     };
-    let date = |name: &str, ns: &str| -> Result<Option<chrono::DateTime<chrono::FixedOffset>>, String> {
-        xml::child_text(item, &[ns], name)
-            .map(|t| time::parse_zoned(&t).ok_or_else(|| format!("{name} `{t}` is not a date")))
-            .transpose()
-    };
+    let date =
+        |name: &str, ns: &str| -> Result<Option<chrono::DateTime<chrono::FixedOffset>>, String> {
+            xml::child_text(item, &[ns], name)
+                .map(|t| time::parse_zoned(&t).ok_or_else(|| format!("{name} `{t}` is not a date")))
+                .transpose()
+        };
     let modified = date("datemodified", GDACS_NS)?;
-    let sent = modified.or(date("pubDate", "")?).ok_or("the item has no date")?;
+    let sent = modified
+        .or(date("pubDate", "")?)
+        .ok_or("the item has no date")?;
     let current = g(item, "iscurrent").is_none_or(|c| c != "false");
     let until = date("todate", GDACS_NS)?.map_or(sent, |t| t.max(sent));
     let expires = if current { until + ACTIVE_FOR } else { until };
@@ -87,16 +96,28 @@ fn parse_item(item: Node<'_, '_>, source: &str) -> Result<Advisory, String> {
     let mut geometry = parse_georss(item)?;
     if let Some(bbox) = g(item, "bbox") {
         // Published as `lonmin lonmax latmin latmax`.
-        let v: Vec<f64> = bbox.split_whitespace().filter_map(|n| n.parse().ok()).collect();
-        let [w, e, s, n] = v[..] else { return Err(format!("gdacs:bbox `{bbox}` is not four numbers")) };
+        let v: Vec<f64> = bbox
+            .split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let [w, e, s, n] = v[..] else {
+            return Err(format!("gdacs:bbox `{bbox}` is not four numbers"));
+        };
         geometry = Some(box_geometry(w, s, e, n)?);
     }
     let magnitude = (event_type == "EQ")
-        .then(|| xml::child(item, &[GDACS_NS], "severity").and_then(|s| s.attribute("value")?.parse().ok()))
+        .then(|| {
+            xml::child(item, &[GDACS_NS], "severity")
+                .and_then(|s| s.attribute("value")?.parse().ok())
+        })
         .flatten();
-    let guid = xml::child_text(item, &[""], "guid").unwrap_or_else(|| format!("{event_type}{event_id}"));
+    let guid =
+        xml::child_text(item, &[""], "guid").unwrap_or_else(|| format!("{event_type}{event_id}"));
     Ok(Advisory {
-        key: AdvisoryKey { sender: GDACS_SENDER.into(), identifier: format!("{event_type}{event_id}") },
+        key: AdvisoryKey {
+            sender: GDACS_SENDER.into(),
+            identifier: format!("{event_type}{event_id}"),
+        },
         source: source.to_owned(),
         source_format: SourceFormat::Gdacs,
         msg_type: MsgType::Alert,
@@ -111,17 +132,30 @@ fn parse_item(item: Node<'_, '_>, source: &str) -> Result<Advisory, String> {
             headline: xml::child_text(item, &[""], "title"),
             description: xml::child_text(item, &[""], "description"),
             instruction: None,
-            categories: vec![if event_type == "WF" { "Fire".into() } else { "Geo".into() }],
+            categories: vec![if event_type == "WF" {
+                "Fire".into()
+            } else {
+                "Geo".into()
+            }],
             urgency: Urgency::Immediate,
             severity,
-            certainty: if event_type == "TC" { Certainty::Likely } else { Certainty::Observed },
+            certainty: if event_type == "TC" {
+                Certainty::Likely
+            } else {
+                Certainty::Observed
+            },
             effective: date("fromdate", GDACS_NS)?,
             onset: date("fromdate", GDACS_NS)?,
             expires: Some(expires),
             sender_name: Some("GDACS".into()),
             web: xml::child_text(item, &[""], "link"),
         }],
-        areas: vec![AdvisoryArea { description: country.clone(), geometry, circles: Vec::new(), geocodes: Vec::new() }],
+        areas: vec![AdvisoryArea {
+            description: country.clone(),
+            geometry,
+            circles: Vec::new(),
+            geocodes: Vec::new(),
+        }],
         hazard: Some(HazardDetails {
             magnitude,
             depth_km: None,
@@ -130,7 +164,11 @@ fn parse_item(item: Node<'_, '_>, source: &str) -> Result<Advisory, String> {
             event_type: Some(event_type),
             aliases: vec![guid],
             source_version: Some(version),
-            countries: country.split(',').map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect(),
+            countries: country
+                .split(',')
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .collect(),
         }),
     })
 }

@@ -8,8 +8,8 @@ use chrono::Duration;
 use geojson::{Feature, GeoJson, Geometry, GeometryValue, Position};
 use lifeline_core::geo;
 use lifeline_core::model::{
-    Advisory, AdvisoryArea, AdvisoryInfo, AdvisoryKey, AlertStatus, Certainty, Circle, HazardDetails, MsgType, Scope,
-    Severity, SourceFormat, Urgency,
+    Advisory, AdvisoryArea, AdvisoryInfo, AdvisoryKey, AlertStatus, Certainty, Circle,
+    HazardDetails, MsgType, Scope, Severity, SourceFormat, Urgency,
 };
 use lifeline_core::store::Rejection;
 use serde_json::{Map, Value};
@@ -34,22 +34,38 @@ pub fn normalize_geometry(g: &Geometry) -> Result<Geometry, String> {
         ps.iter().map(point).collect()
     }
     let value = match &g.value {
-        GeometryValue::Point { coordinates } => GeometryValue::Point { coordinates: point(coordinates)? },
-        GeometryValue::MultiPoint { coordinates } => GeometryValue::MultiPoint { coordinates: points(coordinates)? },
-        GeometryValue::LineString { coordinates } => GeometryValue::LineString { coordinates: points(coordinates)? },
-        GeometryValue::MultiLineString { coordinates } => GeometryValue::MultiLineString {
-            coordinates: coordinates.iter().map(|l| points(l)).collect::<Result<_, _>>()?,
+        GeometryValue::Point { coordinates } => GeometryValue::Point {
+            coordinates: point(coordinates)?,
         },
-        GeometryValue::Polygon { coordinates } => multi_or_single(geo::normalize_polygon(coordinates)?),
+        GeometryValue::MultiPoint { coordinates } => GeometryValue::MultiPoint {
+            coordinates: points(coordinates)?,
+        },
+        GeometryValue::LineString { coordinates } => GeometryValue::LineString {
+            coordinates: points(coordinates)?,
+        },
+        GeometryValue::MultiLineString { coordinates } => GeometryValue::MultiLineString {
+            coordinates: coordinates
+                .iter()
+                .map(|l| points(l))
+                .collect::<Result<_, _>>()?,
+        },
+        GeometryValue::Polygon { coordinates } => {
+            multi_or_single(geo::normalize_polygon(coordinates)?)
+        }
         GeometryValue::MultiPolygon { coordinates } => {
             let mut parts = Vec::new();
             for (i, p) in coordinates.iter().enumerate() {
-                parts.extend(geo::normalize_polygon(p).map_err(|e| format!("polygon {}: {e}", i + 1))?);
+                parts.extend(
+                    geo::normalize_polygon(p).map_err(|e| format!("polygon {}: {e}", i + 1))?,
+                );
             }
             multi_or_single(parts)
         }
         GeometryValue::GeometryCollection { geometries } => GeometryValue::GeometryCollection {
-            geometries: geometries.iter().map(normalize_geometry).collect::<Result<_, _>>()?,
+            geometries: geometries
+                .iter()
+                .map(normalize_geometry)
+                .collect::<Result<_, _>>()?,
         },
     };
     Ok(Geometry::new(value))
@@ -57,21 +73,27 @@ pub fn normalize_geometry(g: &Geometry) -> Result<Geometry, String> {
 
 fn multi_or_single(mut parts: Vec<geo::PolygonCoords>) -> GeometryValue {
     if parts.len() == 1 {
-        GeometryValue::Polygon { coordinates: parts.remove(0) }
+        GeometryValue::Polygon {
+            coordinates: parts.remove(0),
+        }
     } else {
         GeometryValue::MultiPolygon { coordinates: parts }
     }
 }
 
 fn parse_geojson(text: &str) -> Result<GeoJson, FeedError> {
-    text.parse::<GeoJson>().map_err(|e| FeedError::Json(e.to_string()))
+    text.parse::<GeoJson>()
+        .map_err(|e| FeedError::Json(e.to_string()))
 }
 
 fn features(doc: GeoJson) -> Vec<Feature> {
     match doc {
         GeoJson::FeatureCollection(fc) => fc.features,
         GeoJson::Feature(f) => vec![f],
-        GeoJson::Geometry(g) => vec![Feature { geometry: Some(g), ..Feature::default() }],
+        GeoJson::Geometry(g) => vec![Feature {
+            geometry: Some(g),
+            ..Feature::default()
+        }],
     }
 }
 
@@ -96,11 +118,14 @@ fn feature_id(f: &Feature) -> Option<String> {
 
 fn prop_str(props: Option<&Map<String, Value>>, names: &[&str]) -> Option<String> {
     let props = props?;
-    names.iter().find_map(|n| props.get(*n)).and_then(|v| match v {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
+    names
+        .iter()
+        .find_map(|n| props.get(*n))
+        .and_then(|v| match v {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
 }
 
 /// Generic GeoJSON: each feature an advisory. Properties recognised (all optional):
@@ -118,21 +143,43 @@ pub fn parse_advisories(text: &str, source: &str) -> Result<ParsedDocument, Feed
     Ok(out)
 }
 
-fn advisory_from_feature(f: &Feature, i: usize, id: Option<String>, source: &str) -> Result<Advisory, String> {
+fn advisory_from_feature(
+    f: &Feature,
+    i: usize,
+    id: Option<String>,
+    source: &str,
+) -> Result<Advisory, String> {
     let props = f.properties.as_ref();
-    let word = |names: &[&str], default: &str| prop_str(props, names).unwrap_or_else(|| default.to_owned());
-    let parse_word = |name: &str, default: &str| -> Result<String, String> { Ok(word(&[name], default)) };
-    let severity: Severity = parse_word("severity", "Unknown")?.parse().map_err(|e| format!("severity: {e}"))?;
-    let urgency: Urgency = parse_word("urgency", "Unknown")?.parse().map_err(|e| format!("urgency: {e}"))?;
-    let certainty: Certainty = parse_word("certainty", "Unknown")?.parse().map_err(|e| format!("certainty: {e}"))?;
-    let date = |name: &str| -> Result<Option<chrono::DateTime<chrono::FixedOffset>>, String> {
-        prop_str(props, &[name]).map(|t| time::parse_zoned(&t).ok_or_else(|| format!("{name} `{t}` is not a date"))).transpose()
+    let word = |names: &[&str], default: &str| {
+        prop_str(props, names).unwrap_or_else(|| default.to_owned())
     };
-    let sent = date("sent")?.unwrap_or_else(|| chrono::DateTime::<chrono::Utc>::UNIX_EPOCH.fixed_offset());
+    let parse_word =
+        |name: &str, default: &str| -> Result<String, String> { Ok(word(&[name], default)) };
+    let severity: Severity = parse_word("severity", "Unknown")?
+        .parse()
+        .map_err(|e| format!("severity: {e}"))?;
+    let urgency: Urgency = parse_word("urgency", "Unknown")?
+        .parse()
+        .map_err(|e| format!("urgency: {e}"))?;
+    let certainty: Certainty = parse_word("certainty", "Unknown")?
+        .parse()
+        .map_err(|e| format!("certainty: {e}"))?;
+    let date = |name: &str| -> Result<Option<chrono::DateTime<chrono::FixedOffset>>, String> {
+        prop_str(props, &[name])
+            .map(|t| time::parse_zoned(&t).ok_or_else(|| format!("{name} `{t}` is not a date")))
+            .transpose()
+    };
+    let sent =
+        date("sent")?.unwrap_or_else(|| chrono::DateTime::<chrono::Utc>::UNIX_EPOCH.fixed_offset());
     let geometry = f.geometry.as_ref().map(normalize_geometry).transpose()?;
-    let identifier = prop_str(props, &["identifier"]).or(id).unwrap_or_else(|| format!("feature-{}", i + 1));
+    let identifier = prop_str(props, &["identifier"])
+        .or(id)
+        .unwrap_or_else(|| format!("feature-{}", i + 1));
     Ok(Advisory {
-        key: AdvisoryKey { sender: word(&["sender"], source), identifier },
+        key: AdvisoryKey {
+            sender: word(&["sender"], source),
+            identifier,
+        },
         source: source.to_owned(),
         source_format: SourceFormat::GeoJson,
         msg_type: MsgType::Alert,
@@ -181,7 +228,10 @@ pub fn parse_usgs(text: &str, source: &str) -> Result<ParsedDocument, FeedError>
         let id = feature_id(&f);
         match earthquake(&f, id.as_deref(), source) {
             Ok(Quake::Event(a)) => out.advisories.push(*a),
-            Ok(Quake::Deleted(ids)) => out.removals.push(HazardRemoval { format: SourceFormat::Usgs, ids }),
+            Ok(Quake::Deleted(ids)) => out.removals.push(HazardRemoval {
+                format: SourceFormat::Usgs,
+                ids,
+            }),
             Err(reason) => out.rejected.push(rejection(i, id.as_deref(), reason, &f)),
         }
     }
@@ -195,10 +245,18 @@ enum Quake {
 
 fn earthquake(f: &Feature, id: Option<&str>, source: &str) -> Result<Quake, String> {
     let id = id.ok_or("the feature has no id")?;
-    let props = f.properties.as_ref().ok_or("the feature has no properties")?;
+    let props = f
+        .properties
+        .as_ref()
+        .ok_or("the feature has no properties")?;
     let num = |name: &str| props.get(name).and_then(Value::as_f64);
     let mut aliases: Vec<String> = prop_str(Some(props), &["ids"])
-        .map(|ids| ids.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .map(|ids| {
+            ids.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     if !aliases.iter().any(|a| a == id) {
         aliases.push(id.to_owned());
@@ -206,10 +264,20 @@ fn earthquake(f: &Feature, id: Option<&str>, source: &str) -> Result<Quake, Stri
     if prop_str(Some(props), &["status"]).as_deref() == Some("deleted") {
         return Ok(Quake::Deleted(aliases));
     }
-    let time_ms = props.get("time").and_then(Value::as_i64).ok_or("`time` (ms since epoch) is missing")?;
-    let updated_ms = props.get("updated").and_then(Value::as_i64).unwrap_or(time_ms);
+    let time_ms = props
+        .get("time")
+        .and_then(Value::as_i64)
+        .ok_or("`time` (ms since epoch) is missing")?;
+    let updated_ms = props
+        .get("updated")
+        .and_then(Value::as_i64)
+        .unwrap_or(time_ms);
     let sent = time::from_epoch_ms(time_ms).ok_or("`time` is out of range")?;
-    let Some(Geometry { value: GeometryValue::Point { coordinates }, .. }) = &f.geometry else {
+    let Some(Geometry {
+        value: GeometryValue::Point { coordinates },
+        ..
+    }) = &f.geometry
+    else {
         return Err("an earthquake needs a Point geometry".into());
     };
     if coordinates.len() < 2 {
@@ -234,10 +302,16 @@ fn earthquake(f: &Feature, id: Option<&str>, source: &str) -> Result<Quake, Stri
     let place = prop_str(Some(props), &["place"]).unwrap_or_default();
     let radius_m = earthquake_radius_km(magnitude.unwrap_or(5.0)) * 1000.0;
     let ring = geo::circle_ring(lat, lon, radius_m, 64);
-    let geometry = crate::cap::assemble_geometry(geo::normalize_polygon(&[ring])?, vec![Position::from([lon, lat])]);
+    let geometry = crate::cap::assemble_geometry(
+        geo::normalize_polygon(&[ring])?,
+        vec![Position::from([lon, lat])],
+    );
     let tsunami = props.get("tsunami").and_then(Value::as_i64).unwrap_or(0) != 0;
     Ok(Quake::Event(Box::new(Advisory {
-        key: AdvisoryKey { sender: USGS_SENDER.into(), identifier: id.to_owned() },
+        key: AdvisoryKey {
+            sender: USGS_SENDER.into(),
+            identifier: id.to_owned(),
+        },
         source: source.to_owned(),
         source_format: SourceFormat::Usgs,
         msg_type: MsgType::Alert,
@@ -254,7 +328,9 @@ fn earthquake(f: &Feature, id: Option<&str>, source: &str) -> Result<Quake, Stri
                 (Some(m), Some(d)) => format!("Magnitude {m} at {d} km depth, {place}"),
                 _ => place.clone(),
             }),
-            instruction: tsunami.then(|| "A tsunami may have been generated: check official tsunami warnings.".into()),
+            instruction: tsunami.then(|| {
+                "A tsunami may have been generated: check official tsunami warnings.".into()
+            }),
             categories: vec!["Geo".into()],
             urgency: Urgency::Immediate,
             severity,

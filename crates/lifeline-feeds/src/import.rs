@@ -15,7 +15,9 @@ use lifeline_core::store::{IncomingRequest, Rejection, Store, UpsertOutcome};
 use crate::csv_requests::{ColumnMap, CsvRequests};
 use crate::detect::{self, Format, SNIFF_BYTES};
 use crate::feed_index::{LinkedAlert, fill_missing_geometry};
-use crate::{FeedError, MAX_DOCUMENT_BYTES, MAX_RECORD_BYTES, ParsedDocument, parse_document, requests_json};
+use crate::{
+    FeedError, MAX_DOCUMENT_BYTES, MAX_RECORD_BYTES, ParsedDocument, parse_document, requests_json,
+};
 
 /// Fetches a linked CAP document (by URL or relative path) for a feed index; the sync
 /// engine passes one that speaks HTTP, file import one that reads beside the file.
@@ -33,7 +35,13 @@ pub struct ImportOptions<'a> {
 
 impl Default for ImportOptions<'_> {
     fn default() -> Self {
-        ImportOptions { csv_map: None, id_prefix: None, batch_size: 1000, now: Utc::now(), fetch_link: None }
+        ImportOptions {
+            csv_map: None,
+            id_prefix: None,
+            batch_size: 1000,
+            now: Utc::now(),
+            fetch_link: None,
+        }
     }
 }
 
@@ -71,15 +79,24 @@ pub struct FileReport {
 impl FileReport {
     /// Whether the file yielded anything at all (the CLI exits non-zero when none did).
     pub fn read_anything(&self) -> bool {
-        self.error.is_none() && (self.accepted + self.unchanged + self.removed > 0 || self.rejected.is_empty())
+        self.error.is_none()
+            && (self.accepted + self.unchanged + self.removed > 0 || self.rejected.is_empty())
     }
 }
 
 /// Imports one file. Never fails as a whole for a bad record; a file that cannot be read or
 /// recognised at all is reported in `error`.
-pub fn import_file(store: &Store, path: &Path, opts: &mut ImportOptions<'_>, progress: &mut dyn FnMut(u64)) -> FileReport {
+pub fn import_file(
+    store: &Store,
+    path: &Path,
+    opts: &mut ImportOptions<'_>,
+    progress: &mut dyn FnMut(u64),
+) -> FileReport {
     let source = path.display().to_string();
-    let mut report = FileReport { source: source.clone(), ..FileReport::default() };
+    let mut report = FileReport {
+        source: source.clone(),
+        ..FileReport::default()
+    };
     if let Err(e) = import_into(store, path, &source, opts, progress, &mut report) {
         report.error = Some(e.to_string());
     }
@@ -94,7 +111,10 @@ fn import_into(
     progress: &mut dyn FnMut(u64),
     report: &mut FileReport,
 ) -> Result<(), FeedError> {
-    let io = |e: std::io::Error| FeedError::Io { path: source.to_owned(), source: e };
+    let io = |e: std::io::Error| FeedError::Io {
+        path: source.to_owned(),
+        source: e,
+    };
     let file = File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
     let mut reader = BufReader::with_capacity(SNIFF_BYTES, file);
@@ -110,9 +130,12 @@ fn import_into(
                 ));
             }
             let prefix = opts.id_prefix.clone().unwrap_or_else(|| {
-                path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "csv".into())
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "csv".into())
             });
-            let mut rows = CsvRequests::new(reader, opts.csv_map.as_ref(), &prefix, source, opts.now)?;
+            let mut rows =
+                CsvRequests::new(reader, opts.csv_map.as_ref(), &prefix, source, opts.now)?;
             let mut batch = Vec::with_capacity(opts.batch_size);
             let mut rejected = Vec::new();
             while let Some(r) = rows.next_record() {
@@ -121,20 +144,45 @@ fn import_into(
                     Err(rej) => rejected.push(rej),
                 }
                 if batch.len() >= opts.batch_size {
-                    commit_requests(store, &mut batch, &mut rejected, source, opts.now, report, progress)?;
+                    commit_requests(
+                        store,
+                        &mut batch,
+                        &mut rejected,
+                        source,
+                        opts.now,
+                        report,
+                        progress,
+                    )?;
                 }
             }
-            commit_requests(store, &mut batch, &mut rejected, source, opts.now, report, progress)
+            commit_requests(
+                store,
+                &mut batch,
+                &mut rejected,
+                source,
+                opts.now,
+                report,
+                progress,
+            )
         }
         _ => {
             if size > MAX_DOCUMENT_BYTES as u64 {
-                return Err(FeedError::TooLarge { size, limit: MAX_DOCUMENT_BYTES });
+                return Err(FeedError::TooLarge {
+                    size,
+                    limit: MAX_DOCUMENT_BYTES,
+                });
             }
             let mut bytes = Vec::with_capacity(size as usize);
             // `take` guards against a file that grows while we read it.
-            reader.take(MAX_DOCUMENT_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(io)?;
+            reader
+                .take(MAX_DOCUMENT_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+                .map_err(io)?;
             if bytes.len() > MAX_DOCUMENT_BYTES {
-                return Err(FeedError::TooLarge { size: bytes.len() as u64, limit: MAX_DOCUMENT_BYTES });
+                return Err(FeedError::TooLarge {
+                    size: bytes.len() as u64,
+                    limit: MAX_DOCUMENT_BYTES,
+                });
             }
             let parsed = parse_document(format, &bytes, source)?;
             let base = path.parent().map(Path::to_path_buf);
@@ -143,14 +191,24 @@ fn import_into(
                 if relative.contains("://") {
                     return Err("a web address: fetch the feed with `lifeline sync --feed URL` to follow it".into());
                 }
-                let p = base.as_deref().map_or_else(|| Path::new(relative).to_path_buf(), |b| b.join(relative));
+                let p = base
+                    .as_deref()
+                    .map_or_else(|| Path::new(relative).to_path_buf(), |b| b.join(relative));
                 std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))
             };
             let fetch: LinkFetcher<'_> = match opts.fetch_link.as_mut() {
                 Some(f) => &mut **f,
                 None => &mut read_beside,
             };
-            apply_into(store, parsed, source, opts.now, Some(fetch), report, progress)
+            apply_into(
+                store,
+                parsed,
+                source,
+                opts.now,
+                Some(fetch),
+                report,
+                progress,
+            )
         }
     }
 }
@@ -173,7 +231,10 @@ fn import_json_lines(
         let n = (&mut reader)
             .take(MAX_RECORD_BYTES as u64 + 1)
             .read_until(b'\n', &mut line)
-            .map_err(|e| FeedError::Io { path: source.to_owned(), source: e })?;
+            .map_err(|e| FeedError::Io {
+                path: source.to_owned(),
+                source: e,
+            })?;
         if n == 0 {
             break;
         }
@@ -182,7 +243,12 @@ fn import_json_lines(
             let mut sink = Vec::new();
             while !sink.ends_with(b"\n") {
                 sink.clear();
-                if (&mut reader).take(MAX_RECORD_BYTES as u64).read_until(b'\n', &mut sink).unwrap_or(0) == 0 {
+                if (&mut reader)
+                    .take(MAX_RECORD_BYTES as u64)
+                    .read_until(b'\n', &mut sink)
+                    .unwrap_or(0)
+                    == 0
+                {
                     break;
                 }
             }
@@ -202,13 +268,33 @@ fn import_json_lines(
             .and_then(|v| requests_json::request_from_value(v, source));
         match parsed {
             Ok(r) => batch.push(r),
-            Err(reason) => rejected.push(Rejection { record_ref: Some(format!("line {number}")), reason, raw: line.clone() }),
+            Err(reason) => rejected.push(Rejection {
+                record_ref: Some(format!("line {number}")),
+                reason,
+                raw: line.clone(),
+            }),
         }
         if batch.len() >= opts.batch_size {
-            commit_requests(store, &mut batch, &mut rejected, source, opts.now, report, progress)?;
+            commit_requests(
+                store,
+                &mut batch,
+                &mut rejected,
+                source,
+                opts.now,
+                report,
+                progress,
+            )?;
         }
     }
-    commit_requests(store, &mut batch, &mut rejected, source, opts.now, report, progress)
+    commit_requests(
+        store,
+        &mut batch,
+        &mut rejected,
+        source,
+        opts.now,
+        report,
+        progress,
+    )
 }
 
 fn commit_requests(
@@ -224,13 +310,20 @@ fn commit_requests(
         let r = store.upsert_requests(batch, source, None)?;
         report.accepted += (r.inserted.len() + r.updated.len()) as u64;
         report.unchanged += r.unchanged as u64;
-        report.changed_request_ids.extend(r.inserted.into_iter().chain(r.updated));
+        report
+            .changed_request_ids
+            .extend(r.inserted.into_iter().chain(r.updated));
         batch.clear();
         progress(report.accepted + report.unchanged);
     }
     if !rejected.is_empty() {
         store.quarantine(source, rejected, now)?;
-        report.rejected.extend(rejected.drain(..).map(|r| RejectedRecord { record_ref: r.record_ref, reason: r.reason }));
+        report
+            .rejected
+            .extend(rejected.drain(..).map(|r| RejectedRecord {
+                record_ref: r.record_ref,
+                reason: r.reason,
+            }));
     }
     Ok(())
 }
@@ -244,8 +337,19 @@ pub fn apply_document(
     now: DateTime<Utc>,
     fetch_link: Option<LinkFetcher<'_>>,
 ) -> Result<FileReport, FeedError> {
-    let mut report = FileReport { source: source.to_owned(), ..FileReport::default() };
-    apply_into(store, parsed, source, now, fetch_link, &mut report, &mut |_| {})?;
+    let mut report = FileReport {
+        source: source.to_owned(),
+        ..FileReport::default()
+    };
+    apply_into(
+        store,
+        parsed,
+        source,
+        now,
+        fetch_link,
+        &mut report,
+        &mut |_| {},
+    )?;
     Ok(report)
 }
 
@@ -264,9 +368,25 @@ fn apply_into(
     let mut rejected = std::mem::take(&mut parsed.rejected);
     for chunk in parsed.requests.chunks_mut(1000) {
         let mut batch = chunk.to_vec();
-        commit_requests(store, &mut batch, &mut rejected, source, now, report, progress)?;
+        commit_requests(
+            store,
+            &mut batch,
+            &mut rejected,
+            source,
+            now,
+            report,
+            progress,
+        )?;
     }
-    commit_requests(store, &mut Vec::new(), &mut rejected, source, now, report, progress)?;
+    commit_requests(
+        store,
+        &mut Vec::new(),
+        &mut rejected,
+        source,
+        now,
+        report,
+        progress,
+    )?;
     if !parsed.advisories.is_empty() {
         for change in store.upsert_advisories(&parsed.advisories, now)? {
             match change.outcome {
@@ -322,7 +442,10 @@ fn follow_link(
             } else {
                 parsed.rejected.push(Rejection {
                     record_ref: Some(format!("entry {}", link.entry_id)),
-                    reason: format!("linked CAP document {} could not be read and the entry has no summary", link.url),
+                    reason: format!(
+                        "linked CAP document {} could not be read and the entry has no summary",
+                        link.url
+                    ),
                     raw: Vec::new(),
                 });
             }

@@ -34,7 +34,10 @@ pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum FeedError {
     #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("the document is {size} bytes; the limit is {limit} bytes")]
     TooLarge { size: u64, limit: usize },
     #[error("not well-formed XML: {0}")]
@@ -71,9 +74,16 @@ pub struct ParsedDocument {
 }
 
 /// Parses a whole document of a known document format.
-pub fn parse_document(format: Format, bytes: &[u8], source: &str) -> Result<ParsedDocument, FeedError> {
+pub fn parse_document(
+    format: Format,
+    bytes: &[u8],
+    source: &str,
+) -> Result<ParsedDocument, FeedError> {
     if bytes.len() > MAX_DOCUMENT_BYTES {
-        return Err(FeedError::TooLarge { size: bytes.len() as u64, limit: MAX_DOCUMENT_BYTES });
+        return Err(FeedError::TooLarge {
+            size: bytes.len() as u64,
+            limit: MAX_DOCUMENT_BYTES,
+        });
     }
     let text = detect::decode_text(bytes)?;
     match format {
@@ -81,7 +91,9 @@ pub fn parse_document(format: Format, bytes: &[u8], source: &str) -> Result<Pars
             let doc = xml::parse(text)?;
             let nodes = cap::alerts_in(doc.root_element());
             if nodes.is_empty() {
-                return Err(FeedError::Unsupported("the envelope holds no CAP alert".into()));
+                return Err(FeedError::Unsupported(
+                    "the envelope holds no CAP alert".into(),
+                ));
             }
             let mut out = ParsedDocument::default();
             for r in cap::parse_alerts(&nodes, source) {
@@ -100,8 +112,8 @@ pub fn parse_document(format: Format, bytes: &[u8], source: &str) -> Result<Pars
         Format::RequestArray => requests_json::parse_array(text, source),
         Format::Open311Json => open311::parse_json(text, source),
         Format::Open311Xml => open311::parse_xml(text, source),
-        Format::JsonLines | Format::UshahidiCsv | Format::Csv => {
-            Err(FeedError::Unsupported(format!("{} is a record format; import it as a file", format.name())))
-        }
+        Format::JsonLines | Format::UshahidiCsv | Format::Csv => Err(FeedError::Unsupported(
+            format!("{} is a record format; import it as a file", format.name()),
+        )),
     }
 }

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use lifeline_core::model::{
-    Attachment, CaseEvent, CaseEventKind, Category, Channel, Citizen, HelpRequest, Location, Origin, Priority, Status,
+    Attachment, CaseEvent, CaseEventKind, Category, Channel, Citizen, HelpRequest, Location,
+    Origin, Priority, Status,
 };
 use lifeline_core::store::{IncomingRequest, Rejection};
 use serde_json::Value;
@@ -18,7 +19,8 @@ use crate::{FeedError, ParsedDocument, time, xml};
 type Fields = BTreeMap<String, String>;
 
 pub fn parse_json(text: &str, source: &str) -> Result<ParsedDocument, FeedError> {
-    let values: Vec<Value> = serde_json::from_str(text).map_err(|e| FeedError::Json(e.to_string()))?;
+    let values: Vec<Value> =
+        serde_json::from_str(text).map_err(|e| FeedError::Json(e.to_string()))?;
     let mut out = ParsedDocument::default();
     for (i, v) in values.into_iter().enumerate() {
         let raw = serde_json::to_vec(&v).unwrap_or_default();
@@ -33,7 +35,11 @@ pub fn parse_json(text: &str, source: &str) -> Result<ParsedDocument, FeedError>
                 })
                 .collect(),
             _ => {
-                out.rejected.push(Rejection { record_ref: Some(format!("item {}", i + 1)), reason: "not an object".into(), raw });
+                out.rejected.push(Rejection {
+                    record_ref: Some(format!("item {}", i + 1)),
+                    reason: "not an object".into(),
+                    raw,
+                });
                 continue;
             }
         };
@@ -52,7 +58,13 @@ pub fn parse_xml(text: &str, source: &str) -> Result<ParsedDocument, FeedError> 
             .filter_map(|c| xml::text(c).map(|t| (c.tag_name().name().to_owned(), t)))
             .collect();
         let raw = doc.input_text()[req.range()].as_bytes().to_vec();
-        push(&mut out, &fields, format!("request {} at {}", i + 1, xml::position(req)), raw, source);
+        push(
+            &mut out,
+            &fields,
+            format!("request {} at {}", i + 1, xml::position(req)),
+            raw,
+            source,
+        );
     }
     Ok(out)
 }
@@ -60,7 +72,11 @@ pub fn parse_xml(text: &str, source: &str) -> Result<ParsedDocument, FeedError> 
 fn push(out: &mut ParsedDocument, fields: &Fields, record_ref: String, raw: Vec<u8>, source: &str) {
     match request(fields, source) {
         Ok(r) => out.requests.push(r),
-        Err(reason) => out.rejected.push(Rejection { record_ref: Some(record_ref), reason, raw }),
+        Err(reason) => out.rejected.push(Rejection {
+            record_ref: Some(record_ref),
+            reason,
+            raw,
+        }),
     }
 }
 
@@ -87,7 +103,16 @@ fn category(text: &str) -> Category {
 
 /// Open311 ids are free text; ours are restricted (they travel in URLs).
 pub fn sanitize_id(raw: &str) -> String {
-    raw.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' }).take(100).collect()
+    raw.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(100)
+        .collect()
 }
 
 fn request(f: &Fields, source: &str) -> Result<IncomingRequest, String> {
@@ -100,25 +125,45 @@ fn request(f: &Fields, source: &str) -> Result<IncomingRequest, String> {
         Some(other) => return Err(format!("status `{other}` is not open or closed")),
     };
     let date = |k: &str| -> Result<Option<DateTime<Utc>>, String> {
-        get(k).map(|t| time::parse_zoned(t).map(|d| d.with_timezone(&Utc)).ok_or_else(|| format!("{k} `{t}` is not a date"))).transpose()
+        get(k)
+            .map(|t| {
+                time::parse_zoned(t)
+                    .map(|d| d.with_timezone(&Utc))
+                    .ok_or_else(|| format!("{k} `{t}` is not a date"))
+            })
+            .transpose()
     };
-    let created = date("requested_datetime")?.or(date("updated_datetime")?).ok_or("requested_datetime is missing")?;
+    let created = date("requested_datetime")?
+        .or(date("updated_datetime")?)
+        .ok_or("requested_datetime is missing")?;
     let updated = date("updated_datetime")?.unwrap_or(created);
     let number = |k: &str| -> Result<Option<f64>, String> {
-        get(k).map(|t| t.parse::<f64>().map_err(|_| format!("{k} `{t}` is not a number"))).transpose()
+        get(k)
+            .map(|t| {
+                t.parse::<f64>()
+                    .map_err(|_| format!("{k} `{t}` is not a number"))
+            })
+            .transpose()
     };
     let address = get("address").map(str::to_owned);
     let location = match (number("lat")?, number("long")?) {
-        (Some(lat), Some(lon)) => Some(Location { lat, lon, accuracy_m: None, captured_at: Some(created), address: address.clone(), country: None }),
+        (Some(lat), Some(lon)) => Some(Location {
+            lat,
+            lon,
+            accuracy_m: None,
+            captured_at: Some(created),
+            address: address.clone(),
+            country: None,
+        }),
         (None, None) => None,
         _ => return Err("lat and long must come together".into()),
     };
     let service = get("service_name").unwrap_or("");
     let mut description = get("description").unwrap_or(service).to_owned();
-    if location.is_none() {
-        if let Some(a) = &address {
-            description.push_str(&format!("\nAddress: {a}"));
-        }
+    if location.is_none()
+        && let Some(a) = &address
+    {
+        description.push_str(&format!("\nAddress: {a}"));
     }
     let request = HelpRequest {
         id: id.clone(),
@@ -128,12 +173,22 @@ fn request(f: &Fields, source: &str) -> Result<IncomingRequest, String> {
         priority: Priority::Normal,
         status,
         duplicate_of: None,
-        citizen: Citizen { name: String::new(), ..Citizen::default() },
+        citizen: Citizen {
+            name: String::new(),
+            ..Citizen::default()
+        },
         people_count: 1,
         location,
         description,
         attachments: get("media_url")
-            .map(|u| vec![Attachment { name: "media".into(), media_type: "application/octet-stream".into(), size_bytes: 0, url: Some(u.to_owned()) }])
+            .map(|u| {
+                vec![Attachment {
+                    name: "media".into(),
+                    media_type: "application/octet-stream".into(),
+                    size_bytes: 0,
+                    url: Some(u.to_owned()),
+                }]
+            })
             .unwrap_or_default(),
         assignee: None,
         post: get("agency_responsible").map(str::to_owned),
@@ -155,7 +210,9 @@ fn request(f: &Fields, source: &str) -> Result<IncomingRequest, String> {
         events.push(CaseEvent {
             id: format!("{id}.notes.{}", updated.timestamp_millis()),
             request_id: id,
-            kind: CaseEventKind::Note { text: notes.to_owned() },
+            kind: CaseEventKind::Note {
+                text: notes.to_owned(),
+            },
             actor,
             at: updated,
             origin: Origin::Import,

@@ -6,7 +6,9 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 /// RFC 3339 or RFC 2822, with a time zone.
 pub fn parse_zoned(text: &str) -> Option<DateTime<FixedOffset>> {
     let t = text.trim();
-    DateTime::parse_from_rfc3339(t).ok().or_else(|| DateTime::parse_from_rfc2822(t).ok())
+    DateTime::parse_from_rfc3339(t)
+        .ok()
+        .or_else(|| DateTime::parse_from_rfc2822(t).ok())
 }
 
 pub fn from_epoch_ms(ms: i64) -> Option<DateTime<FixedOffset>> {
@@ -33,7 +35,10 @@ pub fn parse_local_day_first(text: &str) -> Option<DateTime<Utc>> {
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
         .or_else(|| {
-            chrono::NaiveDate::parse_from_str(t, "%d/%m/%Y").ok().or_else(|| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()).and_then(|d| d.and_hms_opt(0, 0, 0))
+            chrono::NaiveDate::parse_from_str(t, "%d/%m/%Y")
+                .ok()
+                .or_else(|| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
         })
         .and_then(|n| Utc.from_local_datetime(&n).single())
 }
@@ -45,7 +50,11 @@ mod tests {
     #[test]
     fn day_first_dates() {
         let t = parse_local_day_first("05/07/2010 17:26").expect("parses");
-        assert_eq!(t.to_rfc3339(), "2010-07-05T17:26:00+00:00", "5 July, not 7 May");
+        assert_eq!(
+            t.to_rfc3339(),
+            "2010-07-05T17:26:00+00:00",
+            "5 July, not 7 May"
+        );
         assert!(parse_local_day_first("28/06/2010 23:06").is_some());
         assert!(parse_local_day_first("yesterday").is_none());
     }

@@ -12,7 +12,11 @@ use crate::FeedError;
 pub const MAX_XML_NODES: u32 = 2_000_000;
 
 pub fn parse(text: &str) -> Result<Document<'_>, FeedError> {
-    let options = ParsingOptions { allow_dtd: false, nodes_limit: MAX_XML_NODES, ..ParsingOptions::default() };
+    let options = ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: MAX_XML_NODES,
+        ..ParsingOptions::default()
+    };
     Document::parse_with_options(text, options).map_err(|e| FeedError::Xml(e.to_string()))
 }
 
@@ -23,10 +27,15 @@ pub fn children<'a, 'input: 'a>(
     ns: &'a [&'a str],
     name: &'a str,
 ) -> impl Iterator<Item = Node<'a, 'input>> + 'a {
-    node.children().filter(move |c| c.is_element() && c.tag_name().name() == name && in_ns(*c, ns))
+    node.children()
+        .filter(move |c| c.is_element() && c.tag_name().name() == name && in_ns(*c, ns))
 }
 
-pub fn child<'a, 'input: 'a>(node: Node<'a, 'input>, ns: &'a [&'a str], name: &'a str) -> Option<Node<'a, 'input>> {
+pub fn child<'a, 'input: 'a>(
+    node: Node<'a, 'input>,
+    ns: &'a [&'a str],
+    name: &'a str,
+) -> Option<Node<'a, 'input>> {
     children(node, ns, name).next()
 }
 

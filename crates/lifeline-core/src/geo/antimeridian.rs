@@ -31,7 +31,10 @@ pub fn unwrap_ring(ring: &mut [Position]) {
 /// Checks a linear ring: at least four positions, finite, in range, first equal to last.
 pub fn check_ring(ring: &[Position]) -> Result<(), String> {
     if ring.len() < 4 {
-        return Err(format!("a ring needs at least 4 positions, this one has {}", ring.len()));
+        return Err(format!(
+            "a ring needs at least 4 positions, this one has {}",
+            ring.len()
+        ));
     }
     for p in ring {
         if p.len() < 2 {
@@ -41,7 +44,9 @@ pub fn check_ring(ring: &[Position]) -> Result<(), String> {
         // Longitudes a little past ±180 are how some feeds (GDACS) write a ring that crosses
         // the antimeridian; they are wrapped and unwrapped again below.
         if !lon.is_finite() || !lat.is_finite() || lon.abs() > 540.0 || lat.abs() > 90.0 {
-            return Err(format!("position [{lon}, {lat}] is outside [-180..180, -90..90]"));
+            return Err(format!(
+                "position [{lon}, {lat}] is outside [-180..180, -90..90]"
+            ));
         }
     }
     let (first, last) = (&ring[0], &ring[ring.len() - 1]);
@@ -64,7 +69,10 @@ pub fn normalize_polygon(rings: &[Ring]) -> Result<Vec<PolygonCoords>, String> {
     for hole in holes {
         check_ring(hole)?;
     }
-    let mut outer: Ring = outer.iter().map(|p| Position::from([super::wrap_lon(p[0]), p[1]])).collect();
+    let mut outer: Ring = outer
+        .iter()
+        .map(|p| Position::from([super::wrap_lon(p[0]), p[1]]))
+        .collect();
     unwrap_ring(&mut outer);
     let span = outer[outer.len() - 1][0] - outer[0][0];
     if span.abs() > 1e-9 {
@@ -80,12 +88,21 @@ pub fn normalize_polygon(rings: &[Ring]) -> Result<Vec<PolygonCoords>, String> {
     let mut holes: Vec<Ring> = holes
         .iter()
         .map(|h| {
-            let mut h: Ring = h.iter().map(|p| Position::from([super::wrap_lon(p[0]), p[1]])).collect();
+            let mut h: Ring = h
+                .iter()
+                .map(|p| Position::from([super::wrap_lon(p[0]), p[1]]))
+                .collect();
             unwrap_ring(&mut h);
             // Move the hole into the same copy of the world as the outer ring.
             let (hmin, hmax) = lon_range(&h);
             let centre = (hmin + hmax) / 2.0;
-            let shift = if centre < min_lon - 1e-9 { 360.0 } else if centre > max_lon + 1e-9 { -360.0 } else { 0.0 };
+            let shift = if centre < min_lon - 1e-9 {
+                360.0
+            } else if centre > max_lon + 1e-9 {
+                -360.0
+            } else {
+                0.0
+            };
             h.iter_mut().for_each(|p| p[0] += shift);
             h
         })
@@ -104,7 +121,9 @@ pub fn normalize_polygon(rings: &[Ring]) -> Result<Vec<PolygonCoords>, String> {
         let lo = -180.0 + 360.0 * k as f64;
         let hi = lo + 360.0;
         let shift = -360.0 * k as f64;
-        let Some(clipped_outer) = clip_ring_to_band(&outer, lo, hi) else { continue };
+        let Some(clipped_outer) = clip_ring_to_band(&outer, lo, hi) else {
+            continue;
+        };
         let mut part = vec![shifted(clipped_outer, shift)];
         for hole in &holes {
             if let Some(h) = clip_ring_to_band(hole, lo, hi) {
@@ -125,7 +144,10 @@ pub fn split_ring_at_antimeridian(ring: &[Position]) -> Result<Vec<PolygonCoords
 }
 
 fn lon_range(ring: &[Position]) -> (f64, f64) {
-    ring.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p[0]), hi.max(p[0])))
+    ring.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+            (lo.min(p[0]), hi.max(p[0]))
+        })
 }
 
 fn shifted(mut ring: Ring, dx: f64) -> Ring {
@@ -188,7 +210,13 @@ mod tests {
     #[test]
     fn ring_across_antimeridian_is_split_in_two() {
         // Around Fiji: 177E .. 178W.
-        let ring = ring(&[[177.0, -20.0], [-178.0, -20.0], [-178.0, -15.0], [177.0, -15.0], [177.0, -20.0]]);
+        let ring = ring(&[
+            [177.0, -20.0],
+            [-178.0, -20.0],
+            [-178.0, -15.0],
+            [177.0, -15.0],
+            [177.0, -20.0],
+        ]);
         let parts = normalize_polygon(&[ring]).expect("valid ring");
         assert_eq!(parts.len(), 2, "{parts:?}");
         for part in &parts {
@@ -206,7 +234,14 @@ mod tests {
     #[test]
     fn pole_enclosing_ring_is_closed_through_the_pole() {
         // A band around Antarctica: longitudes run once around the world.
-        let ring = ring(&[[-180.0, -60.0], [-90.0, -60.0], [0.0, -60.0], [90.0, -60.0], [180.0, -60.0], [-180.0, -60.0]]);
+        let ring = ring(&[
+            [-180.0, -60.0],
+            [-90.0, -60.0],
+            [0.0, -60.0],
+            [90.0, -60.0],
+            [180.0, -60.0],
+            [-180.0, -60.0],
+        ]);
         let parts = normalize_polygon(&[ring]).expect("valid ring");
         let inside = |lon, lat| parts.iter().any(|p| polygon_contains(p, lon, lat));
         assert!(inside(45.0, -80.0), "south of the ring is inside");
@@ -217,7 +252,13 @@ mod tests {
     #[test]
     fn longitudes_past_180_are_wrapped_then_split() {
         // As GDACS publishes a ring around Fiji: -178.5 down to -180.4.
-        let ring = ring(&[[-178.5, -22.1], [-180.4, -22.1], [-180.4, -21.2], [-178.5, -21.2], [-178.5, -22.1]]);
+        let ring = ring(&[
+            [-178.5, -22.1],
+            [-180.4, -22.1],
+            [-180.4, -21.2],
+            [-178.5, -21.2],
+            [-178.5, -22.1],
+        ]);
         let parts = normalize_polygon(&[ring]).expect("valid ring");
         assert_eq!(parts.len(), 2);
         let inside = |lon, lat| parts.iter().any(|p| polygon_contains(p, lon, lat));
@@ -235,7 +276,7 @@ mod tests {
     #[test]
     fn ordinary_ring_is_unchanged() {
         let ring = ring(&[[10.0, 10.0], [20.0, 10.0], [20.0, 20.0], [10.0, 10.0]]);
-        let parts = normalize_polygon(&[ring.clone()]).expect("valid ring");
+        let parts = normalize_polygon(std::slice::from_ref(&ring)).expect("valid ring");
         assert_eq!(parts, vec![vec![ring]]);
     }
 }

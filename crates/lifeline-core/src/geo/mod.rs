@@ -23,22 +23,39 @@ pub struct BBox {
 }
 
 impl BBox {
-    pub const WORLD: BBox = BBox { west: -180.0, south: -90.0, east: 180.0, north: 90.0 };
+    pub const WORLD: BBox = BBox {
+        west: -180.0,
+        south: -90.0,
+        east: 180.0,
+        north: 90.0,
+    };
 
     /// Parses `W,S,E,N`; a box with W > E crosses the antimeridian.
     pub fn parse(text: &str) -> Result<BBox, String> {
         let parts: Vec<f64> = text
             .split(',')
-            .map(|p| p.trim().parse::<f64>().map_err(|_| format!("`{}` is not a number", p.trim())))
+            .map(|p| {
+                p.trim()
+                    .parse::<f64>()
+                    .map_err(|_| format!("`{}` is not a number", p.trim()))
+            })
             .collect::<Result<_, _>>()?;
         let [west, south, east, north] = parts[..] else {
-            return Err(format!("a box is W,S,E,N (four numbers); got {}", parts.len()));
+            return Err(format!(
+                "a box is W,S,E,N (four numbers); got {}",
+                parts.len()
+            ));
         };
         BBox::new(west, south, east, north)
     }
 
     pub fn new(west: f64, south: f64, east: f64, north: f64) -> Result<BBox, String> {
-        for (name, v, limit) in [("west", west, 180.0), ("east", east, 180.0), ("south", south, 90.0), ("north", north, 90.0)] {
+        for (name, v, limit) in [
+            ("west", west, 180.0),
+            ("east", east, 180.0),
+            ("south", south, 90.0),
+            ("north", north, 90.0),
+        ] {
             if !v.is_finite() || v.abs() > limit {
                 return Err(format!("{name} = {v} is outside ±{limit}"));
             }
@@ -46,7 +63,12 @@ impl BBox {
         if south > north {
             return Err(format!("south ({south}) is north of north ({north})"));
         }
-        Ok(BBox { west, south, east, north })
+        Ok(BBox {
+            west,
+            south,
+            east,
+            north,
+        })
     }
 
     pub fn crosses_antimeridian(&self) -> bool {
@@ -57,8 +79,18 @@ impl BBox {
     pub fn parts(&self) -> Vec<BBox> {
         if self.crosses_antimeridian() {
             vec![
-                BBox { west: self.west, south: self.south, east: 180.0, north: self.north },
-                BBox { west: -180.0, south: self.south, east: self.east, north: self.north },
+                BBox {
+                    west: self.west,
+                    south: self.south,
+                    east: 180.0,
+                    north: self.north,
+                },
+                BBox {
+                    west: -180.0,
+                    south: self.south,
+                    east: self.east,
+                    north: self.north,
+                },
             ]
         } else {
             vec![*self]
@@ -69,7 +101,11 @@ impl BBox {
         if lat < self.south || lat > self.north {
             return false;
         }
-        if self.crosses_antimeridian() { lon >= self.west || lon <= self.east } else { lon >= self.west && lon <= self.east }
+        if self.crosses_antimeridian() {
+            lon >= self.west || lon <= self.east
+        } else {
+            lon >= self.west && lon <= self.east
+        }
     }
 
     /// The bounds of a set of `[lon, lat]` positions (never crossing: callers split first).
@@ -78,8 +114,18 @@ impl BBox {
         for p in positions {
             let (lon, lat) = (p[0], p[1]);
             b = Some(match b {
-                None => BBox { west: lon, south: lat, east: lon, north: lat },
-                Some(b) => BBox { west: b.west.min(lon), south: b.south.min(lat), east: b.east.max(lon), north: b.north.max(lat) },
+                None => BBox {
+                    west: lon,
+                    south: lat,
+                    east: lon,
+                    north: lat,
+                },
+                Some(b) => BBox {
+                    west: b.west.min(lon),
+                    south: b.south.min(lat),
+                    east: b.east.max(lon),
+                    north: b.north.max(lat),
+                },
             });
         }
         b
@@ -87,11 +133,20 @@ impl BBox {
 
     /// Grows the box by a fraction of its size on each side (used to pad viewport queries).
     pub fn padded(&self, fraction: f64) -> BBox {
-        let width = if self.crosses_antimeridian() { self.east + 360.0 - self.west } else { self.east - self.west };
+        let width = if self.crosses_antimeridian() {
+            self.east + 360.0 - self.west
+        } else {
+            self.east - self.west
+        };
         let dx = width * fraction;
         let dy = (self.north - self.south) * fraction;
         if width + 2.0 * dx >= 360.0 {
-            return BBox { west: -180.0, east: 180.0, south: (self.south - dy).max(-90.0), north: (self.north + dy).min(90.0) };
+            return BBox {
+                west: -180.0,
+                east: 180.0,
+                south: (self.south - dy).max(-90.0),
+                north: (self.north + dy).min(90.0),
+            };
         }
         BBox {
             west: wrap_lon(self.west - dx),
@@ -108,7 +163,11 @@ pub fn wrap_lon(lon: f64) -> f64 {
         return lon;
     }
     let wrapped = (lon + 180.0).rem_euclid(360.0) - 180.0;
-    if wrapped == -180.0 && lon > 0.0 { 180.0 } else { wrapped }
+    if wrapped == -180.0 && lon > 0.0 {
+        180.0
+    } else {
+        wrapped
+    }
 }
 
 /// Great-circle distance in metres (haversine).
@@ -168,7 +227,9 @@ pub fn ring_contains(ring: &[Position], lon: f64, lat: f64) -> bool {
 /// hole does.
 pub fn polygon_contains(rings: &[Ring], lon: f64, lat: f64) -> bool {
     match rings.split_first() {
-        Some((outer, holes)) => ring_contains(outer, lon, lat) && !holes.iter().any(|h| ring_contains(h, lon, lat)),
+        Some((outer, holes)) => {
+            ring_contains(outer, lon, lat) && !holes.iter().any(|h| ring_contains(h, lon, lat))
+        }
         None => false,
     }
 }
@@ -179,8 +240,12 @@ pub fn geometry_contains(geometry: &geojson::Geometry, lon: f64, lat: f64) -> bo
     use geojson::GeometryValue as G;
     match &geometry.value {
         G::Polygon { coordinates } => polygon_contains(coordinates, lon, lat),
-        G::MultiPolygon { coordinates } => coordinates.iter().any(|p| polygon_contains(p, lon, lat)),
-        G::GeometryCollection { geometries } => geometries.iter().any(|g| geometry_contains(g, lon, lat)),
+        G::MultiPolygon { coordinates } => {
+            coordinates.iter().any(|p| polygon_contains(p, lon, lat))
+        }
+        G::GeometryCollection { geometries } => {
+            geometries.iter().any(|g| geometry_contains(g, lon, lat))
+        }
         _ => false,
     }
 }
@@ -192,17 +257,26 @@ pub fn geometry_part_bounds(geometry: &geojson::Geometry) -> Vec<BBox> {
     let mut out = Vec::new();
     match &geometry.value {
         G::Point { coordinates } => out.extend(BBox::of_positions([coordinates.as_slice()])),
-        G::MultiPoint { coordinates } | G::LineString { coordinates } => {
-            out.extend(BBox::of_positions(coordinates.iter().map(Position::as_slice)))
-        }
-        G::MultiLineString { coordinates } => {
-            out.extend(coordinates.iter().filter_map(|l| BBox::of_positions(l.iter().map(Position::as_slice))))
-        }
-        G::Polygon { coordinates } => out.extend(coordinates.first().and_then(|r| BBox::of_positions(r.iter().map(Position::as_slice)))),
-        G::MultiPolygon { coordinates } => out.extend(
-            coordinates.iter().filter_map(|p| p.first().and_then(|r| BBox::of_positions(r.iter().map(Position::as_slice)))),
+        G::MultiPoint { coordinates } | G::LineString { coordinates } => out.extend(
+            BBox::of_positions(coordinates.iter().map(Position::as_slice)),
         ),
-        G::GeometryCollection { geometries } => geometries.iter().for_each(|g| out.extend(geometry_part_bounds(g))),
+        G::MultiLineString { coordinates } => out.extend(
+            coordinates
+                .iter()
+                .filter_map(|l| BBox::of_positions(l.iter().map(Position::as_slice))),
+        ),
+        G::Polygon { coordinates } => out.extend(
+            coordinates
+                .first()
+                .and_then(|r| BBox::of_positions(r.iter().map(Position::as_slice))),
+        ),
+        G::MultiPolygon { coordinates } => out.extend(coordinates.iter().filter_map(|p| {
+            p.first()
+                .and_then(|r| BBox::of_positions(r.iter().map(Position::as_slice)))
+        })),
+        G::GeometryCollection { geometries } => geometries
+            .iter()
+            .for_each(|g| out.extend(geometry_part_bounds(g))),
     }
     out
 }
@@ -212,13 +286,18 @@ mod tests {
     use super::*;
 
     fn square(w: f64, s: f64, e: f64, n: f64) -> Ring {
-        [[w, s], [e, s], [e, n], [w, n], [w, s]].into_iter().map(Position::from).collect()
+        [[w, s], [e, s], [e, n], [w, n], [w, s]]
+            .into_iter()
+            .map(Position::from)
+            .collect()
     }
 
     #[test]
     fn point_in_polygon_respects_holes() {
         let polygon = vec![square(0.0, 0.0, 10.0, 10.0), square(4.0, 4.0, 6.0, 6.0)];
-        let check = |lon, lat, want| assert_eq!(polygon_contains(&polygon, lon, lat), want, "({lon},{lat})");
+        let check = |lon, lat, want| {
+            assert_eq!(polygon_contains(&polygon, lon, lat), want, "({lon},{lat})")
+        };
         check(1.0, 1.0, true);
         check(5.0, 5.0, false); // in the hole
         check(11.0, 5.0, false);

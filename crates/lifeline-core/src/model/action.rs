@@ -15,11 +15,21 @@ use super::{FieldError, check_text};
 pub enum TriageAction {
     Acknowledge,
     /// `assignee: None` removes the assignment.
-    Assign { assignee: Option<String> },
-    SetPriority { priority: Priority },
-    SetStatus { status: Status },
-    AddNote { text: String },
-    MarkDuplicate { of: String },
+    Assign {
+        assignee: Option<String>,
+    },
+    SetPriority {
+        priority: Priority,
+    },
+    SetStatus {
+        status: Status,
+    },
+    AddNote {
+        text: String,
+    },
+    MarkDuplicate {
+        of: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -55,7 +65,9 @@ impl TriageAction {
     /// Checks the action on its own (sizes, ids), before any request is involved.
     pub fn validate(&self) -> Result<(), ActionError> {
         match self {
-            TriageAction::Assign { assignee: Some(a) } => check_text("assignee", a, MAX_SHORT_BYTES)?,
+            TriageAction::Assign { assignee: Some(a) } => {
+                check_text("assignee", a, MAX_SHORT_BYTES)?
+            }
             TriageAction::AddNote { text } => {
                 check_text("text", text, MAX_TEXT_BYTES)?;
                 if text.trim().is_empty() {
@@ -63,7 +75,9 @@ impl TriageAction {
                 }
             }
             TriageAction::MarkDuplicate { of } => check_id("of", of)?,
-            TriageAction::SetStatus { status: Status::Duplicate } => return Err(ActionError::DuplicateNeedsTarget),
+            TriageAction::SetStatus {
+                status: Status::Duplicate,
+            } => return Err(ActionError::DuplicateNeedsTarget),
             _ => {}
         }
         Ok(())
@@ -86,9 +100,15 @@ impl TriageAction {
                 return Ok(());
             }
             if !next.status.can_move_to(to) {
-                return Err(ActionError::InvalidTransition { from: next.status, to });
+                return Err(ActionError::InvalidTransition {
+                    from: next.status,
+                    to,
+                });
             }
-            events.push(CaseEventKind::StatusChanged { from: next.status, to });
+            events.push(CaseEventKind::StatusChanged {
+                from: next.status,
+                to,
+            });
             next.status = to;
             if to != Status::Duplicate {
                 next.duplicate_of = None;
@@ -103,18 +123,26 @@ impl TriageAction {
             }
             TriageAction::Assign { assignee } => {
                 if next.assignee != *assignee {
-                    events.push(CaseEventKind::Assigned { from: next.assignee.clone(), to: assignee.clone() });
+                    events.push(CaseEventKind::Assigned {
+                        from: next.assignee.clone(),
+                        to: assignee.clone(),
+                    });
                     next.assignee = assignee.clone();
                 }
             }
             TriageAction::SetPriority { priority } => {
                 if next.priority != *priority {
-                    events.push(CaseEventKind::PriorityChanged { from: next.priority, to: *priority });
+                    events.push(CaseEventKind::PriorityChanged {
+                        from: next.priority,
+                        to: *priority,
+                    });
                     next.priority = *priority;
                 }
             }
             TriageAction::SetStatus { status } => move_to(&mut next, *status, &mut events)?,
-            TriageAction::AddNote { text } => events.push(CaseEventKind::Note { text: text.clone() }),
+            TriageAction::AddNote { text } => {
+                events.push(CaseEventKind::Note { text: text.clone() })
+            }
             TriageAction::MarkDuplicate { of } => {
                 if *of == request.id {
                     return Err(ActionError::DuplicateOfItself);
@@ -148,7 +176,10 @@ mod tests {
             priority: Priority::High,
             status: Status::New,
             duplicate_of: None,
-            citizen: Citizen { name: "Li Na".into(), ..Citizen::default() },
+            citizen: Citizen {
+                name: "Li Na".into(),
+                ..Citizen::default()
+            },
             people_count: 1,
             location: None,
             description: String::new(),
@@ -164,11 +195,15 @@ mod tests {
     #[test]
     fn acknowledge_moves_new_and_is_idempotent() {
         let now = chrono::Utc::now();
-        let (acked, events) = TriageAction::Acknowledge.apply(&request(), now).expect("ack applies");
+        let (acked, events) = TriageAction::Acknowledge
+            .apply(&request(), now)
+            .expect("ack applies");
         assert_eq!(acked.status, Status::Acknowledged);
         assert_eq!(events.len(), 1);
         assert_eq!(acked.version, 3, "only the hub assigns versions");
-        let (again, events) = TriageAction::Acknowledge.apply(&acked, now).expect("second ack applies");
+        let (again, events) = TriageAction::Acknowledge
+            .apply(&acked, now)
+            .expect("second ack applies");
         assert_eq!(again.status, Status::Acknowledged);
         assert!(events.is_empty(), "acknowledging twice records nothing new");
     }
@@ -176,8 +211,9 @@ mod tests {
     #[test]
     fn mark_duplicate_sets_target_and_refuses_itself() {
         let now = chrono::Utc::now();
-        let (dup, events) =
-            TriageAction::MarkDuplicate { of: "r-0".into() }.apply(&request(), now).expect("duplicate applies");
+        let (dup, events) = TriageAction::MarkDuplicate { of: "r-0".into() }
+            .apply(&request(), now)
+            .expect("duplicate applies");
         assert_eq!(dup.status, Status::Duplicate);
         assert_eq!(dup.duplicate_of.as_deref(), Some("r-0"));
         assert_eq!(events.len(), 2, "a status change and a merge: {events:?}");
@@ -185,16 +221,28 @@ mod tests {
             TriageAction::MarkDuplicate { of: "r-1".into() }.apply(&request(), now),
             Err(ActionError::DuplicateOfItself)
         ));
-        let (reopened, _) =
-            TriageAction::SetStatus { status: Status::InProgress }.apply(&dup, now).expect("reopen applies");
-        assert_eq!(reopened.duplicate_of, None, "reopening clears the duplicate link");
+        let (reopened, _) = TriageAction::SetStatus {
+            status: Status::InProgress,
+        }
+        .apply(&dup, now)
+        .expect("reopen applies");
+        assert_eq!(
+            reopened.duplicate_of, None,
+            "reopening clears the duplicate link"
+        );
     }
 
     #[test]
     fn invalid_transition_is_refused() {
         let mut r = request();
         r.status = Status::InProgress;
-        let err = TriageAction::SetStatus { status: Status::New }.apply(&r, chrono::Utc::now());
-        assert!(matches!(err, Err(ActionError::InvalidTransition { .. })), "{err:?}");
+        let err = TriageAction::SetStatus {
+            status: Status::New,
+        }
+        .apply(&r, chrono::Utc::now());
+        assert!(
+            matches!(err, Err(ActionError::InvalidTransition { .. })),
+            "{err:?}"
+        );
     }
 }

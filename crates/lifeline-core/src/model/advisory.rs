@@ -122,7 +122,10 @@ pub struct AlertReference {
 
 impl AlertReference {
     pub fn key(&self) -> AdvisoryKey {
-        AdvisoryKey { sender: self.sender.clone(), identifier: self.identifier.clone() }
+        AdvisoryKey {
+            sender: self.sender.clone(),
+            identifier: self.identifier.clone(),
+        }
     }
 
     /// Parses CAP's whitespace-separated list of `sender,identifier,sent` triples.
@@ -132,10 +135,18 @@ impl AlertReference {
             .map(|triple| {
                 let mut parts = triple.splitn(3, ',');
                 match (parts.next(), parts.next(), parts.next()) {
-                    (Some(s), Some(i), Some(t)) if !s.is_empty() && !i.is_empty() && !t.is_empty() => {
-                        Ok(AlertReference { sender: s.to_owned(), identifier: i.to_owned(), sent: t.to_owned() })
+                    (Some(s), Some(i), Some(t))
+                        if !s.is_empty() && !i.is_empty() && !t.is_empty() =>
+                    {
+                        Ok(AlertReference {
+                            sender: s.to_owned(),
+                            identifier: i.to_owned(),
+                            sent: t.to_owned(),
+                        })
                     }
-                    _ => Err(format!("reference `{triple}` is not a sender,identifier,sent triple")),
+                    _ => Err(format!(
+                        "reference `{triple}` is not a sender,identifier,sent triple"
+                    )),
                 }
             })
             .collect()
@@ -232,12 +243,19 @@ impl Advisory {
 
     /// The most severe severity over all info blocks.
     pub fn severity(&self) -> Severity {
-        self.infos.iter().map(|i| i.severity).min_by_key(|s| s.rank()).unwrap_or(Severity::Unknown)
+        self.infos
+            .iter()
+            .map(|i| i.severity)
+            .min_by_key(|s| s.rank())
+            .unwrap_or(Severity::Unknown)
     }
 
     /// The info block to show for a preferred language, falling back to English, then the first.
     pub fn info_for(&self, language: &str) -> Option<&AdvisoryInfo> {
-        let prefix = |tag: &str, want: &str| tag.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(&want[..want.len().min(2)]));
+        let prefix = |tag: &str, want: &str| {
+            tag.get(..2)
+                .is_some_and(|p| p.eq_ignore_ascii_case(&want[..want.len().min(2)]))
+        };
         self.infos
             .iter()
             .find(|i| i.language.eq_ignore_ascii_case(language))

@@ -21,16 +21,37 @@ vocabulary! {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CaseEventKind {
     Created,
-    StatusChanged { from: Status, to: Status },
-    Assigned { from: Option<String>, to: Option<String> },
-    PriorityChanged { from: Priority, to: Priority },
-    Note { text: String },
+    StatusChanged {
+        from: Status,
+        to: Status,
+    },
+    Assigned {
+        from: Option<String>,
+        to: Option<String>,
+    },
+    PriorityChanged {
+        from: Priority,
+        to: Priority,
+    },
+    Note {
+        text: String,
+    },
     /// Marked as a duplicate of (merged into) another request.
-    Merged { into: String },
+    Merged {
+        into: String,
+    },
     /// The hub refused a desk's action because the request had changed: both versions kept.
-    Conflict { action: serde_json::Value, ours_base_version: i64, theirs_version: i64, theirs_summary: String },
+    Conflict {
+        action: serde_json::Value,
+        ours_base_version: i64,
+        theirs_version: i64,
+        theirs_summary: String,
+    },
     /// The hub rejected a desk's action as invalid (not a version conflict).
-    Rejected { action: serde_json::Value, reason: String },
+    Rejected {
+        action: serde_json::Value,
+        reason: String,
+    },
 }
 
 impl CaseEventKind {

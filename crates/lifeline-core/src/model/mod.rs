@@ -14,7 +14,9 @@ pub mod vocabulary;
 pub use action::{ActionError, TriageAction};
 pub use advisory::*;
 pub use case_event::{CaseEvent, CaseEventKind, Origin};
-pub use request::{Attachment, Category, Channel, Citizen, HelpRequest, Location, Priority, Status};
+pub use request::{
+    Attachment, Category, Channel, Citizen, HelpRequest, Location, Priority, Status,
+};
 
 /// A field of a record broke an invariant. The message says which field and why, so a
 /// quarantined record tells the officer what to fix.
@@ -27,7 +29,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        FieldError { field: field.into(), reason: reason.into() }
+        FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -35,9 +40,15 @@ impl FieldError {
 /// (they would corrupt CSV exports and terminal output).
 pub(crate) fn check_text(field: &str, text: &str, max_bytes: usize) -> Result<(), FieldError> {
     if text.len() > max_bytes {
-        return Err(FieldError::new(field, format!("is {} bytes; at most {max_bytes} are allowed", text.len())));
+        return Err(FieldError::new(
+            field,
+            format!("is {} bytes; at most {max_bytes} are allowed", text.len()),
+        ));
     }
-    if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
         return Err(FieldError::new(field, "contains control characters"));
     }
     Ok(())

@@ -76,7 +76,10 @@ vocabulary! {
 impl Status {
     /// Open requests still need someone; they count in the banner and the alarm.
     pub const fn is_open(self) -> bool {
-        matches!(self, Status::New | Status::Acknowledged | Status::InProgress)
+        matches!(
+            self,
+            Status::New | Status::Acknowledged | Status::InProgress
+        )
     }
 
     /// The statuses that count as open, for filters.
@@ -200,13 +203,13 @@ impl HelpRequest {
         }
         if let Some(loc) = &self.location {
             check_lat_lon(loc.lat, loc.lon)?;
-            if let Some(acc) = loc.accuracy_m {
-                if !acc.is_finite() || acc < 0.0 || acc > 1.0e7 {
-                    return Err(FieldError::new(
-                        "location.accuracy_m",
-                        format!("{acc} is not a distance in metres"),
-                    ));
-                }
+            if let Some(acc) = loc.accuracy_m
+                && (!acc.is_finite() || !(0.0..=1.0e7).contains(&acc))
+            {
+                return Err(FieldError::new(
+                    "location.accuracy_m",
+                    format!("{acc} is not a distance in metres"),
+                ));
             }
             if let Some(addr) = &loc.address {
                 check_text("location.address", addr, MAX_SHORT_BYTES)?;
@@ -217,7 +220,10 @@ impl HelpRequest {
         }
         match (&self.status, &self.duplicate_of) {
             (Status::Duplicate, None) => {
-                return Err(FieldError::new("duplicate_of", "a duplicate must name the request it repeats"));
+                return Err(FieldError::new(
+                    "duplicate_of",
+                    "a duplicate must name the request it repeats",
+                ));
             }
             (_, Some(of)) => check_id("duplicate_of", of)?,
             _ => {}
@@ -229,8 +235,16 @@ impl HelpRequest {
             check_text("post", p, MAX_SHORT_BYTES)?;
         }
         for (i, att) in self.attachments.iter().enumerate() {
-            check_text(&format!("attachments[{i}].name"), &att.name, MAX_SHORT_BYTES)?;
-            check_text(&format!("attachments[{i}].media_type"), &att.media_type, 128)?;
+            check_text(
+                &format!("attachments[{i}].name"),
+                &att.name,
+                MAX_SHORT_BYTES,
+            )?;
+            check_text(
+                &format!("attachments[{i}].media_type"),
+                &att.media_type,
+                128,
+            )?;
         }
         if self.version < 0 {
             return Err(FieldError::new("version", "must not be negative"));
@@ -249,18 +263,33 @@ pub fn check_id(field: &str, id: &str) -> Result<(), FieldError> {
     if id.is_empty() || id.len() > 128 {
         return Err(FieldError::new(field, "must be 1 to 128 characters"));
     }
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')) {
-        return Err(FieldError::new(field, format!("`{}` may only contain letters, digits, - _ . :", truncate(id))));
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+    {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "`{}` may only contain letters, digits, - _ . :",
+                truncate(id)
+            ),
+        ));
     }
     Ok(())
 }
 
 pub fn check_lat_lon(lat: f64, lon: f64) -> Result<(), FieldError> {
     if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-        return Err(FieldError::new("location.lat", format!("{lat} is not a latitude (-90..90)")));
+        return Err(FieldError::new(
+            "location.lat",
+            format!("{lat} is not a latitude (-90..90)"),
+        ));
     }
     if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-        return Err(FieldError::new("location.lon", format!("{lon} is not a longitude (-180..180)")));
+        return Err(FieldError::new(
+            "location.lon",
+            format!("{lon} is not a longitude (-180..180)"),
+        ));
     }
     Ok(())
 }
@@ -274,7 +303,13 @@ pub fn check_e164(phone: &str) -> Result<(), FieldError> {
     if ok {
         Ok(())
     } else {
-        Err(FieldError::new("citizen.phone", format!("`{}` is not an E.164 number like +8613812345678", truncate(phone))))
+        Err(FieldError::new(
+            "citizen.phone",
+            format!(
+                "`{}` is not an E.164 number like +8613812345678",
+                truncate(phone)
+            ),
+        ))
     }
 }
 
@@ -282,7 +317,13 @@ pub fn check_country(field: &str, code: &str) -> Result<(), FieldError> {
     if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(())
     } else {
-        Err(FieldError::new(field, format!("`{}` is not an ISO 3166-1 alpha-2 code like CN", truncate(code))))
+        Err(FieldError::new(
+            field,
+            format!(
+                "`{}` is not an ISO 3166-1 alpha-2 code like CN",
+                truncate(code)
+            ),
+        ))
     }
 }
 
@@ -310,7 +351,11 @@ mod tests {
             (Duplicate, Resolved, false),
         ];
         for (from, to, allowed) in cases {
-            assert_eq!(from.can_move_to(to), allowed, "{from} -> {to} should be allowed={allowed}");
+            assert_eq!(
+                from.can_move_to(to),
+                allowed,
+                "{from} -> {to} should be allowed={allowed}"
+            );
         }
     }
 

@@ -76,5 +76,9 @@ pub(crate) use vocabulary;
 
 /// Formats a list of vocabulary values as `a, b, c` (used in CLI help and error messages).
 pub fn list<T: fmt::Display>(values: &[T]) -> String {
-    values.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    values
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

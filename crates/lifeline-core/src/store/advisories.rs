@@ -13,8 +13,8 @@ use super::requests::{REQUEST_COLUMNS, StoredRequest, request_from_row};
 use super::{Result, Store, StoreError, ms};
 use crate::geo::{self, BBox};
 use crate::model::{
-    Advisory, AdvisoryArea, AdvisoryInfo, AdvisoryKey, AlertReference, AlertStatus, Certainty, Circle, HazardDetails,
-    Lifecycle, MsgType, Severity, SourceFormat, Urgency,
+    Advisory, AdvisoryArea, AdvisoryInfo, AdvisoryKey, AlertReference, AlertStatus, Certainty,
+    Circle, HazardDetails, Lifecycle, MsgType, Severity, SourceFormat, Urgency,
 };
 
 /// What an upsert did to one advisory, and what it did to the ones it references.
@@ -112,7 +112,8 @@ fn infos_to_json(infos: &[AdvisoryInfo]) -> Result<String> {
 }
 
 fn infos_from_json(json: &str) -> Result<Vec<AdvisoryInfo>> {
-    let stored: Vec<StoredInfo> = serde_json::from_str(json).map_err(|e| StoreError::corrupt("advisory info", e))?;
+    let stored: Vec<StoredInfo> =
+        serde_json::from_str(json).map_err(|e| StoreError::corrupt("advisory info", e))?;
     Ok(stored
         .into_iter()
         .map(|i| AdvisoryInfo {
@@ -149,7 +150,8 @@ fn hazard_to_json(h: &HazardDetails) -> Result<String> {
 }
 
 fn hazard_from_json(json: &str) -> Result<HazardDetails> {
-    let h: StoredHazard = serde_json::from_str(json).map_err(|e| StoreError::corrupt("hazard details", e))?;
+    let h: StoredHazard =
+        serde_json::from_str(json).map_err(|e| StoreError::corrupt("hazard details", e))?;
     Ok(HazardDetails {
         magnitude: h.magnitude,
         depth_km: h.depth_km,
@@ -173,10 +175,15 @@ fn advisory_from_row(row: &Row<'_>, now: DateTime<Utc>) -> Result<AdvisoryRow> {
     let sent_text = word(8)?;
     let refs: Vec<(String, String, String)> =
         serde_json::from_str(&word(9)?).map_err(|e| StoreError::corrupt(what(), e))?;
-    let hazard = row.get::<_, Option<String>>(11)?.map(|j| hazard_from_json(&j)).transpose()?;
+    let hazard = row
+        .get::<_, Option<String>>(11)?
+        .map(|j| hazard_from_json(&j))
+        .transpose()?;
     let stored_state = word(12)?;
     let expires_ms: Option<i64> = row.get(13)?;
-    let msg_type: MsgType = word(5)?.parse().map_err(|e| StoreError::corrupt(what(), e))?;
+    let msg_type: MsgType = word(5)?
+        .parse()
+        .map_err(|e| StoreError::corrupt(what(), e))?;
     let state = match stored_state.as_str() {
         "cancelled" => Lifecycle::Cancelled,
         "superseded" => Lifecycle::Superseded,
@@ -184,20 +191,42 @@ fn advisory_from_row(row: &Row<'_>, now: DateTime<Utc>) -> Result<AdvisoryRow> {
         _ => Lifecycle::Active,
     };
     let advisory = Advisory {
-        key: AdvisoryKey { sender: word(1)?, identifier: word(2)? },
+        key: AdvisoryKey {
+            sender: word(1)?,
+            identifier: word(2)?,
+        },
         source: word(3)?,
-        source_format: word(4)?.parse().map_err(|e| StoreError::corrupt(what(), e))?,
+        source_format: word(4)?
+            .parse()
+            .map_err(|e| StoreError::corrupt(what(), e))?,
         msg_type,
-        status: word(6)?.parse().map_err(|e| StoreError::corrupt(what(), e))?,
-        scope: word(7)?.parse().map_err(|e| StoreError::corrupt(what(), e))?,
-        sent: DateTime::parse_from_rfc3339(&sent_text).map_err(|e| StoreError::corrupt(what(), e))?,
+        status: word(6)?
+            .parse()
+            .map_err(|e| StoreError::corrupt(what(), e))?,
+        scope: word(7)?
+            .parse()
+            .map_err(|e| StoreError::corrupt(what(), e))?,
+        sent: DateTime::parse_from_rfc3339(&sent_text)
+            .map_err(|e| StoreError::corrupt(what(), e))?,
         sent_text,
-        references: refs.into_iter().map(|(sender, identifier, sent)| AlertReference { sender, identifier, sent }).collect(),
+        references: refs
+            .into_iter()
+            .map(|(sender, identifier, sent)| AlertReference {
+                sender,
+                identifier,
+                sent,
+            })
+            .collect(),
         infos: infos_from_json(&word(10)?)?,
         areas: Vec::new(),
         hazard,
     };
-    Ok(AdvisoryRow { id, advisory, state, imported_at: super::from_ms(row.get(14)?) })
+    Ok(AdvisoryRow {
+        id,
+        advisory,
+        state,
+        imported_at: super::from_ms(row.get(14)?),
+    })
 }
 
 fn areas_of(conn: &Connection, advisory_id: i64) -> Result<Vec<StoredArea>> {
@@ -205,24 +234,38 @@ fn areas_of(conn: &Connection, advisory_id: i64) -> Result<Vec<StoredArea>> {
         "SELECT id, description, geometry, circles, geocodes FROM advisory_areas WHERE advisory_id = ?1 ORDER BY position",
     )?;
     let rows = stmt.query_map([advisory_id], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?, r.get::<_, String>(4)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
         let (id, description, geometry, circles, geocodes) = row?;
         let what = || format!("advisory area {id}");
         let geometry = geometry
-            .map(|g| g.parse::<geojson::Geometry>().map_err(|e| StoreError::corrupt(what(), e)))
+            .map(|g| {
+                g.parse::<geojson::Geometry>()
+                    .map_err(|e| StoreError::corrupt(what(), e))
+            })
             .transpose()?;
-        let circles: Vec<[f64; 3]> = serde_json::from_str(&circles).map_err(|e| StoreError::corrupt(what(), e))?;
-        let geocodes: Vec<(String, String)> = serde_json::from_str(&geocodes).map_err(|e| StoreError::corrupt(what(), e))?;
+        let circles: Vec<[f64; 3]> =
+            serde_json::from_str(&circles).map_err(|e| StoreError::corrupt(what(), e))?;
+        let geocodes: Vec<(String, String)> =
+            serde_json::from_str(&geocodes).map_err(|e| StoreError::corrupt(what(), e))?;
         out.push(StoredArea {
             id,
             advisory_id,
             area: AdvisoryArea {
                 description,
                 geometry,
-                circles: circles.into_iter().map(|[lat, lon, radius_m]| Circle { lat, lon, radius_m }).collect(),
+                circles: circles
+                    .into_iter()
+                    .map(|[lat, lon, radius_m]| Circle { lat, lon, radius_m })
+                    .collect(),
                 geocodes,
             },
         });
@@ -231,20 +274,32 @@ fn areas_of(conn: &Connection, advisory_id: i64) -> Result<Vec<StoredArea>> {
 }
 
 fn attach_areas(conn: &Connection, mut row: AdvisoryRow) -> Result<AdvisoryRow> {
-    row.advisory.areas = areas_of(conn, row.id)?.into_iter().map(|a| a.area).collect();
+    row.advisory.areas = areas_of(conn, row.id)?
+        .into_iter()
+        .map(|a| a.area)
+        .collect();
     Ok(row)
 }
 
 /// Whether an area contains a point: polygons by even-odd with holes, circles by
 /// great-circle distance.
 pub fn area_contains(area: &AdvisoryArea, lat: f64, lon: f64) -> bool {
-    area.geometry.as_ref().is_some_and(|g| geo::geometry_contains(g, lon, lat))
-        || area.circles.iter().any(|c| geo::distance_m(lat, lon, c.lat, c.lon) <= c.radius_m)
+    area.geometry
+        .as_ref()
+        .is_some_and(|g| geo::geometry_contains(g, lon, lat))
+        || area
+            .circles
+            .iter()
+            .any(|c| geo::distance_m(lat, lon, c.lat, c.lon) <= c.radius_m)
 }
 
 /// Index boxes for an area: one per polygon part and one per circle.
 fn area_boxes(area: &AdvisoryArea) -> Vec<BBox> {
-    let mut boxes = area.geometry.as_ref().map(geo::geometry_part_bounds).unwrap_or_default();
+    let mut boxes = area
+        .geometry
+        .as_ref()
+        .map(geo::geometry_part_bounds)
+        .unwrap_or_default();
     for c in &area.circles {
         let dlat = (c.radius_m / geo::EARTH_RADIUS_M).to_degrees();
         let coslat = c.lat.to_radians().cos().max(1e-6);
@@ -253,9 +308,19 @@ fn area_boxes(area: &AdvisoryArea) -> Vec<BBox> {
         let (west, east) = (c.lon - dlon, c.lon + dlon);
         if west < -180.0 || east > 180.0 || north >= 90.0 || south <= -90.0 {
             // Touches the antimeridian or a pole: index the full band of latitudes.
-            boxes.push(BBox { west: -180.0, east: 180.0, south, north });
+            boxes.push(BBox {
+                west: -180.0,
+                east: 180.0,
+                south,
+                north,
+            });
         } else {
-            boxes.push(BBox { west, east, south, north });
+            boxes.push(BBox {
+                west,
+                east,
+                south,
+                north,
+            });
         }
     }
     boxes
@@ -279,8 +344,12 @@ fn state_from_references(tx: &Transaction<'_>, key: &AdvisoryKey) -> Result<Opti
 
 fn existing_id(tx: &Transaction<'_>, a: &Advisory) -> Result<Option<(i64, Option<i64>)>> {
     let by_key = tx
-        .prepare_cached("SELECT id, source_version FROM advisories WHERE sender = ?1 AND identifier = ?2")?
-        .query_row(params![a.key.sender, a.key.identifier], |r| Ok((r.get(0)?, r.get(1)?)))
+        .prepare_cached(
+            "SELECT id, source_version FROM advisories WHERE sender = ?1 AND identifier = ?2",
+        )?
+        .query_row(params![a.key.sender, a.key.identifier], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     if by_key.is_some() {
         return Ok(by_key);
@@ -301,9 +370,17 @@ fn existing_id(tx: &Transaction<'_>, a: &Advisory) -> Result<Option<(i64, Option
     Ok(None)
 }
 
-fn write_advisory(tx: &Transaction<'_>, a: &Advisory, id: Option<i64>, now: DateTime<Utc>) -> Result<i64> {
-    let refs: Vec<(&str, &str, &str)> =
-        a.references.iter().map(|r| (r.sender.as_str(), r.identifier.as_str(), r.sent.as_str())).collect();
+fn write_advisory(
+    tx: &Transaction<'_>,
+    a: &Advisory,
+    id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let refs: Vec<(&str, &str, &str)> = a
+        .references
+        .iter()
+        .map(|r| (r.sender.as_str(), r.identifier.as_str(), r.sent.as_str()))
+        .collect();
     let refs = serde_json::to_string(&refs).map_err(|e| StoreError::corrupt("references", e))?;
     let infos = infos_to_json(&a.infos)?;
     let hazard = a.hazard.as_ref().map(hazard_to_json).transpose()?;
@@ -349,13 +426,18 @@ fn write_advisory(tx: &Transaction<'_>, a: &Advisory, id: Option<i64>, now: Date
             )?
             .execute(rusqlite::params_from_iter(values.iter().copied().chain([&id as &dyn rusqlite::ToSql])))?;
             delete_areas(tx, id)?;
-            tx.prepare_cached("DELETE FROM advisory_aliases WHERE advisory_id = ?1")?.execute([id])?;
+            tx.prepare_cached("DELETE FROM advisory_aliases WHERE advisory_id = ?1")?
+                .execute([id])?;
             id
         }
     };
     for (position, area) in a.areas.iter().enumerate() {
         let geometry = area.geometry.as_ref().map(|g| g.to_string());
-        let circles: Vec<[f64; 3]> = area.circles.iter().map(|c| [c.lat, c.lon, c.radius_m]).collect();
+        let circles: Vec<[f64; 3]> = area
+            .circles
+            .iter()
+            .map(|c| [c.lat, c.lon, c.radius_m])
+            .collect();
         tx.prepare_cached(
             "INSERT INTO advisory_areas (advisory_id, position, description, geometry, circles, geocodes) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -393,12 +475,17 @@ fn delete_areas(tx: &Transaction<'_>, advisory_id: i64) -> Result<()> {
         "DELETE FROM advisory_area_rtree WHERE area_id IN (SELECT id FROM advisory_areas WHERE advisory_id = ?1)",
     )?
     .execute([advisory_id])?;
-    tx.prepare_cached("DELETE FROM advisory_areas WHERE advisory_id = ?1")?.execute([advisory_id])?;
+    tx.prepare_cached("DELETE FROM advisory_areas WHERE advisory_id = ?1")?
+        .execute([advisory_id])?;
     Ok(())
 }
 
 /// Applies an Update/Cancel's references; returns the earlier advisories whose state changed.
-fn apply_references(tx: &Transaction<'_>, a: &Advisory, id: i64) -> Result<Vec<(AdvisoryKey, Lifecycle)>> {
+fn apply_references(
+    tx: &Transaction<'_>,
+    a: &Advisory,
+    id: i64,
+) -> Result<Vec<(AdvisoryKey, Lifecycle)>> {
     let effect = match a.msg_type {
         MsgType::Update => "superseded",
         MsgType::Cancel => "cancelled",
@@ -406,21 +493,34 @@ fn apply_references(tx: &Transaction<'_>, a: &Advisory, id: i64) -> Result<Vec<(
     };
     let mut affected = Vec::new();
     // Some publishers list the message itself among its references; it cannot supersede itself.
-    for r in a.references.iter().filter(|r| r.sender != a.key.sender || r.identifier != a.key.identifier) {
+    for r in a
+        .references
+        .iter()
+        .filter(|r| r.sender != a.key.sender || r.identifier != a.key.identifier)
+    {
         tx.prepare_cached(
             "INSERT INTO advisory_references (sender, identifier, by_advisory, effect) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT DO NOTHING",
         )?
         .execute(params![r.sender, r.identifier, id, effect])?;
         let key = r.key();
-        let Some(new_state) = state_from_references(tx, &key)? else { continue };
+        let Some(new_state) = state_from_references(tx, &key)? else {
+            continue;
+        };
         let changed = tx
             .prepare_cached(
                 "UPDATE advisories SET state = ?3 WHERE sender = ?1 AND identifier = ?2 AND state <> ?3 AND msg_type <> 'Cancel'",
             )?
             .execute(params![key.sender, key.identifier, new_state])?;
         if changed > 0 {
-            affected.push((key, if new_state == "cancelled" { Lifecycle::Cancelled } else { Lifecycle::Superseded }));
+            affected.push((
+                key,
+                if new_state == "cancelled" {
+                    Lifecycle::Cancelled
+                } else {
+                    Lifecycle::Superseded
+                },
+            ));
         }
     }
     Ok(affected)
@@ -429,27 +529,45 @@ fn apply_references(tx: &Transaction<'_>, a: &Advisory, id: i64) -> Result<Vec<(
 impl Store {
     /// Stores advisories in one transaction. Re-importing the same alert changes nothing; a
     /// hazard event replaces its stored copy only when its source version is newer.
-    pub fn upsert_advisories(&self, advisories: &[Advisory], now: DateTime<Utc>) -> Result<Vec<AdvisoryChange>> {
+    pub fn upsert_advisories(
+        &self,
+        advisories: &[Advisory],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AdvisoryChange>> {
         self.write(|tx| {
             let mut out = Vec::with_capacity(advisories.len());
             for a in advisories {
                 let (id, outcome) = match existing_id(tx, a)? {
                     None => (write_advisory(tx, a, None, now)?, UpsertOutcome::Inserted),
                     Some((id, stored_version)) => {
-                        let newer = match (a.hazard.as_ref().and_then(|h| h.source_version), stored_version) {
+                        let newer = match (
+                            a.hazard.as_ref().and_then(|h| h.source_version),
+                            stored_version,
+                        ) {
                             (Some(incoming), Some(stored)) => incoming > stored,
                             (Some(_), None) => true,
                             _ => false, // CAP: one (sender, identifier) is one message
                         };
                         if newer {
-                            (write_advisory(tx, a, Some(id), now)?, UpsertOutcome::Updated)
+                            (
+                                write_advisory(tx, a, Some(id), now)?,
+                                UpsertOutcome::Updated,
+                            )
                         } else {
                             (id, UpsertOutcome::Unchanged)
                         }
                     }
                 };
-                let affected = if outcome == UpsertOutcome::Unchanged { Vec::new() } else { apply_references(tx, a, id)? };
-                out.push(AdvisoryChange { key: a.key.clone(), outcome, affected });
+                let affected = if outcome == UpsertOutcome::Unchanged {
+                    Vec::new()
+                } else {
+                    apply_references(tx, a, id)?
+                };
+                out.push(AdvisoryChange {
+                    key: a.key.clone(),
+                    outcome,
+                    affected,
+                });
             }
             Ok(out)
         })
@@ -520,7 +638,11 @@ impl Store {
 
     /// Help requests whose location lies inside any area of the advisory (true
     /// point-in-polygon, holes respected; circles by great-circle distance).
-    pub fn requests_in_advisory(&self, advisory_id: i64, open_only: bool) -> Result<Vec<StoredRequest>> {
+    pub fn requests_in_advisory(
+        &self,
+        advisory_id: i64,
+        open_only: bool,
+    ) -> Result<Vec<StoredRequest>> {
         self.read(|c| {
             let areas = areas_of(c, advisory_id)?;
             let mut seen = BTreeSet::new();
@@ -543,14 +665,19 @@ impl Store {
                     }
                 }
             }
-            out.sort_by(|a, b| b.request.created_at.cmp(&a.request.created_at));
+            out.sort_by_key(|r| std::cmp::Reverse(r.request.created_at));
             Ok(out)
         })
     }
 
     /// Advisories with an area containing the point (the detail panel's "which advisories
     /// cover this place"), most severe first.
-    pub fn advisories_covering(&self, lat: f64, lon: f64, now: DateTime<Utc>) -> Result<Vec<AdvisoryRow>> {
+    pub fn advisories_covering(
+        &self,
+        lat: f64,
+        lon: f64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AdvisoryRow>> {
         let ids: Vec<i64> = self.read(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT DISTINCT x.area_id, a.advisory_id FROM advisory_area_rtree x JOIN advisory_areas a ON a.id = x.area_id \
@@ -574,7 +701,12 @@ impl Store {
         for id in ids {
             rows.extend(self.advisory_by_id(id, now)?);
         }
-        rows.sort_by_key(|r| (r.advisory.severity().rank(), std::cmp::Reverse(r.advisory.sent)));
+        rows.sort_by_key(|r| {
+            (
+                r.advisory.severity().rank(),
+                std::cmp::Reverse(r.advisory.sent),
+            )
+        });
         Ok(rows)
     }
 

@@ -78,7 +78,12 @@ impl Store {
 
     /// Records that `subject` was alerted at `level` (first alert or escalation) and logs the
     /// decision, in one transaction.
-    pub fn record_alerts(&self, alerted: &[(String, u32)], decisions: &[DecisionRecord], now: DateTime<Utc>) -> Result<()> {
+    pub fn record_alerts(
+        &self,
+        alerted: &[(String, u32)],
+        decisions: &[DecisionRecord],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         self.write(|tx| {
             for (subject, level) in alerted {
                 tx.prepare_cached(

@@ -7,12 +7,23 @@ use crate::model::{ActionError, FieldError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database at {path}: {source}. Check that the folder is writable and not on a full disk")]
-    Open { path: PathBuf, source: rusqlite::Error },
+    #[error(
+        "cannot open the database at {path}: {source}. Check that the folder is writable and not on a full disk"
+    )]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("cannot create {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("updating the database to schema {version} failed: {source}")]
-    Migration { version: i64, source: rusqlite::Error },
+    Migration {
+        version: i64,
+        source: rusqlite::Error,
+    },
     #[error(
         "the database is at schema {found}, newer than this Lifeline understands ({known}); update Lifeline or open another database"
     )]
@@ -47,6 +58,9 @@ impl StoreError {
     }
 
     pub(crate) fn corrupt(what: impl Into<String>, reason: impl ToString) -> StoreError {
-        StoreError::Corrupt { what: what.into(), reason: reason.to_string() }
+        StoreError::Corrupt {
+            what: what.into(),
+            reason: reason.to_string(),
+        }
     }
 }

@@ -14,13 +14,22 @@ pub fn local_event_id(idempotency_key: &str, n: usize) -> String {
 
 /// Appends an event unless one with its id is already logged; returns whether it was new.
 pub(crate) fn insert_in(tx: &Transaction<'_>, e: &CaseEvent) -> Result<bool> {
-    let detail = serde_json::to_string(&e.kind).map_err(|err| StoreError::corrupt("case event", err))?;
+    let detail =
+        serde_json::to_string(&e.kind).map_err(|err| StoreError::corrupt("case event", err))?;
     let n = tx
         .prepare_cached(
             "INSERT INTO case_events (event_id, request_id, kind, detail, actor, at, origin) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (event_id) DO NOTHING",
         )?
-        .execute(params![e.id, e.request_id, e.kind.name(), detail, e.actor, ms(e.at), e.origin.as_str()])?;
+        .execute(params![
+            e.id,
+            e.request_id,
+            e.kind.name(),
+            detail,
+            e.actor,
+            ms(e.at),
+            e.origin.as_str()
+        ])?;
     Ok(n == 1)
 }
 
@@ -29,15 +38,31 @@ pub(crate) fn for_request(conn: &Connection, request_id: &str) -> Result<Vec<Cas
         "SELECT event_id, request_id, detail, actor, at, origin FROM case_events WHERE request_id = ?1 ORDER BY at, seq",
     )?;
     let rows = stmt.query_map([request_id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?, r.get::<_, String>(5)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get::<_, String>(5)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
         let (id, request_id, detail, actor, at, origin) = row?;
-        let kind: CaseEventKind =
-            serde_json::from_str(&detail).map_err(|e| StoreError::corrupt(format!("case event {id}"), e))?;
-        let origin: Origin = origin.parse().map_err(|e| StoreError::corrupt(format!("case event {id}"), e))?;
-        out.push(CaseEvent { id, request_id, kind, actor, at: from_ms(at), origin });
+        let kind: CaseEventKind = serde_json::from_str(&detail)
+            .map_err(|e| StoreError::corrupt(format!("case event {id}"), e))?;
+        let origin: Origin = origin
+            .parse()
+            .map_err(|e| StoreError::corrupt(format!("case event {id}"), e))?;
+        out.push(CaseEvent {
+            id,
+            request_id,
+            kind,
+            actor,
+            at: from_ms(at),
+            origin,
+        });
     }
     Ok(out)
 }

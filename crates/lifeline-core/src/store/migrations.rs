@@ -17,16 +17,23 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 pub(super) fn run(conn: &mut Connection) -> Result<()> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > SCHEMA_VERSION {
-        return Err(StoreError::TooNew { found: current, known: SCHEMA_VERSION });
+        return Err(StoreError::TooNew {
+            found: current,
+            known: SCHEMA_VERSION,
+        });
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = index as i64 + 1;
-        let tx = conn.transaction().map_err(|e| StoreError::Migration { version, source: e })?;
-        tx.execute_batch(sql).map_err(|e| StoreError::Migration { version, source: e })?;
+        let tx = conn
+            .transaction()
+            .map_err(|e| StoreError::Migration { version, source: e })?;
+        tx.execute_batch(sql)
+            .map_err(|e| StoreError::Migration { version, source: e })?;
         // PRAGMA takes no parameters; the value is a number we computed.
         tx.execute_batch(&format!("PRAGMA user_version = {version}"))
             .map_err(|e| StoreError::Migration { version, source: e })?;
-        tx.commit().map_err(|e| StoreError::Migration { version, source: e })?;
+        tx.commit()
+            .map_err(|e| StoreError::Migration { version, source: e })?;
     }
     Ok(())
 }

@@ -55,7 +55,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -64,11 +66,18 @@ impl Store {
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::Io { path: parent.to_path_buf(), source: e })?;
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Io {
+                path: parent.to_path_buf(),
+                source: e,
+            })?;
         }
         let mut writer = open_connection(&path)?;
         migrations::run(&mut writer)?;
-        Ok(Store { path, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(Store {
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -87,6 +96,15 @@ impl Store {
     /// Runs `f` on a reader connection (a consistent snapshot for the duration of `f` when
     /// `f` uses one statement, or wraps itself in a read transaction).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.with_reader(f)
+    }
+
+    /// [`Store::read`] for callers whose own error type wraps the store's (streaming exports
+    /// that also write to a file).
+    pub fn with_reader<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<T, E> {
         let conn = {
             let mut idle = self.readers.lock().map_err(|_| StoreError::Poisoned)?;
             idle.pop()
@@ -96,10 +114,10 @@ impl Store {
             None => open_connection(&self.path)?,
         };
         let out = f(&conn);
-        if let Ok(mut idle) = self.readers.lock() {
-            if idle.len() < MAX_IDLE_READERS {
-                idle.push(conn);
-            }
+        if let Ok(mut idle) = self.readers.lock()
+            && idle.len() < MAX_IDLE_READERS
+        {
+            idle.push(conn);
         }
         out
     }
@@ -108,9 +126,19 @@ impl Store {
     pub fn integrity_check(&self) -> Result<Vec<String>> {
         self.read(|c| {
             let mut stmt = c.prepare("PRAGMA integrity_check")?;
-            let rows: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            let rows: Vec<String> = stmt
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
             Ok(if rows == ["ok"] { Vec::new() } else { rows })
         })
+    }
+
+    /// Copies the write-ahead log into the database file and truncates it (after a bulk
+    /// load, or before measuring the file's size).
+    pub fn checkpoint(&self) -> Result<()> {
+        let conn = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// The schema version this database is at.
@@ -124,8 +152,10 @@ fn open_connection(path: &Path) -> Result<Connection> {
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
-    let conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: e })?;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Open {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // WAL: readers never block the writer and a crash never leaves a half-written page.
     // synchronous=NORMAL is durable across application crashes in WAL mode; only an OS
@@ -137,7 +167,10 @@ fn open_connection(path: &Path) -> Result<Connection> {
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -32768;",
     )
-    .map_err(|e| StoreError::Open { path: path.to_path_buf(), source: e })?;
+    .map_err(|e| StoreError::Open {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

@@ -9,7 +9,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use super::requests::{IncomingRequest, LocalState, StoredRequest, UpsertReport, get_in, reindex_text, upsert_in, write_row};
+use super::requests::{
+    IncomingRequest, LocalState, StoredRequest, UpsertReport, get_in, reindex_text, upsert_in,
+    write_row,
+};
 use super::{Result, Store, StoreError, events, from_ms, ms};
 use crate::model::{CaseEvent, CaseEventKind, HelpRequest, Origin, TriageAction};
 use crate::protocol::WireRequest;
@@ -98,7 +101,11 @@ fn finish_item((mut item, action, state): (OutboxItem, String, String)) -> Resul
     Ok(item)
 }
 
-fn query_items(conn: &rusqlite::Connection, filter: &str, params: impl rusqlite::Params) -> Result<Vec<OutboxItem>> {
+fn query_items(
+    conn: &rusqlite::Connection,
+    filter: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<OutboxItem>> {
     let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox {filter}");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params, item_from_row)?;
@@ -221,7 +228,12 @@ impl Store {
     }
 
     /// The hub applied the action and answered with the request as it now is.
-    pub fn confirm_action(&self, key: &str, hub_record: &IncomingRequest, now: DateTime<Utc>) -> Result<UpsertReport> {
+    pub fn confirm_action(
+        &self,
+        key: &str,
+        hub_record: &IncomingRequest,
+        now: DateTime<Utc>,
+    ) -> Result<UpsertReport> {
         self.write(|tx| {
             let item = item_by_key(tx, key)?;
             if item.state != OutboxState::Pending {
@@ -253,7 +265,12 @@ impl Store {
     /// The hub refused the action because the request changed since `base_version`. The
     /// hub's version becomes the base, the officer's intent stays in the outbox item and in a
     /// `conflict` case event.
-    pub fn conflict_action(&self, key: &str, hub_current: &IncomingRequest, now: DateTime<Utc>) -> Result<()> {
+    pub fn conflict_action(
+        &self,
+        key: &str,
+        hub_current: &IncomingRequest,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         self.write(|tx| {
             let item = item_by_key(tx, key)?;
             if item.state != OutboxState::Pending {
@@ -324,8 +341,10 @@ impl Store {
             if !matches!(item.state, OutboxState::Conflicted | OutboxState::Rejected) {
                 return Ok(());
             }
-            tx.prepare_cached("UPDATE outbox SET state = 'dismissed', updated_at = ?2 WHERE idempotency_key = ?1")?
-                .execute(params![key, ms(now)])?;
+            tx.prepare_cached(
+                "UPDATE outbox SET state = 'dismissed', updated_at = ?2 WHERE idempotency_key = ?1",
+            )?
+            .execute(params![key, ms(now)])?;
             recompute_local(tx, &item.request_id)
         })
     }
@@ -356,8 +375,8 @@ fn load_base(tx: &Transaction<'_>, request_id: &str) -> Result<Option<HelpReques
         .query_row([request_id], |r| r.get(0))
         .optional()?;
     json.map(|json| {
-        let wire: WireRequest =
-            serde_json::from_str(&json).map_err(|e| StoreError::corrupt(format!("local base of {request_id}"), e))?;
+        let wire: WireRequest = serde_json::from_str(&json)
+            .map_err(|e| StoreError::corrupt(format!("local base of {request_id}"), e))?;
         Ok(wire.into_domain(Origin::Sync)?.0)
     })
     .transpose()
@@ -381,7 +400,11 @@ pub(crate) fn rebase_local_edits(
 /// Actions that no longer apply are skipped here; the hub will answer them with a conflict
 /// or a rejection.
 fn replay(tx: &Transaction<'_>, mut shown: HelpRequest) -> Result<(HelpRequest, LocalState)> {
-    let pending = query_items(tx, "WHERE request_id = ?1 AND state = 'pending' ORDER BY seq", [&shown.id])?;
+    let pending = query_items(
+        tx,
+        "WHERE request_id = ?1 AND state = 'pending' ORDER BY seq",
+        [&shown.id],
+    )?;
     for item in &pending {
         if let Ok((next, _)) = item.action.apply(&shown, item.created_at) {
             shown = next;
@@ -410,8 +433,14 @@ fn unresolved_state(tx: &Transaction<'_>, request_id: &str) -> Result<LocalState
 /// Re-derives what the desk shows for `request_id` from the hub's copy and the pending
 /// actions, and drops the saved hub copy once nothing is pending.
 pub(crate) fn recompute_local(tx: &Transaction<'_>, request_id: &str) -> Result<()> {
-    let Some(current) = get_in(tx, request_id)? else { return Ok(()) };
-    let rowid: i64 = tx.query_row("SELECT rowid FROM requests WHERE id = ?1", [request_id], |r| r.get(0))?;
+    let Some(current) = get_in(tx, request_id)? else {
+        return Ok(());
+    };
+    let rowid: i64 = tx.query_row(
+        "SELECT rowid FROM requests WHERE id = ?1",
+        [request_id],
+        |r| r.get(0),
+    )?;
     let base = load_base(tx, request_id)?;
     let (shown, state) = match base {
         Some(base) => replay(tx, base)?,
@@ -423,7 +452,8 @@ pub(crate) fn recompute_local(tx: &Transaction<'_>, request_id: &str) -> Result<
         .optional()?
         .is_some();
     if !any_pending {
-        tx.prepare_cached("DELETE FROM local_bases WHERE request_id = ?1")?.execute([request_id])?;
+        tx.prepare_cached("DELETE FROM local_bases WHERE request_id = ?1")?
+            .execute([request_id])?;
     }
     if shown != current.request || state != current.local_state {
         write_row(tx, &shown, state, &current.source, Some(rowid))?;

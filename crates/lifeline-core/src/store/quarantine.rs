@@ -27,24 +27,48 @@ pub struct Rejection {
     pub raw: Vec<u8>,
 }
 
-pub(crate) fn insert_in(tx: &Transaction<'_>, source: &str, r: &Rejection, now: DateTime<Utc>) -> Result<()> {
-    let raw: &[u8] = if r.raw.len() > MAX_RAW_BYTES { &r.raw[..MAX_RAW_BYTES] } else { &r.raw };
+pub(crate) fn insert_in(
+    tx: &Transaction<'_>,
+    source: &str,
+    r: &Rejection,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let raw: &[u8] = if r.raw.len() > MAX_RAW_BYTES {
+        &r.raw[..MAX_RAW_BYTES]
+    } else {
+        &r.raw
+    };
     let reason = if r.raw.len() > MAX_RAW_BYTES {
-        format!("{} (payload of {} bytes truncated to {MAX_RAW_BYTES})", r.reason, r.raw.len())
+        format!(
+            "{} (payload of {} bytes truncated to {MAX_RAW_BYTES})",
+            r.reason,
+            r.raw.len()
+        )
     } else {
         r.reason.clone()
     };
-    tx.prepare_cached("INSERT INTO quarantine (source, record_ref, reason, raw, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
-        .execute(params![source, r.record_ref, reason, raw, ms(now)])?;
+    tx.prepare_cached(
+        "INSERT INTO quarantine (source, record_ref, reason, raw, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![source, r.record_ref, reason, raw, ms(now)])?;
     Ok(())
 }
 
 impl Store {
-    pub fn quarantine(&self, source: &str, rejections: &[Rejection], now: DateTime<Utc>) -> Result<()> {
+    pub fn quarantine(
+        &self,
+        source: &str,
+        rejections: &[Rejection],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         if rejections.is_empty() {
             return Ok(());
         }
-        self.write(|tx| rejections.iter().try_for_each(|r| insert_in(tx, source, r, now)))
+        self.write(|tx| {
+            rejections
+                .iter()
+                .try_for_each(|r| insert_in(tx, source, r, now))
+        })
     }
 
     pub fn quarantined(&self, limit: u32) -> Result<Vec<QuarantinedRecord>> {

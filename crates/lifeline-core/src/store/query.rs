@@ -55,7 +55,10 @@ pub struct RequestQuery {
 impl RequestQuery {
     /// Only open requests (new, acknowledged, in progress).
     pub fn open() -> RequestQuery {
-        RequestQuery { statuses: Status::OPEN.to_vec(), ..RequestQuery::default() }
+        RequestQuery {
+            statuses: Status::OPEN.to_vec(),
+            ..RequestQuery::default()
+        }
     }
 }
 
@@ -90,7 +93,12 @@ struct Selection {
 
 impl Selection {
     fn new(q: &RequestQuery) -> Option<Selection> {
-        let mut s = Selection { from: "requests r".into(), conditions: Vec::new(), params: Vec::new(), ranked: false };
+        let mut s = Selection {
+            from: "requests r".into(),
+            conditions: Vec::new(),
+            params: Vec::new(),
+            ranked: false,
+        };
         if let Some(text) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
             // Text that holds nothing searchable matches nothing, rather than everything.
             let expr = search::match_expression(text)?;
@@ -109,18 +117,32 @@ impl Selection {
                     "SELECT id FROM requests_rtree WHERE min_lon >= ? AND max_lon <= ? AND min_lat >= ? AND max_lat <= ?".to_owned()
                 })
                 .collect();
-            s.conditions.push(format!("r.rowid IN ({})", parts.join(" UNION ALL ")));
+            s.conditions
+                .push(format!("r.rowid IN ({})", parts.join(" UNION ALL ")));
             s.conditions.push(if b.crosses_antimeridian() {
                 "(r.lon >= ? OR r.lon <= ?) AND r.lat BETWEEN ? AND ?".into()
             } else {
                 "r.lon BETWEEN ? AND ? AND r.lat BETWEEN ? AND ?".into()
             });
-            s.params.extend([b.west, b.east, b.south, b.north].map(Value::Real));
+            s.params
+                .extend([b.west, b.east, b.south, b.north].map(Value::Real));
         }
-        s.any_of("r.status", q.statuses.iter().map(|v| Value::Text(v.as_str().into())));
-        s.any_of("r.priority", q.priorities.iter().map(|v| Value::Integer(v.rank().into())));
-        s.any_of("r.category", q.categories.iter().map(|v| Value::Text(v.as_str().into())));
-        s.any_of("r.country", q.countries.iter().map(|v| Value::Text(v.clone())));
+        s.any_of(
+            "r.status",
+            q.statuses.iter().map(|v| Value::Text(v.as_str().into())),
+        );
+        s.any_of(
+            "r.priority",
+            q.priorities.iter().map(|v| Value::Integer(v.rank().into())),
+        );
+        s.any_of(
+            "r.category",
+            q.categories.iter().map(|v| Value::Text(v.as_str().into())),
+        );
+        s.any_of(
+            "r.country",
+            q.countries.iter().map(|v| Value::Text(v.clone())),
+        );
         s.any_of("r.post", q.posts.iter().map(|v| Value::Text(v.clone())));
         if let Some(e) = q.emergency {
             s.conditions.push("r.emergency = ?".into());
@@ -150,7 +172,8 @@ impl Selection {
         self.params.extend(values);
         let n = self.params.len() - before;
         if n > 0 {
-            self.conditions.push(format!("{column} IN ({})", vec!["?"; n].join(", ")));
+            self.conditions
+                .push(format!("{column} IN ({})", vec!["?"; n].join(", ")));
         }
     }
 
@@ -167,7 +190,9 @@ impl Selection {
 fn order_by(q: &RequestQuery, ranked: bool) -> &'static str {
     match q.order {
         RequestOrder::Relevance if ranked => " ORDER BY f.rank, r.triage_rank, r.created_at DESC",
-        RequestOrder::Triage | RequestOrder::Relevance => " ORDER BY r.triage_rank, r.created_at DESC, r.rowid DESC",
+        RequestOrder::Triage | RequestOrder::Relevance => {
+            " ORDER BY r.triage_rank, r.created_at DESC, r.rowid DESC"
+        }
         RequestOrder::Newest => " ORDER BY r.created_at DESC, r.rowid DESC",
         RequestOrder::Oldest => " ORDER BY r.created_at, r.rowid",
     }
@@ -179,14 +204,20 @@ impl Store {
         let mut out = Vec::new();
         self.for_each_request(q, |r| {
             out.push(r);
-            Ok(())
+            Ok::<_, super::StoreError>(())
         })?;
         Ok(out)
     }
 
     /// Streams the matching requests to `f` one at a time (constant memory: exports).
-    pub fn for_each_request(&self, q: &RequestQuery, mut f: impl FnMut(StoredRequest) -> Result<()>) -> Result<()> {
-        let Some(sel) = Selection::new(q) else { return Ok(()) };
+    pub fn for_each_request<E: From<super::StoreError>>(
+        &self,
+        q: &RequestQuery,
+        mut f: impl FnMut(StoredRequest) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let Some(sel) = Selection::new(q) else {
+            return Ok(());
+        };
         let mut sql = sel.sql(REQUEST_COLUMNS);
         sql.push_str(order_by(q, sel.ranked));
         let mut params = sel.params;
@@ -195,11 +226,13 @@ impl Store {
             params.push(Value::Integer(q.limit.map_or(-1, i64::from)));
             params.push(Value::Integer(q.offset.into()));
         }
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(&sql)?;
-            let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
-            while let Some(row) = rows.next()? {
-                f(request_from_row(row)?)?;
+        self.with_reader(|c| {
+            let mut stmt = c.prepare_cached(&sql).map_err(super::StoreError::from)?;
+            let mut rows = stmt
+                .query(rusqlite::params_from_iter(params))
+                .map_err(super::StoreError::from)?;
+            while let Some(row) = rows.next().map_err(super::StoreError::from)? {
+                f(request_from_row(row).map_err(super::StoreError::from)?)?;
             }
             Ok(())
         })
@@ -207,7 +240,9 @@ impl Store {
 
     /// Ids of the matching requests in order (the queue's cheap listing).
     pub fn query_request_ids(&self, q: &RequestQuery) -> Result<Vec<String>> {
-        let Some(sel) = Selection::new(q) else { return Ok(Vec::new()) };
+        let Some(sel) = Selection::new(q) else {
+            return Ok(Vec::new());
+        };
         let mut sql = sel.sql("r.id");
         sql.push_str(order_by(q, sel.ranked));
         let mut params = sel.params;
@@ -223,27 +258,41 @@ impl Store {
 
     /// How many requests match (ignoring limit and offset).
     pub fn count_requests(&self, q: &RequestQuery) -> Result<u64> {
-        let Some(sel) = Selection::new(q) else { return Ok(0) };
+        let Some(sel) = Selection::new(q) else {
+            return Ok(0);
+        };
         let sql = sel.sql("count(*)");
-        self.read(|c| Ok(c.prepare_cached(&sql)?.query_row(rusqlite::params_from_iter(sel.params), |r| r.get(0))?))
+        self.read(|c| {
+            Ok(c.prepare_cached(&sql)?
+                .query_row(rusqlite::params_from_iter(sel.params), |r| r.get(0))?)
+        })
     }
 
     /// Open emergencies in the whole store: the number the banner shows.
     pub fn open_emergency_count(&self) -> Result<u64> {
         self.read(|c| {
-            Ok(c.prepare_cached("SELECT count(*) FROM requests WHERE emergency = 1 AND is_open = 1")?
-                .query_row([], |r| r.get(0))?)
+            Ok(c.prepare_cached(
+                "SELECT count(*) FROM requests WHERE emergency = 1 AND is_open = 1",
+            )?
+            .query_row([], |r| r.get(0))?)
         })
     }
 
     /// Counts by status, category and country of the matching requests.
     pub fn counts(&self, q: &RequestQuery) -> Result<Counts> {
-        let Some(sel) = Selection::new(q) else { return Ok(Counts::default()) };
+        let Some(sel) = Selection::new(q) else {
+            return Ok(Counts::default());
+        };
         let group = |column: &str| -> Result<Vec<(String, u64)>> {
-            let sql = format!("{} GROUP BY 1 ORDER BY 2 DESC, 1", sel.sql(&format!("coalesce({column}, ''), count(*)")));
+            let sql = format!(
+                "{} GROUP BY 1 ORDER BY 2 DESC, 1",
+                sel.sql(&format!("coalesce({column}, ''), count(*)"))
+            );
             self.read(|c| {
                 let mut stmt = c.prepare_cached(&sql)?;
-                let rows = stmt.query_map(rusqlite::params_from_iter(sel.params.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(sel.params.iter()), |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
                 Ok(rows.collect::<rusqlite::Result<_>>()?)
             })
         };
@@ -258,19 +307,127 @@ impl Store {
     }
 
     /// Matching requests per time bucket of `bucket` length, by creation time.
-    pub fn time_buckets(&self, q: &RequestQuery, bucket: chrono::Duration) -> Result<Vec<TimeBucket>> {
-        let Some(sel) = Selection::new(q) else { return Ok(Vec::new()) };
+    pub fn time_buckets(
+        &self,
+        q: &RequestQuery,
+        bucket: chrono::Duration,
+    ) -> Result<Vec<TimeBucket>> {
+        let Some(sel) = Selection::new(q) else {
+            return Ok(Vec::new());
+        };
         let width = bucket.num_milliseconds().max(1);
         let sql = format!(
             "{} GROUP BY 1 ORDER BY 1",
-            sel.sql(&format!("(r.created_at / {width}) * {width}, count(*), sum(r.emergency)"))
+            sel.sql(&format!(
+                "(r.created_at / {width}) * {width}, count(*), sum(r.emergency)"
+            ))
         );
         self.read(|c| {
             let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt.query_map(rusqlite::params_from_iter(sel.params.iter()), |r| {
-                Ok(TimeBucket { start: from_ms(r.get(0)?), count: r.get(1)?, emergencies: r.get(2)? })
+                Ok(TimeBucket {
+                    start: from_ms(r.get(0)?),
+                    count: r.get(1)?,
+                    emergencies: r.get(2)?,
+                })
             })?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
     }
+}
+
+impl Store {
+    /// Streams every located request as a map point (the map index is built from this).
+    pub fn for_each_map_point(
+        &self,
+        mut f: impl FnMut(crate::mapindex::PointSource),
+    ) -> Result<()> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT rowid, lon, lat, created_at, located_at, priority, status, category, emergency, country, post, assignee \
+                 FROM requests WHERE lat IS NOT NULL",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                f(map_point_from_row(r)?);
+            }
+            Ok(())
+        })
+    }
+
+    /// Map points of the given request ids (after a change), and the rowids of those that
+    /// have no location (so the index can drop them).
+    pub fn map_points_for(
+        &self,
+        ids: &[String],
+    ) -> Result<(Vec<crate::mapindex::PointSource>, Vec<i64>)> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT rowid, lon, lat, created_at, located_at, priority, status, category, emergency, country, post, assignee \
+                 FROM requests WHERE id = ?1",
+            )?;
+            let (mut located, mut unlocated) = (Vec::new(), Vec::new());
+            for id in ids {
+                let mut rows = stmt.query([id])?;
+                if let Some(r) = rows.next()? {
+                    if r.get::<_, Option<f64>>(1)?.is_some() {
+                        located.push(map_point_from_row(r)?);
+                    } else {
+                        unlocated.push(r.get(0)?);
+                    }
+                }
+            }
+            Ok((located, unlocated))
+        })
+    }
+
+    /// Rowids matching a text search (for filtering the map by what was typed).
+    pub fn text_match_rowids(&self, text: &str) -> Result<std::collections::HashSet<i64>> {
+        let Some(expr) = search::match_expression(text) else {
+            return Ok(Default::default());
+        };
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?1")?;
+            let ids = stmt.query_map([expr], |r| r.get(0))?;
+            Ok(ids.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// The hub id of the request stored under `rowid`.
+    pub fn request_id_for_rowid(&self, rowid: i64) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT id FROM requests WHERE rowid = ?1")?
+                    .query_row([rowid], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+    }
+}
+
+fn map_point_from_row(r: &rusqlite::Row<'_>) -> Result<crate::mapindex::PointSource> {
+    use crate::model::{Category, Priority, Status};
+    let word = |i: usize| -> Result<String> { Ok(r.get::<_, String>(i)?) };
+    let status: Status = word(6)?
+        .parse()
+        .map_err(|e| super::StoreError::corrupt("request status", e))?;
+    let category: Category = word(7)?
+        .parse()
+        .map_err(|e| super::StoreError::corrupt("request category", e))?;
+    Ok(crate::mapindex::PointSource {
+        rowid: r.get(0)?,
+        lon: r.get(1)?,
+        lat: r.get(2)?,
+        created_at: from_ms(r.get(3)?),
+        located_at: r.get::<_, Option<i64>>(4)?.map(from_ms),
+        priority: Priority::from_rank(r.get(5)?).unwrap_or(Priority::Normal),
+        status,
+        category,
+        emergency: r.get(8)?,
+        country: r.get(9)?,
+        post: r.get(10)?,
+        assignee: r.get(11)?,
+    })
 }

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::{Result, Store, StoreError, events, from_ms, ms, outbox, search, sync_state};
-use crate::model::{Attachment, CaseEvent, Category, Channel, Citizen, HelpRequest, Location, Priority, Status};
+use crate::model::{
+    Attachment, CaseEvent, Category, Channel, Citizen, HelpRequest, Location, Priority, Status,
+};
 use crate::protocol::WireAttachment;
 
 /// A request arriving from the hub or a file, with the case events that came with it.
@@ -64,7 +66,10 @@ pub struct UpsertReport {
 
 impl UpsertReport {
     pub fn changed_ids(&self) -> impl Iterator<Item = &str> {
-        self.inserted.iter().chain(&self.updated).map(String::as_str)
+        self.inserted
+            .iter()
+            .chain(&self.updated)
+            .map(String::as_str)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -84,7 +89,9 @@ pub(crate) fn request_from_row(row: &Row<'_>) -> rusqlite::Result<StoredRequest>
         T::Err: std::error::Error + Send + Sync + 'static,
     {
         let text: String = row.get(i)?;
-        text.parse().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+        text.parse().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
     }
     let lat: Option<f64> = row.get(13)?;
     let lon: Option<f64> = row.get(14)?;
@@ -100,8 +107,10 @@ pub(crate) fn request_from_row(row: &Row<'_>) -> rusqlite::Result<StoredRequest>
         _ => None,
     };
     let attachments_json: String = row.get(20)?;
-    let attachments: Vec<WireAttachment> = serde_json::from_str(&attachments_json)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(20, rusqlite::types::Type::Text, Box::new(e)))?;
+    let attachments: Vec<WireAttachment> =
+        serde_json::from_str(&attachments_json).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(20, rusqlite::types::Type::Text, Box::new(e))
+        })?;
     let priority_rank: u8 = row.get(4)?;
     let request = HelpRequest {
         id: row.get(0)?,
@@ -123,7 +132,12 @@ pub(crate) fn request_from_row(row: &Row<'_>) -> rusqlite::Result<StoredRequest>
         description: row.get(19)?,
         attachments: attachments
             .into_iter()
-            .map(|a| Attachment { name: a.name, media_type: a.media_type, size_bytes: a.size_bytes, url: a.url })
+            .map(|a| Attachment {
+                name: a.name,
+                media_type: a.media_type,
+                size_bytes: a.size_bytes,
+                url: a.url,
+            })
             .collect(),
         assignee: row.get(21)?,
         post: row.get(22)?,
@@ -131,7 +145,11 @@ pub(crate) fn request_from_row(row: &Row<'_>) -> rusqlite::Result<StoredRequest>
         updated_at: from_ms(row.get(24)?),
         version: row.get(25)?,
     };
-    Ok(StoredRequest { request, local_state: LocalState::parse(&row.get::<_, String>(26)?), source: row.get(27)? })
+    Ok(StoredRequest {
+        request,
+        local_state: LocalState::parse(&row.get::<_, String>(26)?),
+        source: row.get(27)?,
+    })
 }
 
 /// Queue order: open emergencies first, then open requests by priority, then the rest.
@@ -171,7 +189,9 @@ impl Store {
     pub fn request_with_events(&self, id: &str) -> Result<Option<(StoredRequest, Vec<CaseEvent>)>> {
         self.read(|c| {
             let tx = c.unchecked_transaction()?; // one snapshot for both reads
-            let Some(req) = get_in(&tx, id)? else { return Ok(None) };
+            let Some(req) = get_in(&tx, id)? else {
+                return Ok(None);
+            };
             let events = events::for_request(&tx, id)?;
             Ok(Some((req, events)))
         })
@@ -185,40 +205,45 @@ impl Store {
 
 pub(crate) fn get_in(conn: &rusqlite::Connection, id: &str) -> Result<Option<StoredRequest>> {
     let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.id = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([id], request_from_row).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], request_from_row)
+        .optional()?)
 }
 
-pub(crate) fn upsert_in(tx: &Transaction<'_>, batch: &[IncomingRequest], source: &str) -> Result<UpsertReport> {
+pub(crate) fn upsert_in(
+    tx: &Transaction<'_>,
+    batch: &[IncomingRequest],
+    source: &str,
+) -> Result<UpsertReport> {
     let mut report = UpsertReport::default();
+    // Requests whose text index must be rebuilt from the database (updated ones, or ones
+    // that received a note); new ones are indexed from memory as they are inserted.
     let mut needs_text_index: HashSet<i64> = HashSet::new();
     for incoming in batch {
         let r = &incoming.request;
-        let existing: Option<(i64, i64)> = tx
-            .prepare_cached("SELECT rowid, version FROM requests WHERE id = ?1")?
-            .query_row([&r.id], |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?;
-        let rowid = match existing {
-            None => {
-                let rowid = write_row(tx, r, LocalState::Synced, source, None)?;
+        // Most rows in a large sync are new: try the insert first, look up only on conflict.
+        let rowid = match write_row(tx, r, LocalState::Synced, source, None)? {
+            Some(rowid) => {
+                index_text_of_new(tx, rowid, r)?;
                 report.inserted.push(r.id.clone());
-                needs_text_index.insert(rowid);
                 rowid
             }
-            Some((rowid, stored_version)) if r.version > stored_version => {
-                // A newer hub version. If local edits are pending on this request, the hub
-                // copy becomes their new base and they are replayed on top.
-                let shown = outbox::rebase_local_edits(tx, r)?;
-                let (shown, state) = match shown {
-                    Some((replayed, state)) => (replayed, state),
-                    None => (r.clone(), LocalState::Synced),
-                };
-                write_row(tx, &shown, state, source, Some(rowid))?;
-                report.updated.push(r.id.clone());
-                needs_text_index.insert(rowid);
-                rowid
-            }
-            Some((rowid, _)) => {
-                report.unchanged += 1;
+            None => {
+                let (rowid, stored_version): (i64, i64) = tx
+                    .prepare_cached("SELECT rowid, version FROM requests WHERE id = ?1")?
+                    .query_row([&r.id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+                if r.version > stored_version {
+                    // A newer hub version. If local edits are pending on this request, the hub
+                    // copy becomes their new base and they are replayed on top.
+                    let (shown, state) = outbox::rebase_local_edits(tx, r)?
+                        .unwrap_or_else(|| (r.clone(), LocalState::Synced));
+                    write_row(tx, &shown, state, source, Some(rowid))?;
+                    report.updated.push(r.id.clone());
+                    needs_text_index.insert(rowid);
+                } else {
+                    report.unchanged += 1;
+                }
                 rowid
             }
         };
@@ -237,21 +262,28 @@ pub(crate) fn upsert_in(tx: &Transaction<'_>, batch: &[IncomingRequest], source:
     Ok(report)
 }
 
-/// Inserts or overwrites the row (and its R*Tree entry); returns its rowid. The text index
-/// is refreshed separately by [`reindex_text`], once per request per transaction.
+/// Writes the row and its R*Tree entry. With `rowid: None` it inserts, unless a request with
+/// this id exists (then it writes nothing and returns `None`); with a rowid it overwrites.
+/// The text index is refreshed separately, once per request per transaction.
 pub(crate) fn write_row(
     tx: &Transaction<'_>,
     r: &HelpRequest,
     local_state: LocalState,
     source: &str,
     rowid: Option<i64>,
-) -> Result<i64> {
+) -> Result<Option<i64>> {
     let attachments: Vec<WireAttachment> = r
         .attachments
         .iter()
-        .map(|a| WireAttachment { name: a.name.clone(), media_type: a.media_type.clone(), size_bytes: a.size_bytes, url: a.url.clone() })
+        .map(|a| WireAttachment {
+            name: a.name.clone(),
+            media_type: a.media_type.clone(),
+            size_bytes: a.size_bytes,
+            url: a.url.clone(),
+        })
         .collect();
-    let attachments = serde_json::to_string(&attachments).map_err(|e| StoreError::corrupt("attachments", e))?;
+    let attachments =
+        serde_json::to_string(&attachments).map_err(|e| StoreError::corrupt("attachments", e))?;
     let loc = r.location.as_ref();
     let values = params![
         r.id,
@@ -293,9 +325,12 @@ pub(crate) fn write_row(
                  people_count, lat, lon, accuracy_m, located_at, address, country, description, attachments, assignee, \
                  post, created_at, updated_at, version, local_state, source) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-                 ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
+                 ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30) ON CONFLICT (id) DO NOTHING",
             )?
             .execute(values)?;
+            if tx.changes() == 0 {
+                return Ok(None);
+            }
             tx.last_insert_rowid()
         }
         Some(rowid) => {
@@ -308,7 +343,8 @@ pub(crate) fn write_row(
                  local_state = ?29, source = ?30 WHERE rowid = ?31",
             )?
             .execute(rusqlite::params_from_iter(values.iter().copied().chain([&rowid as &dyn rusqlite::ToSql])))?;
-            tx.prepare_cached("DELETE FROM requests_rtree WHERE id = ?1")?.execute([rowid])?;
+            tx.prepare_cached("DELETE FROM requests_rtree WHERE id = ?1")?
+                .execute([rowid])?;
             rowid
         }
     };
@@ -316,14 +352,29 @@ pub(crate) fn write_row(
         tx.prepare_cached("INSERT INTO requests_rtree (id, min_lon, max_lon, min_lat, max_lat) VALUES (?1, ?2, ?2, ?3, ?3)")?
             .execute(params![rowid, l.lon, l.lat])?;
     }
-    Ok(rowid)
+    Ok(Some(rowid))
+}
+
+/// Indexes the text of a request just inserted, from memory (it has no notes yet: notes
+/// arriving in the same batch trigger a [`reindex_text`]).
+fn index_text_of_new(tx: &Transaction<'_>, rowid: i64, r: &HelpRequest) -> Result<()> {
+    let address = r
+        .location
+        .as_ref()
+        .and_then(|l| l.address.as_deref())
+        .unwrap_or("");
+    insert_text(tx, rowid, &r.description, &r.citizen.name, address, "")
 }
 
 /// Rewrites the FTS row of one request from its current text and notes.
 pub(crate) fn reindex_text(tx: &Transaction<'_>, rowid: i64) -> Result<()> {
     let (id, description, name, address): (String, String, String, Option<String>) = tx
-        .prepare_cached("SELECT id, description, citizen_name, address FROM requests WHERE rowid = ?1")?
-        .query_row([rowid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        .prepare_cached(
+            "SELECT id, description, citizen_name, address FROM requests WHERE rowid = ?1",
+        )?
+        .query_row([rowid], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
     let mut notes = String::new();
     {
         let mut stmt = tx.prepare_cached(
@@ -337,15 +388,38 @@ pub(crate) fn reindex_text(tx: &Transaction<'_>, rowid: i64) -> Result<()> {
             }
         }
     }
+    tx.prepare_cached("DELETE FROM requests_fts WHERE rowid = ?1")?
+        .execute([rowid])?;
+    insert_text(
+        tx,
+        rowid,
+        &description,
+        &name,
+        address.as_deref().unwrap_or(""),
+        &notes,
+    )
+}
+
+fn insert_text(
+    tx: &Transaction<'_>,
+    rowid: i64,
+    description: &str,
+    name: &str,
+    address: &str,
+    notes: &str,
+) -> Result<()> {
     let mut unigrams = String::new();
     let mut segment = |text: &str| {
         let (segmented, uni) = search::segment_for_index(text);
         unigrams.push_str(&uni);
         segmented
     };
-    let (description, name, address, notes) =
-        (segment(&description), segment(&name), segment(address.as_deref().unwrap_or("")), segment(&notes));
-    tx.prepare_cached("DELETE FROM requests_fts WHERE rowid = ?1")?.execute([rowid])?;
+    let (description, name, address, notes) = (
+        segment(description),
+        segment(name),
+        segment(address),
+        segment(notes),
+    );
     tx.prepare_cached(
         "INSERT INTO requests_fts (rowid, description, name, address, notes, unigrams) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?

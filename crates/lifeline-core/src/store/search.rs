@@ -62,7 +62,9 @@ fn pieces(text: &str) -> Vec<Piece<'_>> {
 
 fn bigrams(run: &[char]) -> impl Iterator<Item = String> + '_ {
     let single = (run.len() == 1).then(|| run[0].to_string());
-    single.into_iter().chain(run.windows(2).map(|w| w.iter().collect()))
+    single
+        .into_iter()
+        .chain(run.windows(2).map(|w| w.iter().collect()))
 }
 
 /// Text as it is written to the FTS5 index: `(segmented, unigrams)`.
@@ -104,7 +106,9 @@ pub fn match_expression(query: &str) -> Option<String> {
             Piece::Cjk(run) if run.len() == 1 => terms.push(Term::Unigram(run[0])),
             Piece::Cjk(run) => terms.push(Term::Phrase(bigrams(&run).collect())),
             Piece::Other(s) => terms.extend(
-                s.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| Term::Word(w.to_owned())),
+                s.split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(|w| Term::Word(w.to_owned())),
             ),
         }
     }
@@ -118,7 +122,9 @@ pub fn match_expression(query: &str) -> Option<String> {
             Term::Phrase(grams) => format!("{TEXT_COLUMNS} : \"{}\"", grams.join(" ")),
             // The last word typed is probably unfinished: match it as a prefix (two
             // characters at least, so `a` does not expand to half the dictionary).
-            Term::Word(w) if i == last && w.chars().count() >= 2 => format!("{TEXT_COLUMNS} : \"{w}\"*"),
+            Term::Word(w) if i == last && w.chars().count() >= 2 => {
+                format!("{TEXT_COLUMNS} : \"{w}\"*")
+            }
             Term::Word(w) => format!("{TEXT_COLUMNS} : \"{w}\""),
         })
         .collect();
@@ -132,23 +138,34 @@ mod tests {
     #[test]
     fn chinese_runs_become_bigrams_and_unigrams() {
         let (seg, uni) = segment_for_index("我的护照丢了 lost passport");
-        assert_eq!(seg.split_whitespace().collect::<Vec<_>>(), ["我的", "的护", "护照", "照丢", "丢了", "lost", "passport"]);
+        assert_eq!(
+            seg.split_whitespace().collect::<Vec<_>>(),
+            ["我的", "的护", "护照", "照丢", "丢了", "lost", "passport"]
+        );
         assert_eq!(uni.split_whitespace().count(), 6);
     }
 
     #[test]
     fn mixed_script_words_are_separated() {
         let (seg, _) = segment_for_index("在Paris遇到");
-        assert_eq!(seg.split_whitespace().collect::<Vec<_>>(), ["在", "Paris", "遇到"]);
+        assert_eq!(
+            seg.split_whitespace().collect::<Vec<_>>(),
+            ["在", "Paris", "遇到"]
+        );
     }
 
     #[test]
     fn query_expressions_quote_every_term() {
-        assert_eq!(match_expression("护照").as_deref(), Some("{description name address notes} : \"护照\""));
+        assert_eq!(
+            match_expression("护照").as_deref(),
+            Some("{description name address notes} : \"护照\"")
+        );
         assert_eq!(match_expression("震").as_deref(), Some("unigrams : \"震\""));
         assert_eq!(
             match_expression("lost 护照丢失").as_deref(),
-            Some("{description name address notes} : \"lost\" AND {description name address notes} : \"护照 照丢 丢失\"")
+            Some(
+                "{description name address notes} : \"lost\" AND {description name address notes} : \"护照 照丢 丢失\""
+            )
         );
         assert_eq!(
             match_expression("passp").as_deref(),

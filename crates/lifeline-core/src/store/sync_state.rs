@@ -103,7 +103,10 @@ impl Store {
     /// Forgets the cursor (the hub said it no longer knows it): the next pull starts over.
     pub fn reset_cursor(&self, source: &str) -> Result<()> {
         self.write(|tx| {
-            tx.execute("UPDATE sync_sources SET cursor = NULL WHERE source = ?1", [source])?;
+            tx.execute(
+                "UPDATE sync_sources SET cursor = NULL WHERE source = ?1",
+                [source],
+            )?;
             Ok(())
         })
     }
@@ -151,16 +154,27 @@ impl Store {
     }
 
     /// Stores the validators of a feed's last successful response (conditional GET).
-    pub fn set_feed_validators(&self, source: &str, etag: Option<&str>, last_modified: Option<&str>) -> Result<()> {
+    pub fn set_feed_validators(
+        &self,
+        source: &str,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+    ) -> Result<()> {
         self.write(|tx| {
-            tx.prepare_cached("UPDATE sync_sources SET etag = ?2, last_modified = ?3 WHERE source = ?1")?
-                .execute(params![source, etag, last_modified])?;
+            tx.prepare_cached(
+                "UPDATE sync_sources SET etag = ?2, last_modified = ?3 WHERE source = ?1",
+            )?
+            .execute(params![source, etag, last_modified])?;
             Ok(())
         })
     }
 }
 
-fn query_sources(conn: &rusqlite::Connection, filter: &str, p: impl rusqlite::Params) -> Result<Vec<SourceState>> {
+fn query_sources(
+    conn: &rusqlite::Connection,
+    filter: &str,
+    p: impl rusqlite::Params,
+) -> Result<Vec<SourceState>> {
     let sql = format!(
         "SELECT source, kind, cursor, etag, last_modified, connection, last_attempt, last_success, last_error, \
          consecutive_failures, lag_ms FROM sync_sources {filter}"
@@ -169,7 +183,11 @@ fn query_sources(conn: &rusqlite::Connection, filter: &str, p: impl rusqlite::Pa
     let rows = stmt.query_map(p, |r| {
         Ok(SourceState {
             source: r.get(0)?,
-            kind: if r.get::<_, String>(1)? == "feed" { SourceKind::Feed } else { SourceKind::Hub },
+            kind: if r.get::<_, String>(1)? == "feed" {
+                SourceKind::Feed
+            } else {
+                SourceKind::Hub
+            },
             cursor: r.get(2)?,
             etag: r.get(3)?,
             last_modified: r.get(4)?,
@@ -181,5 +199,6 @@ fn query_sources(conn: &rusqlite::Connection, filter: &str, p: impl rusqlite::Pa
             lag_ms: r.get(10)?,
         })
     })?;
-    rows.collect::<rusqlite::Result<_>>().map_err(StoreError::from)
+    rows.collect::<rusqlite::Result<_>>()
+        .map_err(StoreError::from)
 }

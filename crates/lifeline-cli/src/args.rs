@@ -1,0 +1,246 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "lifeline",
+    version,
+    about = "Lifeline's headless desk: import feeds and help requests, query, export, sync and triage from a local database",
+    after_help = "Exit status: 0 when the command did its work, 1 when nothing could be read or an error stopped it, 2 for a usage error."
+)]
+pub struct Cli {
+    /// The desk's SQLite database (created when missing).
+    #[arg(
+        long,
+        env = "LIFELINE_DB",
+        global = true,
+        default_value = "lifeline.sqlite"
+    )]
+    pub db: PathBuf,
+    /// Machine-readable JSON on standard output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import files: CAP (bare or EDXL-DE), Atom/RSS indexes, GeoJSON, USGS, GDACS, Open311,
+    /// Ushahidi CSV, JSON lines. The format is read from each file's content.
+    Import(ImportArgs),
+    /// List help requests matching filters.
+    Requests(RequestsArgs),
+    /// Export requests (GeoJSON or CSV) or advisories (GeoJSON), streamed.
+    Export(ExportArgs),
+    /// Counts by status, category and country, and optionally a timeline.
+    Stats(StatsArgs),
+    /// List advisories.
+    Advisories(AdvisoriesArgs),
+    /// Records rejected at import or sync, newest first, with the reason.
+    Quarantine {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Sync with a hub (and advisory feeds): pull pages, then follow the live stream.
+    Sync(SyncArgs),
+    /// Local triage edits and their state (pending, conflicted, rejected; --all for confirmed too).
+    Outbox {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Queue a triage action; it applies locally at once and reaches the hub on the next sync.
+    Act(ActArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Column mapping for a CSV that is not an Ushahidi export, e.g.
+    /// `id=Ref,description=Details,lat=Lat,lon=Lng,created_at=Date,name=Name,phone=Phone`.
+    #[arg(long)]
+    pub map: Option<String>,
+    /// Prefix for ids made from CSV rows (default: the file's name).
+    #[arg(long)]
+    pub id_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Order {
+    Triage,
+    Newest,
+    Oldest,
+    Relevance,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct Filters {
+    /// Statuses (comma-separated): new, acknowledged, in_progress, resolved, closed, duplicate; `open` for the first three.
+    #[arg(long, value_delimiter = ',')]
+    pub status: Vec<String>,
+    /// Priorities: critical, high, normal, low.
+    #[arg(long, value_delimiter = ',')]
+    pub priority: Vec<String>,
+    /// Categories: medical, detention, crime_victim, lost_documents, missing_person, accident,
+    /// natural_disaster, conflict_unrest, evacuation, welfare_check, other.
+    #[arg(long, value_delimiter = ',')]
+    pub category: Vec<String>,
+    /// Only emergencies (SOS).
+    #[arg(long, conflicts_with = "no_emergency")]
+    pub emergency: bool,
+    /// Only requests that are not emergencies.
+    #[arg(long)]
+    pub no_emergency: bool,
+    /// ISO 3166-1 alpha-2 codes of where the citizen is.
+    #[arg(long, value_delimiter = ',')]
+    pub country: Vec<String>,
+    /// Consular posts (repeatable).
+    #[arg(long)]
+    pub post: Vec<String>,
+    /// Assigned to this officer.
+    #[arg(long, conflicts_with = "unassigned")]
+    pub assignee: Option<String>,
+    /// Assigned to nobody.
+    #[arg(long)]
+    pub unassigned: bool,
+    /// Created at or after (RFC 3339, or YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Created before (RFC 3339, or YYYY-MM-DD).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Bounding box W,S,E,N; W > E crosses the antimeridian.
+    #[arg(long, allow_hyphen_values = true)]
+    pub bbox: Option<String>,
+    /// Text search (Chinese and other languages).
+    #[arg(long)]
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RequestsArgs {
+    #[command(flatten)]
+    pub filters: Filters,
+    #[arg(long, value_enum, default_value_t = Order::Triage)]
+    pub order: Order,
+    #[arg(long)]
+    pub limit: Option<u32>,
+    #[arg(long, default_value_t = 0)]
+    pub offset: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(subcommand)]
+    pub what: ExportWhat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RequestFormat {
+    Geojson,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AdvisoryFormat {
+    Geojson,
+}
+
+// Parsed once per process: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Subcommand)]
+pub enum ExportWhat {
+    /// Help requests. Identity-document numbers and phone numbers are redacted unless
+    /// --include-personal-data is given.
+    Requests {
+        #[arg(long, value_enum)]
+        format: RequestFormat,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Keep identity-document and phone numbers in the export.
+        #[arg(long)]
+        include_personal_data: bool,
+        #[command(flatten)]
+        filters: Filters,
+    },
+    /// Advisories, one Feature per advisory with its areas as geometry.
+    Advisories {
+        #[arg(long, value_enum)]
+        format: AdvisoryFormat,
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Only real, current warnings.
+        #[arg(long)]
+        active: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Bucket {
+    Hour,
+    Day,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub filters: Filters,
+    /// Add a timeline of requests per hour or day.
+    #[arg(long, value_enum)]
+    pub timeline: Option<Bucket>,
+}
+
+#[derive(Debug, Args)]
+pub struct AdvisoriesArgs {
+    /// Only real, current warnings (not superseded, cancelled, expired, tests or exercises).
+    #[arg(long)]
+    pub active: bool,
+    /// For each active advisory, the help requests located inside its areas.
+    #[arg(long)]
+    pub with_requests: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The hub's base URL, e.g. http://127.0.0.1:7070 (or `hub_url` in the settings file).
+    #[arg(long)]
+    pub hub: Option<String>,
+    /// One pass (pull until caught up, send the outbox, fetch feeds), then exit.
+    #[arg(long, conflicts_with = "follow")]
+    pub once: bool,
+    /// Keep following the hub's live stream until interrupted (the default).
+    #[arg(long)]
+    pub follow: bool,
+    /// Advisory feeds to poll (Atom/RSS CAP indexes, USGS GeoJSON, GDACS RSS).
+    #[arg(long)]
+    pub feed: Vec<String>,
+    /// Settings file (JSON: `hub_url`, `token`, `desk`, `officer`, `feeds`).
+    #[arg(long)]
+    pub settings: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ActArgs {
+    pub request_id: String,
+    #[command(subcommand)]
+    pub action: ActAction,
+    /// Who acts (recorded in the case log and at the hub).
+    #[arg(long, env = "LIFELINE_OFFICER", default_value = "cli")]
+    pub actor: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActAction {
+    Acknowledge,
+    Assign { assignee: String },
+    Unassign,
+    Note { text: String },
+    Status { status: String },
+    Priority { priority: String },
+    Duplicate { of: String },
+}

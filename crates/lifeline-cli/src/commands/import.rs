@@ -1,0 +1,96 @@
+//! `lifeline import FILE...`
+
+use chrono::Utc;
+use lifeline_core::Store;
+use lifeline_feeds::csv_requests::ColumnMap;
+use lifeline_feeds::{FileReport, ImportOptions, import_file};
+use serde_json::json;
+
+use crate::CliError;
+use crate::args::ImportArgs;
+use crate::output::print_json;
+
+pub fn run(store: &Store, args: ImportArgs, json_out: bool) -> Result<(), CliError> {
+    let csv_map = args
+        .map
+        .as_deref()
+        .map(ColumnMap::parse)
+        .transpose()
+        .map_err(|e| CliError::Usage(format!("--map: {e}")))?;
+    let mut reports = Vec::new();
+    for path in &args.files {
+        let mut opts = ImportOptions {
+            csv_map: csv_map.clone(),
+            id_prefix: args.id_prefix.clone(),
+            now: Utc::now(),
+            ..Default::default()
+        };
+        let name = path.display().to_string();
+        // Progress on standard error after every committed batch: what is reported here is
+        // durable, whatever happens next.
+        let report = import_file(store, path, &mut opts, &mut |n| {
+            eprintln!("{name}: committed {n} records")
+        });
+        if !json_out {
+            print_report(&report);
+        }
+        reports.push(report);
+    }
+    if json_out {
+        print_json(&reports.iter().map(report_json).collect::<Vec<_>>())?;
+    }
+    if reports.iter().any(FileReport::read_anything) {
+        Ok(())
+    } else {
+        Err(CliError::NothingRead)
+    }
+}
+
+fn report_json(r: &FileReport) -> serde_json::Value {
+    json!({
+        "file": r.source,
+        "format": r.format.map(|f| f.name()),
+        "accepted": r.accepted,
+        "unchanged": r.unchanged,
+        "rejected": r.rejected.iter().map(|x| json!({"record": x.record_ref, "reason": x.reason})).collect::<Vec<_>>(),
+        "superseded": r.superseded.iter().map(|k| format!("{},{}", k.sender, k.identifier)).collect::<Vec<_>>(),
+        "cancelled": r.cancelled.iter().map(|k| format!("{},{}", k.sender, k.identifier)).collect::<Vec<_>>(),
+        "removed": r.removed,
+        "links_not_followed": r.links_not_followed.iter().map(|(u, why)| json!({"url": u, "reason": why})).collect::<Vec<_>>(),
+        "error": r.error,
+    })
+}
+
+fn print_report(r: &FileReport) {
+    if let Some(e) = &r.error {
+        eprintln!("{}: {e}", r.source);
+        return;
+    }
+    let format = r.format.map_or("?", |f| f.name());
+    println!(
+        "{}: {format}: {} accepted, {} unchanged, {} rejected",
+        r.source,
+        r.accepted,
+        r.unchanged,
+        r.rejected.len()
+    );
+    for x in &r.rejected {
+        println!(
+            "  rejected {}: {}",
+            x.record_ref.as_deref().unwrap_or("record"),
+            x.reason
+        );
+    }
+    for k in &r.superseded {
+        println!("  superseded {} {}", k.sender, k.identifier);
+    }
+    for k in &r.cancelled {
+        println!("  cancelled {} {}", k.sender, k.identifier);
+    }
+    if r.removed > 0 {
+        println!("  removed {} withdrawn hazard events", r.removed);
+    }
+    for (url, why) in &r.links_not_followed {
+        println!("  not followed {url}: {why}");
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per command.
+
+pub mod advisories;
+pub mod export;
+pub mod import;
+pub mod outbox;
+pub mod quarantine;
+pub mod requests;
+pub mod stats;

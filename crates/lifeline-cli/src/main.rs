@@ -1,0 +1,70 @@
+//! `lifeline`: the desk without a window. Regional desks script against it; the project's
+//! tests drive it. Every command takes `--db PATH` and `--json`.
+
+mod args;
+mod commands;
+mod filters;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+/// Why a command stopped. Each message says what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Store(#[from] lifeline_core::store::StoreError),
+    #[error("cannot write {what}: {source}")]
+    Write {
+        what: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Usage(String),
+    #[error("nothing could be read from the given files")]
+    NothingRead,
+    #[error("{0}")]
+    Sync(String),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Write { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lifeline: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let store = lifeline_core::Store::open(&cli.db)?;
+    let json = cli.json;
+    match cli.command {
+        Command::Import(a) => commands::import::run(&store, a, json),
+        Command::Requests(a) => commands::requests::run(&store, a, json),
+        Command::Export(a) => commands::export::run(&store, a),
+        Command::Stats(a) => commands::stats::run(&store, a, json),
+        Command::Advisories(a) => commands::advisories::run(&store, a, json),
+        Command::Quarantine { limit } => commands::quarantine::run(&store, limit, json),
+        Command::Sync(_) => Err(CliError::Sync("sync arrives with the sync engine".into())),
+        Command::Outbox { all } => commands::outbox::list(&store, all, json),
+        Command::Act(a) => commands::outbox::act(&store, a, json),
+    }
+}

@@ -1,0 +1,117 @@
+//! `cargo xtask ci`: exactly what CI runs.
+
+use crate::util::{Result, exec, fail, output, root, step};
+
+/// Crates that must never depend on Tauri.
+const HOST_FREE: &[&str] = &[
+    "lifeline-core",
+    "lifeline-feeds",
+    "lifeline-sync",
+    "lifeline-hub",
+    "lifeline-cli",
+];
+
+pub fn run(args: &[String]) -> Result {
+    let skip_e2e = args.iter().any(|a| a == "--no-e2e");
+    let root = root();
+    step("formatting");
+    exec(&root, "cargo", &["fmt", "--all", "--check"], &[])?;
+    host_free_check()?;
+    ui_checks()?;
+    step("clippy (warnings are errors)");
+    exec(
+        &root,
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    step("tests");
+    exec(&root, "cargo", &["test", "--workspace", "--locked"], &[])?;
+    step("benchmarks still run (small sizes, debug build)");
+    exec(
+        &root,
+        "cargo",
+        &[
+            "run",
+            "--locked",
+            "-p",
+            "lifeline-bench",
+            "--",
+            "all",
+            "--sizes",
+            "2000",
+        ],
+        &[],
+    )?;
+    if skip_e2e {
+        println!("\nend-to-end tests skipped (--no-e2e)");
+        return Ok(());
+    }
+    crate::run::e2e()
+}
+
+/// Fails when any host-free crate has Tauri anywhere in its dependency tree.
+fn host_free_check() -> Result {
+    step("the core stays host-free (no tauri in its dependency tree)");
+    for krate in HOST_FREE {
+        if !root().join("crates").join(krate).exists() {
+            continue;
+        }
+        let tree = output(
+            &root(),
+            "cargo",
+            &[
+                "tree",
+                "--locked",
+                "-p",
+                krate,
+                "-e",
+                "normal,build",
+                "--prefix",
+                "none",
+            ],
+        )?;
+        let offenders: Vec<&str> = tree.lines().filter(|l| l.starts_with("tauri")).collect();
+        if !offenders.is_empty() {
+            return fail(format!(
+                "{krate} depends on Tauri: {}",
+                offenders.join(", ")
+            ));
+        }
+        println!("{krate}: no tauri");
+    }
+    Ok(())
+}
+
+fn ui_checks() -> Result {
+    let ui = root().join("ui");
+    if !ui.join("package.json").exists() {
+        return Ok(());
+    }
+    step("UI: types, unit tests, build");
+    if !ui.join("node_modules").exists() {
+        exec(&ui, "npm", &["ci", "--no-audit", "--no-fund"], &[])?;
+    }
+    exec(&ui, "npm", &["run", "check"], &[])?;
+    exec(&ui, "npm", &["test"], &[])?;
+    exec(&ui, "npm", &["run", "build"], &[])
+}
+
+/// Regenerates the UI's TypeScript types from the desk's Rust DTOs.
+pub fn update_bindings() -> Result {
+    step("regenerating ui/src/ipc/bindings.ts");
+    exec(
+        &root(),
+        "cargo",
+        &["test", "-p", "lifeline-desk", "--", "bindings_are_fresh"],
+        &[("UPDATE_BINDINGS", "1")],
+    )
+}
