@@ -7,7 +7,6 @@ use chrono::{DateTime, TimeZone, Utc};
 use lifeline_core::Store;
 use lifeline_core::geo::BBox;
 use lifeline_core::geo::places::by_name;
-use lifeline_core::mapindex::MapIndex;
 use lifeline_core::model::{CaseEvent, CaseEventKind, HelpRequest, Origin};
 use lifeline_core::store::{IncomingRequest, RequestOrder, RequestQuery};
 use lifeline_core::synth::{Rng, request_anywhere};
@@ -233,22 +232,22 @@ fn run_size(n: usize) -> Result<(), String> {
             3.0,
         ),
     ];
-    println!("viewport queries, open requests, {QUERIES} boxes each (jittered):");
-    let open = RequestQuery::open();
     let t = Instant::now();
-    let mut index = MapIndex::new();
-    store
-        .for_each_map_point(|p| index.upsert(&p))
-        .map_err(|e| e.to_string())?;
+    store.enable_index().map_err(|e| e.to_string())?;
     println!(
-        "  map index built from the store in {:.0} ms ({} points)",
-        t.elapsed().as_secs_f64() * 1000.0,
-        index.len()
+        "in-memory request index built from the store in {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
     );
-    let filter = index.filter(&open, None);
+    println!("viewport queries on open requests, {QUERIES} jittered boxes each:");
+    println!("  (desk path = in-memory index; SQL path = R*Tree + table, what the CLI uses)");
+    let open = RequestQuery::open();
     for (name, center, hw, hh, zoom) in extents {
-        let (mut page, mut count, mut clusters) =
-            (Samples::default(), Samples::default(), Samples::default());
+        let (mut desk, mut clusters, mut sql_page, mut sql_count) = (
+            Samples::default(),
+            Samples::default(),
+            Samples::default(),
+            Samples::default(),
+        );
         let mut matched = 0;
         for _ in 0..QUERIES {
             let bbox = around(center, hw, hh, &mut rng);
@@ -258,27 +257,50 @@ fn run_size(n: usize) -> Result<(), String> {
                 ..open.clone()
             };
             let t = Instant::now();
-            store.query_requests(&q).map_err(|e| e.to_string())?;
-            page.push(t.elapsed());
+            let (total, _rows) = store.indexed_page(&q).map_err(|e| e.to_string())?;
+            desk.push(t.elapsed());
+            matched = total;
             let t = Instant::now();
-            matched = store
+            store
+                .viewport_clusters(&bbox, zoom, 60.0, &open, Utc::now())
+                .map_err(|e| e.to_string())?;
+            clusters.push(t.elapsed());
+            let t = Instant::now();
+            store.query_requests(&q).map_err(|e| e.to_string())?;
+            sql_page.push(t.elapsed());
+            let t = Instant::now();
+            store
                 .count_requests(&RequestQuery {
                     bbox: Some(bbox),
                     ..open.clone()
                 })
                 .map_err(|e| e.to_string())?;
-            count.push(t.elapsed());
-            let t = Instant::now();
-            let _ = index.clusters(&bbox, zoom, 60.0, &filter, Utc::now());
-            clusters.push(t.elapsed());
+            sql_count.push(t.elapsed());
         }
         println!("  {name}: ~{matched} matching");
-        println!("    first 100 rows (SQL, R*Tree) {}", page.summary());
-        println!("    count (SQL, R*Tree)          {}", count.summary());
-        println!("    map clusters (index)         {}", clusters.summary());
+        println!("    desk: count + first 100 rows   {}", desk.summary());
+        println!("    desk: map clusters             {}", clusters.summary());
+        println!("    SQL: first 100 rows            {}", sql_page.summary());
+        println!("    SQL: count                     {}", sql_count.summary());
     }
 
-    println!("text search, first 100 in queue order:");
+    println!("queue (no box), open requests, 100 rows at a random scroll position:");
+    let mut queue = Samples::default();
+    for _ in 0..QUERIES {
+        let offset = (rng.unit() * (n as f64 * 0.5)) as u32;
+        let t = Instant::now();
+        store
+            .indexed_page(&RequestQuery {
+                limit: Some(100),
+                offset,
+                ..open.clone()
+            })
+            .map_err(|e| e.to_string())?;
+        queue.push(t.elapsed());
+    }
+    println!("  desk: count + 100 rows         {}", queue.summary());
+
+    println!("text search, count + first 100 (Chinese and English words, names):");
     let words = [
         "护照",
         "地震",
@@ -293,19 +315,18 @@ fn run_size(n: usize) -> Result<(), String> {
         "震",
         "robbed",
     ];
-    let mut search = Samples::default();
-    let mut ranked = Samples::default();
+    let (mut desk, mut ranked) = (Samples::default(), Samples::default());
     for i in 0..QUERIES {
         let text = words[i % words.len()].to_owned();
         let t = Instant::now();
         store
-            .query_requests(&RequestQuery {
+            .indexed_page(&RequestQuery {
                 text: Some(text.clone()),
                 limit: Some(100),
                 ..Default::default()
             })
             .map_err(|e| e.to_string())?;
-        search.push(t.elapsed());
+        desk.push(t.elapsed());
         let t = Instant::now();
         store
             .query_requests(&RequestQuery {
@@ -317,13 +338,7 @@ fn run_size(n: usize) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         ranked.push(t.elapsed());
     }
-    println!(
-        "  queue order (newest emergencies first) {}",
-        search.summary()
-    );
-    println!(
-        "  relevance (bm25)                       {}",
-        ranked.summary()
-    );
+    println!("  desk: queue order (FTS5 + index)   {}", desk.summary());
+    println!("  SQL: by relevance (bm25)           {}", ranked.summary());
     Ok(())
 }

@@ -42,6 +42,8 @@ pub enum StoreError {
     Invalid(#[from] FieldError),
     #[error("a thread panicked while holding the database; restart Lifeline")]
     Poisoned,
+    #[error("the request index is not enabled on this store (call enable_index first)")]
+    IndexNotEnabled,
 }
 
 impl StoreError {

@@ -14,6 +14,7 @@ mod advisories;
 mod alerts;
 mod error;
 mod events;
+mod index;
 mod migrations;
 mod outbox;
 mod quarantine;
@@ -51,6 +52,8 @@ pub struct Store {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// The in-memory request index, once enabled (the desk enables it; the CLI does not).
+    index: index::IndexState,
 }
 
 impl std::fmt::Debug for Store {
@@ -77,6 +80,7 @@ impl Store {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            index: index::IndexState::default(),
         })
     }
 
@@ -87,10 +91,15 @@ impl Store {
     /// Runs `f` inside one write transaction; commits when it returns `Ok`.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })();
+        // Committed or rolled back, the index learns which requests it must re-read.
+        self.index.after_transaction(&conn, result.is_ok())?;
+        result
     }
 
     /// Runs `f` on a reader connection (a consistent snapshot for the duration of `f` when

@@ -336,78 +336,10 @@ impl Store {
     }
 }
 
-impl Store {
-    /// Streams every located request as a map point (the map index is built from this).
-    pub fn for_each_map_point(
-        &self,
-        mut f: impl FnMut(crate::mapindex::PointSource),
-    ) -> Result<()> {
-        self.read(|c| {
-            let mut stmt = c.prepare(
-                "SELECT rowid, lon, lat, created_at, located_at, priority, status, category, emergency, country, post, assignee \
-                 FROM requests WHERE lat IS NOT NULL",
-            )?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                f(map_point_from_row(r)?);
-            }
-            Ok(())
-        })
-    }
+/// Columns read by [`point_from_row`].
+pub(crate) const POINT_COLUMNS: &str = "rowid, lon, lat, created_at, located_at, priority, status, category, emergency, country, post, assignee";
 
-    /// Map points of the given request ids (after a change), and the rowids of those that
-    /// have no location (so the index can drop them).
-    pub fn map_points_for(
-        &self,
-        ids: &[String],
-    ) -> Result<(Vec<crate::mapindex::PointSource>, Vec<i64>)> {
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT rowid, lon, lat, created_at, located_at, priority, status, category, emergency, country, post, assignee \
-                 FROM requests WHERE id = ?1",
-            )?;
-            let (mut located, mut unlocated) = (Vec::new(), Vec::new());
-            for id in ids {
-                let mut rows = stmt.query([id])?;
-                if let Some(r) = rows.next()? {
-                    if r.get::<_, Option<f64>>(1)?.is_some() {
-                        located.push(map_point_from_row(r)?);
-                    } else {
-                        unlocated.push(r.get(0)?);
-                    }
-                }
-            }
-            Ok((located, unlocated))
-        })
-    }
-
-    /// Rowids matching a text search (for filtering the map by what was typed).
-    pub fn text_match_rowids(&self, text: &str) -> Result<std::collections::HashSet<i64>> {
-        let Some(expr) = search::match_expression(text) else {
-            return Ok(Default::default());
-        };
-        self.read(|c| {
-            let mut stmt =
-                c.prepare_cached("SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?1")?;
-            let ids = stmt.query_map([expr], |r| r.get(0))?;
-            Ok(ids.collect::<rusqlite::Result<_>>()?)
-        })
-    }
-
-    /// The hub id of the request stored under `rowid`.
-    pub fn request_id_for_rowid(&self, rowid: i64) -> Result<Option<String>> {
-        use rusqlite::OptionalExtension;
-        self.read(|c| {
-            Ok(
-                c.prepare_cached("SELECT id FROM requests WHERE rowid = ?1")?
-                    .query_row([rowid], |r| r.get(0))
-                    .optional()?,
-            )
-        })
-    }
-}
-
-fn map_point_from_row(r: &rusqlite::Row<'_>) -> Result<crate::mapindex::PointSource> {
+pub(crate) fn point_from_row(r: &rusqlite::Row<'_>) -> Result<crate::mapindex::PointSource> {
     use crate::model::{Category, Priority, Status};
     let word = |i: usize| -> Result<String> { Ok(r.get::<_, String>(i)?) };
     let status: Status = word(6)?
@@ -416,10 +348,13 @@ fn map_point_from_row(r: &rusqlite::Row<'_>) -> Result<crate::mapindex::PointSou
     let category: Category = word(7)?
         .parse()
         .map_err(|e| super::StoreError::corrupt("request category", e))?;
+    let position = match (r.get::<_, Option<f64>>(1)?, r.get::<_, Option<f64>>(2)?) {
+        (Some(lon), Some(lat)) => Some((lon, lat)),
+        _ => None,
+    };
     Ok(crate::mapindex::PointSource {
         rowid: r.get(0)?,
-        lon: r.get(1)?,
-        lat: r.get(2)?,
+        position,
         created_at: from_ms(r.get(3)?),
         located_at: r.get::<_, Option<i64>>(4)?.map(from_ms),
         priority: Priority::from_rank(r.get(5)?).unwrap_or(Priority::Normal),

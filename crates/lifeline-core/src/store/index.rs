@@ -1,0 +1,178 @@
+//! Keeping the in-memory [`MapIndex`] in step with the database.
+//!
+//! SQLite's update hook on the writer connection records the rowid of every request row a
+//! transaction writes; after the commit those rows are read back into the index. A rolled
+//! back transaction's rowids are dropped. So every write path (sync, import, local edits,
+//! outbox replays) keeps the index current without knowing it exists.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use rusqlite::hooks::Action;
+
+use super::query::{POINT_COLUMNS, RequestQuery, point_from_row};
+use super::requests::{REQUEST_COLUMNS, StoredRequest, request_from_row};
+use super::{Result, Store, StoreError};
+use crate::geo::BBox;
+use crate::mapindex::{Cluster, MapIndex};
+
+#[derive(Default)]
+pub(super) struct IndexState {
+    index: Mutex<Option<MapIndex>>,
+    touched: Arc<Mutex<Vec<i64>>>,
+}
+
+impl IndexState {
+    /// Called by `Store::write` after each transaction, holding the writer.
+    pub(super) fn after_transaction(&self, conn: &Connection, committed: bool) -> Result<()> {
+        let rowids: Vec<i64> =
+            std::mem::take(&mut *self.touched.lock().map_err(|_| StoreError::Poisoned)?);
+        if !committed || rowids.is_empty() {
+            return Ok(());
+        }
+        let mut guard = self.index.lock().map_err(|_| StoreError::Poisoned)?;
+        let Some(index) = guard.as_mut() else {
+            return Ok(());
+        };
+        let unique: HashSet<i64> = rowids.into_iter().collect();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {POINT_COLUMNS} FROM requests WHERE rowid = ?1"
+        ))?;
+        for rowid in unique {
+            let mut rows = stmt.query([rowid])?;
+            match rows.next()? {
+                Some(row) => index.upsert(&point_from_row(row)?),
+                None => index.remove(rowid),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Builds the in-memory request index from the database and keeps it current from then
+    /// on. Takes ~1 s per 10^6 requests; the desk calls it on a background thread at start.
+    pub fn enable_index(&self) -> Result<()> {
+        let conn = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut index = MapIndex::new();
+        {
+            let mut stmt = conn.prepare(&format!("SELECT {POINT_COLUMNS} FROM requests"))?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                index.upsert(&point_from_row(row)?);
+            }
+        }
+        let touched = Arc::clone(&self.index.touched);
+        conn.update_hook(Some(
+            move |action: Action, _db: &str, table: &str, rowid: i64| {
+                if table == "requests"
+                    && matches!(
+                        action,
+                        Action::SQLITE_INSERT | Action::SQLITE_UPDATE | Action::SQLITE_DELETE
+                    )
+                {
+                    if let Ok(mut t) = touched.lock() {
+                        t.push(rowid);
+                    }
+                }
+            },
+        ));
+        *self.index.index.lock().map_err(|_| StoreError::Poisoned)? = Some(index);
+        Ok(())
+    }
+
+    pub fn index_enabled(&self) -> bool {
+        self.index.index.lock().is_ok_and(|i| i.is_some())
+    }
+
+    fn with_index<T>(&self, f: impl FnOnce(&MapIndex) -> T) -> Result<T> {
+        let guard = self.index.index.lock().map_err(|_| StoreError::Poisoned)?;
+        let index = guard.as_ref().ok_or(StoreError::IndexNotEnabled)?;
+        Ok(f(index))
+    }
+
+    /// Rowids matching the query's text, `None` when it has no text.
+    fn text_rowids(&self, q: &RequestQuery) -> Result<Option<HashSet<i64>>> {
+        match q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            None => Ok(None),
+            Some(text) => Ok(Some(self.text_match_rowids(text)?)),
+        }
+    }
+
+    /// Clusters for a map viewport: the query's filters, the given box and zoom.
+    pub fn viewport_clusters(
+        &self,
+        bbox: &BBox,
+        zoom: f64,
+        radius_px: f64,
+        q: &RequestQuery,
+        stale_before: DateTime<Utc>,
+    ) -> Result<Vec<Cluster>> {
+        let text = self.text_rowids(q)?;
+        self.with_index(|index| {
+            let filter = index.filter(q, text);
+            index.clusters(bbox, zoom, radius_px, &filter, stale_before)
+        })
+    }
+
+    /// One page of requests in queue order (within `q.bbox` when set) and how many match in
+    /// all: what the queue shows while it scrolls. Uses `q.limit` (default 100) and `q.offset`.
+    pub fn indexed_page(&self, q: &RequestQuery) -> Result<(u64, Vec<StoredRequest>)> {
+        let text = self.text_rowids(q)?;
+        let (total, rowids) = self.with_index(|index| {
+            let filter = index.filter(q, text);
+            index.page(
+                q.bbox.as_ref(),
+                &filter,
+                q.limit.unwrap_or(100) as usize,
+                q.offset as usize,
+            )
+        })?;
+        let rows = self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.rowid = ?1"
+            ))?;
+            let mut out = Vec::with_capacity(rowids.len());
+            for rowid in &rowids {
+                let mut rows = stmt.query([rowid])?;
+                if let Some(row) = rows.next()? {
+                    out.push(request_from_row(row)?);
+                }
+            }
+            Ok(out)
+        })?;
+        Ok((total as u64, rows))
+    }
+
+    /// Rowids matching a text search (for filtering the map by what was typed).
+    pub fn text_match_rowids(&self, text: &str) -> Result<HashSet<i64>> {
+        let Some(expr) = super::search::match_expression(text) else {
+            return Ok(HashSet::new());
+        };
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?1")?;
+            let ids = stmt.query_map([expr], |r| r.get(0))?;
+            Ok(ids.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// The hub id of the request stored under `rowid` (map markers carry rowids).
+    pub fn request_id_for_rowid(&self, rowid: i64) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT id FROM requests WHERE rowid = ?1")?
+                    .query_row([rowid], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+    }
+
+    /// How many requests the index holds (all of them, located or not).
+    pub fn indexed_count(&self) -> Result<usize> {
+        self.with_index(MapIndex::len)
+    }
+}
