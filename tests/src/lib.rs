@@ -1,6 +1,9 @@
 //! Helpers for the integration tests: the project's binaries, built once per test run, and
 //! temporary folders that are kept when a test fails (so its database can be inspected).
 
+pub mod fake_hub;
+pub mod hub;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

@@ -219,6 +219,9 @@ pub struct SyncArgs {
     /// Advisory feeds to poll (Atom/RSS CAP indexes, USGS GeoJSON, GDACS RSS).
     #[arg(long)]
     pub feed: Vec<String>,
+    /// Records per page when pulling.
+    #[arg(long, default_value_t = 500)]
+    pub page_size: u32,
     /// Settings file (JSON: `hub_url`, `token`, `desk`, `officer`, `feeds`).
     #[arg(long)]
     pub settings: Option<PathBuf>,
@@ -230,7 +233,7 @@ pub struct ActArgs {
     #[command(subcommand)]
     pub action: ActAction,
     /// Who acts (recorded in the case log and at the hub).
-    #[arg(long, env = "LIFELINE_OFFICER", default_value = "cli")]
+    #[arg(long, env = "LIFELINE_OFFICER", default_value = "cli", global = true)]
     pub actor: String,
 }
 

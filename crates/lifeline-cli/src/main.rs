@@ -1,6 +1,17 @@
 //! `lifeline`: the desk without a window. Regional desks script against it; the project's
 //! tests drive it. Every command takes `--db PATH` and `--json`.
 
+/// `println!` that returns an error instead of panicking when standard output is closed
+/// (`lifeline requests | head`).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+            .map_err(|e| $crate::CliError::Write { what: "standard output".into(), source: e })
+    }};
+}
+
 mod args;
 mod commands;
 mod filters;
@@ -63,7 +74,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Stats(a) => commands::stats::run(&store, a, json),
         Command::Advisories(a) => commands::advisories::run(&store, a, json),
         Command::Quarantine { limit } => commands::quarantine::run(&store, limit, json),
-        Command::Sync(_) => Err(CliError::Sync("sync arrives with the sync engine".into())),
+        Command::Sync(a) => commands::sync::run(store, a, json),
         Command::Outbox { all } => commands::outbox::list(&store, all, json),
         Command::Act(a) => commands::outbox::act(&store, a, json),
     }

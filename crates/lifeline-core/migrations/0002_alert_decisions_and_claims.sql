@@ -1,4 +1,5 @@
--- Schema 2: why the desk alerted (or did not), and who else is working on a request.
+-- Schema 2: why the desk alerted (or did not), who else is working on a request, and
+-- which CAP documents a feed already delivered.
 
 -- Every alert decision with its reason, newest last. The health panel shows the recent
 -- ones; officers read it to learn why something did or did not alert.
@@ -22,3 +23,6 @@ CREATE TABLE claims (
     expires_at  INTEGER NOT NULL,
     PRIMARY KEY (request_id, desk)
 );
+
+-- Feed polling skips CAP documents it already stored, by their URL.
+CREATE INDEX advisories_by_source ON advisories (source);

@@ -97,7 +97,7 @@ pub fn run(store: &Store, args: AdvisoriesArgs, json_out: bool) -> Result<(), Cl
         } else {
             let a = &row.advisory;
             let info = a.info_for("en");
-            println!(
+            say!(
                 "{}\t{}\t{}\t{}\t{}\t{}",
                 row.state,
                 a.severity(),
@@ -105,16 +105,16 @@ pub fn run(store: &Store, args: AdvisoriesArgs, json_out: bool) -> Result<(), Cl
                 info.map_or("", |i| i.event.as_str()),
                 info.and_then(|i| i.headline.as_deref()).unwrap_or(""),
                 a.key.identifier
-            );
+            )?;
             for r in inside.iter().flatten() {
                 let req = &r.request;
-                println!(
+                say!(
                     "\t{}\t{}{}\t{}",
                     req.id,
                     if req.emergency { "SOS " } else { "" },
                     req.status,
                     req.citizen.name
-                );
+                )?;
             }
         }
     }

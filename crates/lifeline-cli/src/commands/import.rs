@@ -32,7 +32,7 @@ pub fn run(store: &Store, args: ImportArgs, json_out: bool) -> Result<(), CliErr
             eprintln!("{name}: committed {n} records")
         });
         if !json_out {
-            print_report(&report);
+            print_report(&report)?;
         }
         reports.push(report);
     }
@@ -61,36 +61,37 @@ fn report_json(r: &FileReport) -> serde_json::Value {
     })
 }
 
-fn print_report(r: &FileReport) {
+fn print_report(r: &FileReport) -> Result<(), CliError> {
     if let Some(e) = &r.error {
         eprintln!("{}: {e}", r.source);
-        return;
+        return Ok(());
     }
     let format = r.format.map_or("?", |f| f.name());
-    println!(
+    say!(
         "{}: {format}: {} accepted, {} unchanged, {} rejected",
         r.source,
         r.accepted,
         r.unchanged,
         r.rejected.len()
-    );
+    )?;
     for x in &r.rejected {
-        println!(
+        say!(
             "  rejected {}: {}",
             x.record_ref.as_deref().unwrap_or("record"),
             x.reason
-        );
+        )?;
     }
     for k in &r.superseded {
-        println!("  superseded {} {}", k.sender, k.identifier);
+        say!("  superseded {} {}", k.sender, k.identifier)?;
     }
     for k in &r.cancelled {
-        println!("  cancelled {} {}", k.sender, k.identifier);
+        say!("  cancelled {} {}", k.sender, k.identifier)?;
     }
     if r.removed > 0 {
-        println!("  removed {} withdrawn hazard events", r.removed);
+        say!("  removed {} withdrawn hazard events", r.removed)?;
     }
     for (url, why) in &r.links_not_followed {
-        println!("  not followed {url}: {why}");
+        say!("  not followed {url}: {why}")?;
     }
+    Ok(())
 }

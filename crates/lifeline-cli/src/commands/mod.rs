@@ -7,3 +7,4 @@ pub mod outbox;
 pub mod quarantine;
 pub mod requests;
 pub mod stats;
+pub mod sync;

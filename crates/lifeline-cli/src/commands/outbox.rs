@@ -31,7 +31,7 @@ pub fn list(store: &Store, all: bool, json_out: bool) -> Result<(), CliError> {
         return print_json(&items.iter().map(item_json).collect::<Vec<_>>());
     }
     for i in items {
-        println!(
+        say!(
             "{}\t{}\t{}\t{}\tattempts {}\t{}",
             i.state.as_str(),
             i.request_id,
@@ -39,7 +39,7 @@ pub fn list(store: &Store, all: bool, json_out: bool) -> Result<(), CliError> {
             i.actor,
             i.attempts,
             i.last_error.unwrap_or_default()
-        );
+        )?;
     }
     Ok(())
 }
@@ -94,13 +94,13 @@ pub fn act(store: &Store, args: ActArgs, json_out: bool) -> Result<(), CliError>
         }));
     }
     match item {
-        Some(i) => println!(
+        Some(i) => say!(
             "queued {} on {} (pending until the hub confirms; key {})",
             i.action.name(),
             i.request_id,
             i.idempotency_key
-        ),
-        None => println!("{} already reflects that; nothing queued", args.request_id),
+        )?,
+        None => say!("{} already reflects that; nothing queued", args.request_id)?,
     }
     Ok(())
 }

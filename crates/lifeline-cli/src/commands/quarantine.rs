@@ -25,13 +25,13 @@ pub fn run(store: &Store, limit: u32, json_out: bool) -> Result<(), CliError> {
         );
     }
     for r in records {
-        println!(
+        say!(
             "{}\t{}\t{}\t{}",
             r.at.format("%Y-%m-%d %H:%M:%S"),
             r.source,
             r.record_ref.unwrap_or_default(),
             r.reason
-        );
+        )?;
     }
     Ok(())
 }

@@ -37,33 +37,36 @@ pub fn run(store: &Store, args: StatsArgs, json_out: bool) -> Result<(), CliErro
             "outbox": {"pending": outbox.pending, "conflicted": outbox.conflicted, "rejected": outbox.rejected},
         }));
     }
-    println!(
+    say!(
         "requests: {}   open emergencies: {}   active advisories: {advisories}   quarantined: {quarantined}",
-        counts.total, counts.open_emergencies
-    );
-    println!(
+        counts.total,
+        counts.open_emergencies
+    )?;
+    say!(
         "outbox: {} pending, {} conflicted, {} rejected",
-        outbox.pending, outbox.conflicted, outbox.rejected
-    );
+        outbox.pending,
+        outbox.conflicted,
+        outbox.rejected
+    )?;
     for (title, rows) in [
         ("status", &counts.by_status),
         ("category", &counts.by_category),
         ("country", &counts.by_country),
     ] {
-        println!("by {title}:");
+        say!("by {title}:")?;
         for (k, n) in rows.iter() {
-            println!("  {:<20} {n}", if k.is_empty() { "(none)" } else { k });
+            say!("  {:<20} {n}", if k.is_empty() { "(none)" } else { k })?;
         }
     }
     if !timeline.is_empty() {
-        println!("timeline:");
+        say!("timeline:")?;
         for b in timeline {
-            println!(
+            say!(
                 "  {}  {:>6}  ({} SOS)",
                 b.start.format("%Y-%m-%d %H:%M"),
                 b.count,
                 b.emergencies
-            );
+            )?;
         }
     }
     Ok(())

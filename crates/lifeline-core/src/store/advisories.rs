@@ -710,6 +710,19 @@ impl Store {
         Ok(rows)
     }
 
+    /// Whether an advisory fetched from `source` (a CAP document's URL) is stored already:
+    /// feed indexes list the same documents poll after poll.
+    pub fn advisory_source_known(&self, source: &str) -> Result<bool> {
+        self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT 1 FROM advisories WHERE source = ?1 LIMIT 1")?
+                    .query_row([source], |_| Ok(()))
+                    .optional()?
+                    .is_some(),
+            )
+        })
+    }
+
     /// The stored areas of one advisory, with their ids.
     pub fn advisory_areas(&self, advisory_id: i64) -> Result<Vec<StoredArea>> {
         self.read(|c| areas_of(c, advisory_id))

@@ -67,15 +67,15 @@ impl Store {
         let touched = Arc::clone(&self.index.touched);
         conn.update_hook(Some(
             move |action: Action, _db: &str, table: &str, rowid: i64| {
+                let row_change = matches!(
+                    action,
+                    Action::SQLITE_INSERT | Action::SQLITE_UPDATE | Action::SQLITE_DELETE
+                );
                 if table == "requests"
-                    && matches!(
-                        action,
-                        Action::SQLITE_INSERT | Action::SQLITE_UPDATE | Action::SQLITE_DELETE
-                    )
+                    && row_change
+                    && let Ok(mut t) = touched.lock()
                 {
-                    if let Ok(mut t) = touched.lock() {
-                        t.push(rowid);
-                    }
+                    t.push(rowid);
                 }
             },
         ));

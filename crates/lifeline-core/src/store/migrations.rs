@@ -15,19 +15,28 @@ const MIGRATIONS: &[&str] = &[
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current > SCHEMA_VERSION {
-        return Err(StoreError::TooNew {
-            found: current,
-            known: SCHEMA_VERSION,
-        });
-    }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let version = index as i64 + 1;
+    loop {
+        // The version is read inside an IMMEDIATE transaction: two processes opening a new
+        // database at once (the desk and a script) must not both apply the same migration.
         let tx = conn
-            .transaction()
-            .map_err(|e| StoreError::Migration { version, source: e })?;
-        tx.execute_batch(sql)
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| StoreError::Migration {
+                version: 0,
+                source: e,
+            })?;
+        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if current > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                found: current,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if current == SCHEMA_VERSION {
+            tx.commit()?;
+            return Ok(());
+        }
+        let version = current + 1;
+        tx.execute_batch(MIGRATIONS[current as usize])
             .map_err(|e| StoreError::Migration { version, source: e })?;
         // PRAGMA takes no parameters; the value is a number we computed.
         tx.execute_batch(&format!("PRAGMA user_version = {version}"))
@@ -35,5 +44,4 @@ pub(super) fn run(conn: &mut Connection) -> Result<()> {
         tx.commit()
             .map_err(|e| StoreError::Migration { version, source: e })?;
     }
-    Ok(())
 }

@@ -12,6 +12,7 @@
 
 mod advisories;
 mod alerts;
+mod claims;
 mod error;
 mod events;
 mod index;
@@ -32,6 +33,7 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 
 pub use advisories::{AdvisoryChange, AdvisoryRow, StoredArea, UpsertOutcome, area_contains};
 pub use alerts::{AlertRecord, DecisionRecord};
+pub use claims::Claim;
 pub use error::StoreError;
 pub use events::local_event_id;
 pub use outbox::{OutboxCounts, OutboxItem, OutboxState};

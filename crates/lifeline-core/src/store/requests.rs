@@ -181,6 +181,26 @@ impl Store {
         })
     }
 
+    /// Applies one page (or one event) from the hub: the accepted records, the rejected ones
+    /// to quarantine, and the cursor after them, in one transaction.
+    pub fn apply_sync_batch(
+        &self,
+        batch: &[IncomingRequest],
+        rejected: &[super::Rejection],
+        source: &str,
+        cursor: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<UpsertReport> {
+        self.write(|tx| {
+            let report = upsert_in(tx, batch, source)?;
+            for r in rejected {
+                super::quarantine::insert_in(tx, source, r, now)?;
+            }
+            sync_state::set_cursor_in(tx, source, cursor)?;
+            Ok(report)
+        })
+    }
+
     pub fn get_request(&self, id: &str) -> Result<Option<StoredRequest>> {
         self.read(|c| get_in(c, id))
     }

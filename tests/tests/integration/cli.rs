@@ -1,0 +1,217 @@
+use super::*;
+
+#[test]
+fn import_query_and_export_requests() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("desk.sqlite");
+    let file = dir.path().join("requests.jsonl");
+    write_jsonl(&file, 500);
+    let report = run_ok(
+        lifeline()
+            .arg("--db")
+            .arg(&db)
+            .arg("--json")
+            .arg("import")
+            .arg(&file),
+    );
+    let report: serde_json::Value = serde_json::from_str(&report).expect("JSON report");
+    assert_eq!(report[0]["format"], "JSON lines help requests");
+    assert_eq!(report[0]["accepted"], 500);
+
+    let all: Vec<serde_json::Value> = serde_json::from_str(&run_ok(
+        lifeline().arg("--db").arg(&db).args(["--json", "requests"]),
+    ))
+    .expect("JSON array");
+    assert_eq!(all.len(), 500);
+    let sos: Vec<serde_json::Value> =
+        serde_json::from_str(&run_ok(lifeline().arg("--db").arg(&db).args([
+            "--json",
+            "requests",
+            "--emergency",
+            "--status",
+            "open",
+        ])))
+        .expect("JSON array");
+    assert!(!sos.is_empty() && sos.len() < 500);
+    assert!(sos.iter().all(|r| r["emergency"] == true));
+
+    // Thailand's box by CLI, against the records' own coordinates.
+    let in_box: Vec<serde_json::Value> =
+        serde_json::from_str(&run_ok(lifeline().arg("--db").arg(&db).args([
+            "--json",
+            "requests",
+            "--bbox",
+            "97,5,106,21",
+        ])))
+        .expect("JSON");
+    let expected = all
+        .iter()
+        .filter(|r| {
+            r["location"]["lon"]
+                .as_f64()
+                .is_some_and(|x| (97.0..=106.0).contains(&x))
+                && r["location"]["lat"]
+                    .as_f64()
+                    .is_some_and(|y| (5.0..=21.0).contains(&y))
+        })
+        .count();
+    assert_eq!(in_box.len(), expected);
+
+    let csv = dir.path().join("out.csv");
+    run_ok(
+        lifeline()
+            .arg("--db")
+            .arg(&db)
+            .args(["export", "requests", "--format", "csv", "--output"])
+            .arg(&csv),
+    );
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    assert_eq!(text.lines().next().map(|l| l.split(',').count()), Some(23));
+    assert!(
+        text.contains("[redacted]"),
+        "phone numbers are redacted by default"
+    );
+    assert!(
+        !text.contains("+861"),
+        "no phone number leaks into an export by default"
+    );
+
+    let geojson = run_ok(lifeline().arg("--db").arg(&db).args([
+        "export",
+        "requests",
+        "--format",
+        "geojson",
+        "--include-personal-data",
+    ]));
+    let fc: serde_json::Value = serde_json::from_str(&geojson).expect("valid GeoJSON");
+    assert_eq!(fc["features"].as_array().map(Vec::len), Some(500));
+    let first = &fc["features"][0];
+    assert_eq!(first["geometry"]["type"], "Point");
+    assert!(
+        first["properties"]["citizen"]["phone"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("+86"))
+    );
+
+    let stats: serde_json::Value = serde_json::from_str(&run_ok(
+        lifeline().arg("--db").arg(&db).args(["--json", "stats"]),
+    ))
+    .expect("JSON");
+    assert_eq!(stats["total"], 500);
+    assert_eq!(stats["open_emergencies"].as_u64(), Some(sos.len() as u64));
+}
+
+#[test]
+fn feeds_import_reports_per_file_and_exports_advisories() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("desk.sqlite");
+    let out = run_ok(
+        lifeline()
+            .arg("--db")
+            .arg(&db)
+            .args(["--json", "import"])
+            .arg(fixture(
+                "cap12-oasis-spec-a2-severe-thunderstorm-polygon.xml",
+            ))
+            .arg(fixture("usgs-significant-week-2020-03-26.geojson"))
+            .arg(fixture("gdacs-rss-2024-12-10-trimmed.xml")),
+    );
+    let reports: Vec<serde_json::Value> = serde_json::from_str(&out).expect("JSON");
+    let formats: Vec<&str> = reports
+        .iter()
+        .filter_map(|r| r["format"].as_str())
+        .collect();
+    assert_eq!(formats, ["CAP", "USGS earthquake GeoJSON", "GDACS RSS"]);
+    let geojson = run_ok(lifeline().arg("--db").arg(&db).args([
+        "export",
+        "advisories",
+        "--format",
+        "geojson",
+    ]));
+    let fc: serde_json::Value = serde_json::from_str(&geojson).expect("valid GeoJSON");
+    let features = fc["features"].as_array().expect("features");
+    assert_eq!(features.len(), 11);
+    let a2 = features
+        .iter()
+        .find(|f| f["properties"]["identifier"] == "KSTO1055887203")
+        .expect("the CAP alert");
+    for key in [
+        "sender",
+        "identifier",
+        "sent",
+        "msg_type",
+        "state",
+        "severity",
+        "urgency",
+        "certainty",
+        "event",
+        "headline",
+        "languages",
+        "expires",
+        "area_desc",
+        "source_format",
+    ] {
+        assert!(
+            a2["properties"].get(key).is_some(),
+            "property {key} is exported"
+        );
+    }
+    assert_eq!(
+        a2["geometry"]["coordinates"][0][0],
+        serde_json::json!([-120.14, 38.47])
+    );
+    let quake = features
+        .iter()
+        .find(|f| f["properties"]["source_format"] == "usgs-geojson")
+        .expect("a quake");
+    assert_eq!(
+        quake["geometry"]["type"], "GeometryCollection",
+        "the circle as a polygon, plus the epicentre"
+    );
+}
+
+#[test]
+fn bad_files_name_the_file_and_exit_nonzero_only_when_nothing_was_read() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("desk.sqlite");
+    let garbage = dir.path().join("garbage.bin");
+    std::fs::write(&garbage, [0u8, 159, 146, 150, 255]).expect("write");
+    let out = lifeline()
+        .arg("--db")
+        .arg(&db)
+        .arg("import")
+        .arg(&garbage)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "nothing could be read");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("garbage.bin"),
+        "the message names the file: {err}"
+    );
+
+    let out = lifeline()
+        .arg("--db")
+        .arg(&db)
+        .arg("import")
+        .arg(&garbage)
+        .arg(fixture(
+            "cap12-oasis-spec-a2-severe-thunderstorm-polygon.xml",
+        ))
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "one good file is enough: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = lifeline()
+        .arg("--db")
+        .arg(&db)
+        .args(["requests", "--status", "bogus"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid status"));
+}
