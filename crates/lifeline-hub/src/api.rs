@@ -250,11 +250,12 @@ async fn act(
             format!("send an `{IDEMPOTENCY_HEADER}` header"),
         );
     };
-    if key.is_empty() || key.len() > 128 {
+    // The key names the action's events (`<key>.<n>`), which must stay valid ids.
+    if key.len() > 100 || lifeline_core::model::request::check_id("key", &key).is_err() {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_idempotency_key",
-            "the key must be 1 to 128 characters",
+            "the key must be 1 to 100 letters, digits, - _ . or :",
         );
     }
     let action: WireActionRequest = match parse_json(&body) {
@@ -393,6 +394,9 @@ fn change_stream(initial: StreamState) -> impl Stream<Item = Result<Event, Infal
             if let Some(event) = s.queue.pop_front() {
                 return Some((Ok(event), s));
             }
+            // Mark the head as seen *before* reading: a change committed while we read is
+            // then either in this read or wakes the wait below, never lost in between.
+            s.head.borrow_and_update();
             let store = Arc::clone(&s.state.store);
             let after = s.cursor;
             let changes = tokio::task::spawn_blocking(move || store.changes_after(after, 200))
@@ -412,8 +416,7 @@ fn change_stream(initial: StreamState) -> impl Stream<Item = Result<Event, Infal
                 }
                 continue;
             }
-            // Caught up: mark what we have seen, then wait for something new.
-            s.head.borrow_and_update();
+            // Caught up: wait for something new.
             tokio::select! {
                 changed = s.head.changed() => { changed.ok()?; }
                 changed = s.claims.changed() => {

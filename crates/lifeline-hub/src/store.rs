@@ -300,8 +300,12 @@ impl HubStore for SqliteHubStore {
 
     fn intake(&self, intake: WireIntake, now: DateTime<Utc>) -> Result<Intake, HubError> {
         if let Some(id) = &intake.id {
+            // Event ids are derived from it (`<id>.created`): keep room for the suffix.
             lifeline_core::model::request::check_id("id", id)
                 .map_err(|e| HubError::Invalid(e.to_string()))?;
+            if id.len() > 100 {
+                return Err(HubError::Invalid("id: at most 100 characters".into()));
+            }
         }
         self.with_tx(|tx| {
             if let Some(id) = &intake.id
@@ -310,10 +314,20 @@ impl HubStore for SqliteHubStore {
                 return Ok(Intake::Existing(existing));
             }
             let seq = next_seq(tx)?;
-            let id = intake
-                .id
-                .clone()
-                .unwrap_or_else(|| format!("R-{}-{seq:06}", now.format("%Y%m%d")));
+            let id = match intake.id.clone() {
+                Some(id) => id,
+                None => {
+                    // A readable id; in the rare case a client chose the same one, add a suffix.
+                    let base = format!("R-{}-{seq:06}", now.format("%Y%m%d"));
+                    let mut id = base.clone();
+                    let mut n = 1;
+                    while load(tx, &id)?.is_some() {
+                        id = format!("{base}-{n}");
+                        n += 1;
+                    }
+                    id
+                }
+            };
             let request = from_intake(intake, id.clone(), now).map_err(HubError::Invalid)?;
             save(tx, &request, seq, true)?;
             let created = CaseEvent {
@@ -369,11 +383,21 @@ impl HubStore for SqliteHubStore {
         now: DateTime<Utc>,
     ) -> Result<ActionAnswer, HubError> {
         self.with_tx(|tx| {
-            let stored: Option<(u16, String)> = tx
-                .prepare_cached("SELECT status, response FROM idempotency WHERE key = ?1")?
-                .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+            let stored: Option<(u16, String, String)> = tx
+                .prepare_cached("SELECT status, response, request_id FROM idempotency WHERE key = ?1")?
+                .query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .optional()?;
-            if let Some((status, body)) = stored {
+            if let Some((_, _, other)) = stored.as_ref().filter(|(_, _, rid)| rid != id) {
+                let message = format!(
+                    "this idempotency key was already used for request {other}; use a fresh key per action"
+                );
+                return Ok(ActionAnswer {
+                    status: 422,
+                    body: error_body("key_reused", message, None),
+                    replayed: false,
+                });
+            }
+            if let Some((status, body, _)) = stored {
                 let body = serde_json::from_str(&body).map_err(|e| HubError::Corrupt(e.to_string()))?;
                 return Ok(ActionAnswer { status, body, replayed: true });
             }

@@ -692,7 +692,9 @@ impl SyncEngine {
                             origin: ChangeOrigin::Outbox,
                         });
                     }
-                    408 | 429 | 500..=599 => {
+                    // A token problem needs a person, but the edit must not be lost: keep it
+                    // pending (the health bar shows the error) like any other outage.
+                    401 | 403 | 408 | 429 | 500..=599 => {
                         let e = HttpError::Status {
                             url,
                             status,
@@ -754,12 +756,17 @@ impl SyncEngine {
 
     pub async fn release(&self, request_id: &str) -> Result<(), SyncError> {
         let hub = self.hub()?;
-        let url = format!(
-            "{}?desk={}",
-            hub.endpoint(&format!("/v1/requests/{request_id}/claim")),
-            self.inner.desk
-        );
-        Ok(self.inner.http.delete(&url, Some(&hub.token)).await?)
+        let endpoint = hub.endpoint(&format!("/v1/requests/{request_id}/claim"));
+        let mut url = reqwest::Url::parse(&endpoint).map_err(|e| HttpError::Url {
+            url: endpoint.clone(),
+            reason: e.to_string(),
+        })?;
+        url.query_pairs_mut().append_pair("desk", &self.inner.desk);
+        Ok(self
+            .inner
+            .http
+            .delete(url.as_str(), Some(&hub.token))
+            .await?)
     }
 
     /// Feed URLs: the hub's own advisory index first, then the configured ones.
