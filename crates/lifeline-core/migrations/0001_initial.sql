@@ -51,9 +51,10 @@ CREATE VIRTUAL TABLE requests_rtree USING rtree (id, min_lon, max_lon, min_lat, 
 -- Full-text index. Contentless (the text lives in `requests`) with deletes enabled.
 -- Text is pre-segmented by the store (see store/search.rs): runs of CJK characters become
 -- overlapping bigrams, which unicode61 then treats as words; `unigrams` holds single CJK
--- characters so one-character queries work too.
+-- characters so one-character queries work too. `ref` holds the request's id, so an officer
+-- can find a request by typing its number.
 CREATE VIRTUAL TABLE requests_fts USING fts5 (
-    description, name, address, notes, unigrams,
+    description, name, address, notes, ref, unigrams,
     content = '', contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2'
 );

@@ -397,6 +397,32 @@ mod queries {
     }
 
     #[test]
+    fn a_request_is_found_by_its_number() {
+        let (_dir, store) = open_store();
+        store
+            .upsert_requests(
+                &[
+                    incoming(request("R-20261125-000042", 13.0, 100.0)),
+                    incoming(request("R-20261125-000043", 13.0, 100.0)),
+                ],
+                "t",
+                None,
+            )
+            .expect("insert");
+        let found = store
+            .query_request_ids(&RequestQuery {
+                text: Some("R-20261125-000042".into()),
+                ..Default::default()
+            })
+            .expect("search");
+        assert_eq!(
+            found,
+            ["R-20261125-000042"],
+            "an officer can type a request's number"
+        );
+    }
+
+    #[test]
     fn counts_and_time_buckets() {
         let (_dir, store) = open_store();
         let batch: Vec<_> = (0..6)

@@ -278,6 +278,15 @@ impl Store {
         })
     }
 
+    /// Every consular post named by a request, for the post filter.
+    pub fn distinct_posts(&self) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT DISTINCT post FROM requests WHERE post IS NOT NULL ORDER BY post LIMIT 1000")?;
+            let posts = stmt.query_map([], |r| r.get(0))?;
+            Ok(posts.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
     /// Counts by status, category and country of the matching requests.
     pub fn counts(&self, q: &RequestQuery) -> Result<Counts> {
         let Some(sel) = Selection::new(q) else {

@@ -383,7 +383,15 @@ fn index_text_of_new(tx: &Transaction<'_>, rowid: i64, r: &HelpRequest) -> Resul
         .as_ref()
         .and_then(|l| l.address.as_deref())
         .unwrap_or("");
-    insert_text(tx, rowid, &r.description, &r.citizen.name, address, "")
+    insert_text(
+        tx,
+        rowid,
+        &r.id,
+        &r.description,
+        &r.citizen.name,
+        address,
+        "",
+    )
 }
 
 /// Rewrites the FTS row of one request from its current text and notes.
@@ -413,6 +421,7 @@ pub(crate) fn reindex_text(tx: &Transaction<'_>, rowid: i64) -> Result<()> {
     insert_text(
         tx,
         rowid,
+        &id,
         &description,
         &name,
         address.as_deref().unwrap_or(""),
@@ -423,6 +432,7 @@ pub(crate) fn reindex_text(tx: &Transaction<'_>, rowid: i64) -> Result<()> {
 fn insert_text(
     tx: &Transaction<'_>,
     rowid: i64,
+    id: &str,
     description: &str,
     name: &str,
     address: &str,
@@ -441,8 +451,17 @@ fn insert_text(
         segment(notes),
     );
     tx.prepare_cached(
-        "INSERT INTO requests_fts (rowid, description, name, address, notes, unigrams) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO requests_fts (rowid, description, name, address, notes, ref, unigrams) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![rowid, description, name, address, notes, unigrams])?;
+    .execute(params![
+        rowid,
+        description,
+        name,
+        address,
+        notes,
+        id,
+        unigrams
+    ])?;
     Ok(())
 }

@@ -1,0 +1,34 @@
+//! Every app command is listed here: tauri-build generates an `allow-<command>` permission
+//! for each, and a window may call only what `capabilities/*.json` grants it. A command
+//! missing here cannot be granted; a command missing from the capability is refused.
+
+/// Keep in step with `generate_handler!` in `src/lib.rs` (a test checks both against the
+/// capability file).
+pub const COMMANDS: &[&str] = &[
+    "queue_page",
+    "request_detail",
+    "request_id_at",
+    "counts",
+    "timeline",
+    "map_clusters",
+    "act",
+    "dismiss_action",
+    "retry_action",
+    "claim",
+    "release",
+    "advisories",
+    "advisory_detail",
+    "advisory_shapes",
+    "sync_health",
+    "app_info",
+    "set_language",
+];
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(e) = tauri_build::try_build(attributes) {
+        // A build script reports by panicking; the message names what is wrong.
+        panic!("tauri-build failed: {e:#}");
+    }
+}

@@ -1,0 +1,108 @@
+//! Triage from the desk: applied locally at once (pending), queued for the hub.
+
+use chrono::Utc;
+use lifeline_core::store::OutboxState;
+use tauri::{AppHandle, Emitter};
+
+use super::DeskState;
+use super::requests::load_detail;
+use crate::convert;
+use crate::dto::{ActionDto, RequestDetail, RequestsChanged};
+use crate::error::{CommandError, CommandResult, ErrorCode};
+use crate::events;
+
+fn changed(app: &AppHandle, id: &str) {
+    let _ = app.emit(
+        events::REQUESTS_CHANGED,
+        RequestsChanged {
+            ids: vec![id.to_owned()],
+            origin: "desk".into(),
+        },
+    );
+    let _ = app.emit(events::SYNC_HEALTH, ());
+}
+
+#[tauri::command]
+pub fn act(
+    app: AppHandle,
+    desk: DeskState<'_>,
+    id: String,
+    action: ActionDto,
+) -> CommandResult<RequestDetail> {
+    let settings = desk.settings();
+    let triage = convert::action(&action, &settings.officer)?;
+    desk.store
+        .queue_action(&id, &triage, &desk.actor(), &desk.new_key(), Utc::now())?;
+    if let Some(engine) = &desk.engine {
+        engine.wake_outbox();
+    }
+    changed(&app, &id);
+    load_detail(&desk, &id)
+}
+
+/// Sets a conflicted or rejected action aside (the hub's version stands).
+#[tauri::command]
+pub fn dismiss_action(
+    app: AppHandle,
+    desk: DeskState<'_>,
+    id: String,
+    key: String,
+) -> CommandResult<RequestDetail> {
+    desk.store.dismiss_action(&key, Utc::now())?;
+    changed(&app, &id);
+    load_detail(&desk, &id)
+}
+
+/// Applies a conflicted action again, on top of the hub's current version.
+#[tauri::command]
+pub fn retry_action(
+    app: AppHandle,
+    desk: DeskState<'_>,
+    id: String,
+    key: String,
+) -> CommandResult<RequestDetail> {
+    let item = desk
+        .store
+        .outbox_for_request(&id)?
+        .into_iter()
+        .find(|i| i.idempotency_key == key)
+        .ok_or_else(|| {
+            CommandError::new(
+                ErrorCode::NotFound,
+                "that action is no longer in the outbox",
+            )
+        })?;
+    if item.state != OutboxState::Conflicted {
+        return Err(CommandError::new(
+            ErrorCode::InvalidAction,
+            "only a conflicted action can be applied again",
+        ));
+    }
+    let now = Utc::now();
+    desk.store
+        .queue_action(&id, &item.action, &desk.actor(), &desk.new_key(), now)?;
+    desk.store.dismiss_action(&key, now)?;
+    if let Some(engine) = &desk.engine {
+        engine.wake_outbox();
+    }
+    changed(&app, &id);
+    load_detail(&desk, &id)
+}
+
+/// Tells other desks this officer is working on the request (renewed while it is open).
+#[tauri::command]
+pub async fn claim(desk: DeskState<'_>, id: String) -> CommandResult<()> {
+    let officer = desk.settings().officer;
+    match &desk.engine {
+        Some(engine) => Ok(engine.claim(&id, &officer).await?),
+        None => Ok(()),
+    }
+}
+
+#[tauri::command]
+pub async fn release(desk: DeskState<'_>, id: String) -> CommandResult<()> {
+    match &desk.engine {
+        Some(engine) => Ok(engine.release(&id).await?),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,19 @@
+//! Tauri commands, one file per area. Each deserialises, calls the core, converts to a DTO,
+//! returns. Every command here must also be listed in `build.rs` and granted in
+//! `capabilities/main.json`, or the window cannot call it.
+
+pub mod actions;
+pub mod advisories;
+pub mod map;
+pub mod requests;
+pub mod settings;
+pub mod sync;
+
+use std::sync::Arc;
+
+use tauri::State;
+
+use crate::state::Desk;
+
+/// The desk, as commands receive it.
+pub type DeskState<'a> = State<'a, Arc<Desk>>;

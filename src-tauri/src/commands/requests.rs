@@ -1,0 +1,115 @@
+//! The queue, one request in detail, counts and the timeline.
+
+use chrono::{Duration, Utc};
+
+use super::DeskState;
+use crate::convert::{self, DetailParts};
+use crate::dto::{Bucket, Counts, QueueFilter, QueuePage, RequestDetail};
+use crate::error::{CommandError, CommandResult, ErrorCode};
+use crate::state::Desk;
+
+#[tauri::command]
+pub fn queue_page(
+    desk: DeskState<'_>,
+    filter: QueueFilter,
+    offset: u32,
+    limit: u32,
+) -> CommandResult<QueuePage> {
+    let settings = desk.settings();
+    let now = Utc::now();
+    let mut q = convert::query(&filter, &settings.officer, now)?;
+    q.limit = Some(limit.clamp(1, 500));
+    q.offset = offset;
+    let ready = desk.index_ready();
+    let (total, rows) = if ready {
+        desk.store.indexed_page(&q)?
+    } else {
+        // Still building the index: answer from SQL (slower on a big store, never wrong).
+        let rows = desk.store.query_requests(&q)?;
+        (desk.store.count_requests(&q)?, rows)
+    };
+    let claims = desk.store.live_claims(now)?;
+    let advisories = desk.active_advisories()?;
+    Ok(QueuePage {
+        total: total as u32,
+        offset,
+        rows: rows
+            .iter()
+            .map(|r| {
+                convert::queue_row(r, &claims, &advisories, &settings.desk, &settings.language)
+            })
+            .collect(),
+        open_emergencies: desk.store.open_emergency_count()? as u32,
+        ready,
+    })
+}
+
+pub fn load_detail(desk: &Desk, id: &str) -> CommandResult<RequestDetail> {
+    let settings = desk.settings();
+    let now = Utc::now();
+    let (stored, events) = desk
+        .store
+        .request_with_events(id)?
+        .ok_or_else(|| CommandError::new(ErrorCode::NotFound, format!("no request {id}")))?;
+    let outbox = desk.store.outbox_for_request(id)?;
+    let claims = desk.store.claims_on(id, now)?;
+    let advisories = desk.active_advisories()?;
+    Ok(convert::detail(DetailParts {
+        stored: &stored,
+        events: &events,
+        outbox: &outbox,
+        claims: &claims,
+        advisories: &advisories,
+        own_desk: &settings.desk,
+        language: &settings.language,
+        now,
+    }))
+}
+
+#[tauri::command]
+pub fn request_detail(desk: DeskState<'_>, id: String) -> CommandResult<RequestDetail> {
+    load_detail(&desk, &id)
+}
+
+/// The request a map marker stands for (markers carry the store's row id).
+#[tauri::command]
+pub fn request_id_at(desk: DeskState<'_>, rowid: f64) -> CommandResult<Option<String>> {
+    Ok(desk.store.request_id_for_rowid(rowid as i64)?)
+}
+
+#[tauri::command]
+pub fn counts(desk: DeskState<'_>, filter: QueueFilter) -> CommandResult<Counts> {
+    let q = convert::query(&filter, &desk.settings().officer, Utc::now())?;
+    let c = desk.store.counts(&q)?;
+    let pairs = |v: Vec<(String, u64)>| v.into_iter().map(|(k, n)| (k, n as u32)).collect();
+    Ok(Counts {
+        total: c.total as u32,
+        open_emergencies: c.open_emergencies as u32,
+        by_status: pairs(c.by_status),
+        by_category: pairs(c.by_category),
+        by_country: pairs(c.by_country),
+    })
+}
+
+/// Requests per hour over the last `hours` hours, with the filters applied.
+#[tauri::command]
+pub fn timeline(
+    desk: DeskState<'_>,
+    filter: QueueFilter,
+    hours: u32,
+) -> CommandResult<Vec<Bucket>> {
+    let now = Utc::now();
+    let mut q = convert::query(&filter, &desk.settings().officer, now)?;
+    let hours = hours.clamp(1, 24 * 14);
+    q.created_from = Some(now - Duration::hours(i64::from(hours)));
+    Ok(desk
+        .store
+        .time_buckets(&q, Duration::hours(1))?
+        .into_iter()
+        .map(|b| Bucket {
+            start: convert::ms(b.start),
+            count: b.count as u32,
+            emergencies: b.emergencies as u32,
+        })
+        .collect())
+}

@@ -1,0 +1,48 @@
+//! Who and where this desk is, and the interface language.
+
+use super::DeskState;
+use crate::dto::AppInfo;
+use crate::error::{CommandError, CommandResult};
+
+#[tauri::command]
+pub fn app_info(desk: DeskState<'_>) -> CommandResult<AppInfo> {
+    let s = desk.settings();
+    let counts = desk
+        .store
+        .counts(&lifeline_core::store::RequestQuery::default())?;
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        desk: s.desk,
+        officer: s.officer,
+        hub: s.hub.map(|(url, _)| url),
+        language: s.language,
+        data_dir: s.data_dir.display().to_string(),
+        posts: desk.store.distinct_posts()?,
+        countries: counts
+            .by_country
+            .into_iter()
+            .map(|(c, _)| c)
+            .filter(|c| !c.is_empty())
+            .collect(),
+    })
+}
+
+#[tauri::command]
+pub fn set_language(desk: DeskState<'_>, language: String) -> CommandResult<()> {
+    if language != "zh" && language != "en" {
+        return Err(CommandError::invalid("the language is zh or en"));
+    }
+    let mut settings = desk.settings.write().map_err(|_| {
+        CommandError::new(
+            crate::error::ErrorCode::Internal,
+            "settings are unavailable",
+        )
+    })?;
+    settings.language = language.clone();
+    settings.save_language(&language).map_err(|e| {
+        CommandError::new(
+            crate::error::ErrorCode::Storage,
+            format!("cannot save the language: {e}"),
+        )
+    })
+}

@@ -1,0 +1,37 @@
+//! Sync health for the status bar.
+
+use super::DeskState;
+use crate::convert::ms;
+use crate::dto::{SourceHealth, SyncHealth};
+use crate::error::CommandResult;
+
+#[tauri::command]
+pub fn sync_health(desk: DeskState<'_>) -> CommandResult<SyncHealth> {
+    let outbox = desk.store.outbox_counts()?;
+    let sources = desk
+        .store
+        .source_states()?
+        .into_iter()
+        .map(|s| SourceHealth {
+            source: s.source,
+            kind: if s.kind == lifeline_core::store::SourceKind::Hub {
+                "hub".into()
+            } else {
+                "feed".into()
+            },
+            connection: s.connection.as_str().into(),
+            last_success: s.last_success.map(ms),
+            last_error: s.last_error,
+            consecutive_failures: s.consecutive_failures,
+            lag_ms: s.lag_ms.map(|l| l as f64),
+        })
+        .collect();
+    Ok(SyncHealth {
+        standalone: desk.engine.is_none(),
+        sources,
+        outbox_pending: outbox.pending as u32,
+        outbox_conflicted: outbox.conflicted as u32,
+        outbox_rejected: outbox.rejected as u32,
+        quarantined: desk.store.quarantine_count()? as u32,
+    })
+}

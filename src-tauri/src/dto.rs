@@ -1,0 +1,269 @@
+//! What crosses the IPC boundary, in the UI's shape. Domain types are not serialised for
+//! the UI's sake: each is converted here, so the UI contract changes only on purpose. The
+//! TypeScript declarations in `ui/src/ipc/bindings.ts` are generated from these types
+//! (`cargo xtask bindings`), and a test fails when they are stale.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Filters the officer set in the top bar and the queue.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, TS)]
+pub struct QueueFilter {
+    /// Status words; empty means all.
+    pub statuses: Vec<String>,
+    pub priorities: Vec<String>,
+    pub categories: Vec<String>,
+    pub emergency: Option<bool>,
+    pub countries: Vec<String>,
+    pub posts: Vec<String>,
+    /// `"me"`, `"none"`, or an officer's name.
+    pub assignee: Option<String>,
+    /// Only requests created in the last so many hours.
+    pub since_hours: Option<u32>,
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct QueueRow {
+    pub id: String,
+    /// Milliseconds since the epoch, UTC.
+    pub created_at: f64,
+    pub emergency: bool,
+    pub priority: String,
+    pub status: String,
+    pub category: String,
+    pub channel: String,
+    pub people_count: u32,
+    pub name: String,
+    /// The first characters of the description (untrusted text: render as text only).
+    pub excerpt: String,
+    /// A place to name it by: the address, or the nearest city and country.
+    pub place: String,
+    pub country: Option<String>,
+    pub assignee: Option<String>,
+    /// `synced`, `pending` or `conflict`.
+    pub local_state: String,
+    /// Officers at other desks working on it, e.g. `Wang (desk-2)`.
+    pub claimed_by: Vec<String>,
+    pub advisories: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct QueuePage {
+    pub total: u32,
+    pub offset: u32,
+    pub rows: Vec<QueueRow>,
+    /// Open emergencies in the whole store (the banner's number).
+    pub open_emergencies: u32,
+    /// False until the in-memory index is built (first seconds after start on a big store).
+    pub ready: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CitizenDto {
+    pub name: String,
+    pub phone: Option<String>,
+    /// Masked to its last four characters: identity numbers are shown only as much as an
+    /// officer needs to match a document.
+    pub id_document_masked: Option<String>,
+    pub nationality: Option<String>,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LocationDto {
+    pub lat: f64,
+    pub lon: f64,
+    pub accuracy_m: Option<f64>,
+    pub captured_at: Option<f64>,
+    pub address: Option<String>,
+    pub country: Option<String>,
+    /// Captured more than the staleness limit ago: the citizen may have moved.
+    pub stale: bool,
+    /// IANA time zone of the place, when known (for the request's local time).
+    pub time_zone: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AttachmentDto {
+    pub name: String,
+    pub media_type: String,
+    pub size_bytes: f64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EventDto {
+    pub id: String,
+    pub at: f64,
+    /// `created`, `status_changed`, `assigned`, `priority_changed`, `note`, `merged`,
+    /// `conflict`, `rejected`, `alerted`.
+    pub kind: String,
+    pub actor: Option<String>,
+    /// `sync`, `desk`, `import`.
+    pub origin: String,
+    /// Kind-specific values (from, to, text, …) as plain strings.
+    pub detail: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OutboxDto {
+    pub key: String,
+    pub action: String,
+    /// The action's values, e.g. `[("assignee", "li")]`.
+    pub values: Vec<(String, String)>,
+    /// `pending`, `confirmed`, `conflicted`, `rejected`, `dismissed`.
+    pub state: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub base_version: f64,
+    pub created_at: f64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RequestDetail {
+    pub id: String,
+    pub version: f64,
+    pub created_at: f64,
+    pub updated_at: f64,
+    pub channel: String,
+    pub category: String,
+    pub emergency: bool,
+    pub priority: String,
+    pub status: String,
+    pub duplicate_of: Option<String>,
+    pub people_count: u32,
+    pub citizen: CitizenDto,
+    pub location: Option<LocationDto>,
+    /// Untrusted text: render as text only.
+    pub description: String,
+    pub attachments: Vec<AttachmentDto>,
+    pub assignee: Option<String>,
+    pub post: Option<String>,
+    pub local_state: String,
+    pub events: Vec<EventDto>,
+    /// Actions of this desk on this request that are not simply confirmed.
+    pub outbox: Vec<OutboxDto>,
+    pub claimed_by: Vec<String>,
+    /// Active advisories whose area contains the citizen's location.
+    pub advisories: Vec<AdvisorySummary>,
+}
+
+/// A triage action from the detail panel.
+#[derive(Debug, Clone, Deserialize, Serialize, TS)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ActionDto {
+    Acknowledge,
+    AssignToMe,
+    Assign { assignee: String },
+    Unassign,
+    SetPriority { priority: String },
+    SetStatus { status: String },
+    AddNote { text: String },
+    MarkDuplicate { of: String },
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AdvisorySummary {
+    pub id: f64,
+    pub sender: String,
+    pub identifier: String,
+    /// `cap-1.2`, `cap-1.1`, `usgs-geojson`, `gdacs-rss`, `geojson`.
+    pub source_format: String,
+    /// `Actual`, `Exercise`, `System`, `Test`, `Draft`.
+    pub status: String,
+    /// `active`, `superseded`, `cancelled`, `expired`.
+    pub state: String,
+    pub severity: String,
+    pub urgency: String,
+    pub certainty: String,
+    pub event: String,
+    pub headline: Option<String>,
+    pub description: Option<String>,
+    pub instruction: Option<String>,
+    pub language: String,
+    pub languages: Vec<String>,
+    pub sent: f64,
+    pub expires: Option<f64>,
+    pub area_desc: Vec<String>,
+    /// `[west, south, east, north]` of all its shapes, for zooming to it.
+    pub bounds: Option<(f64, f64, f64, f64)>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AdvisoryDetail {
+    pub advisory: AdvisorySummary,
+    /// Requests located inside its areas (open ones first), at most 500.
+    pub requests: Vec<QueueRow>,
+    pub requests_total: u32,
+}
+
+/// The map's viewport (degrees) and zoom.
+#[derive(Debug, Clone, Deserialize, Serialize, TS)]
+pub struct Viewport {
+    pub west: f64,
+    pub south: f64,
+    pub east: f64,
+    pub north: f64,
+    pub zoom: f64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SourceHealth {
+    pub source: String,
+    /// `hub` or `feed`.
+    pub kind: String,
+    /// `connected`, `polling`, `reconnecting`, `offline`.
+    pub connection: String,
+    pub last_success: Option<f64>,
+    pub last_error: Option<String>,
+    pub consecutive_failures: u32,
+    pub lag_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SyncHealth {
+    /// No hub is configured: the desk works from local data only.
+    pub standalone: bool,
+    pub sources: Vec<SourceHealth>,
+    pub outbox_pending: u32,
+    pub outbox_conflicted: u32,
+    pub outbox_rejected: u32,
+    pub quarantined: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Bucket {
+    pub start: f64,
+    pub count: u32,
+    pub emergencies: u32,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Counts {
+    pub total: u32,
+    pub open_emergencies: u32,
+    pub by_status: Vec<(String, u32)>,
+    pub by_category: Vec<(String, u32)>,
+    pub by_country: Vec<(String, u32)>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AppInfo {
+    pub version: String,
+    pub desk: String,
+    pub officer: String,
+    pub hub: Option<String>,
+    /// `zh` or `en`.
+    pub language: String,
+    pub data_dir: String,
+    pub posts: Vec<String>,
+    pub countries: Vec<String>,
+}
+
+/// Something in the store changed; the UI refetches what it shows.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct RequestsChanged {
+    pub ids: Vec<String>,
+    /// `pull`, `stream`, `outbox`, `desk`, `import`.
+    pub origin: String,
+}

@@ -1,0 +1,78 @@
+//! The Lifeline desk: the Tauri shell. Only wiring lives here; the core crates do the work.
+//! `run` builds the app: settings, store, sync engine, the main window, the commands.
+
+mod commands;
+mod convert;
+pub mod dto;
+pub mod error;
+mod events;
+mod settings;
+mod state;
+
+#[cfg(test)]
+mod tests;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
+
+use crate::settings::{DeskArgs, Settings};
+use crate::state::Desk;
+
+pub fn run() -> ExitCode {
+    let args = DeskArgs::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LIFELINE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .setup(move |app| {
+            let default_dir = app.path().app_data_dir()?;
+            let settings = Settings::resolve(args.clone(), default_dir);
+            if settings.missing_token {
+                tracing::error!("a hub is configured without a token: set LIFELINE_HUB_TOKEN or `token` in settings.json");
+            }
+            let store = lifeline_core::Store::open(settings.data_dir.join("desk.sqlite"))?;
+            let desk = Desk::start(app.handle(), store, settings, Arc::new(|_| {}))?;
+            app.manage(desk);
+            WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
+                .title("Lifeline 领保")
+                .inner_size(1440.0, 900.0)
+                .min_inner_size(1024.0, 640.0)
+                .build()?;
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::requests::queue_page,
+            commands::requests::request_detail,
+            commands::requests::request_id_at,
+            commands::requests::counts,
+            commands::requests::timeline,
+            commands::map::map_clusters,
+            commands::actions::act,
+            commands::actions::dismiss_action,
+            commands::actions::retry_action,
+            commands::actions::claim,
+            commands::actions::release,
+            commands::advisories::advisories,
+            commands::advisories::advisory_detail,
+            commands::advisories::advisory_shapes,
+            commands::sync::sync_health,
+            commands::settings::app_info,
+            commands::settings::set_language,
+        ])
+        .run(tauri::generate_context!());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lifeline-desk: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The desk's running state: the store, the sync engine, the settings, and the caches the
+//! commands share.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::Utc;
+use lifeline_core::Store;
+use lifeline_core::store::AdvisoryRow;
+use lifeline_sync::{ChangeOrigin, Stop, StopHandle, SyncEngine, SyncEvent};
+use tauri::{AppHandle, Emitter};
+
+use crate::dto::RequestsChanged;
+use crate::events;
+use crate::settings::Settings;
+
+pub struct Desk {
+    pub store: Arc<Store>,
+    pub settings: RwLock<Settings>,
+    pub engine: Option<SyncEngine>,
+    index_ready: Arc<AtomicBool>,
+    /// Active advisories with their areas, for "which advisories cover this point", and the
+    /// generation of advisories it was read at.
+    advisory_cache: Mutex<Option<(u64, Arc<Vec<AdvisoryRow>>)>>,
+    /// Bumped whenever advisories change (by sync or import).
+    advisories_generation: Arc<AtomicU64>,
+    key_counter: AtomicU64,
+    _stop: Option<StopHandle>,
+}
+
+fn origin_name(o: ChangeOrigin) -> &'static str {
+    match o {
+        ChangeOrigin::Pull => "pull",
+        ChangeOrigin::Stream => "stream",
+        ChangeOrigin::Outbox => "outbox",
+    }
+}
+
+impl Desk {
+    /// Opens the desk: builds the index in the background (the window draws meanwhile) and
+    /// starts the sync engine when a hub is configured.
+    pub fn start(
+        app: &AppHandle,
+        store: Store,
+        settings: Settings,
+        on_change: Arc<dyn Fn(&SyncEvent) + Send + Sync>,
+    ) -> Result<Arc<Desk>, lifeline_sync::SyncError> {
+        let store = Arc::new(store);
+        let index_ready = Arc::new(AtomicBool::new(false));
+        {
+            let (store, ready, app) = (Arc::clone(&store), Arc::clone(&index_ready), app.clone());
+            std::thread::spawn(move || match store.enable_index() {
+                Ok(()) => {
+                    ready.store(true, Ordering::SeqCst);
+                    let _ = app.emit(events::INDEX_READY, ());
+                }
+                Err(e) => tracing::error!("cannot build the request index: {e}"),
+            });
+        }
+        let mut engine = None;
+        let mut stop = None;
+        let advisories_generation = Arc::new(AtomicU64::new(0));
+        if settings.hub.is_some() || !settings.feeds.is_empty() {
+            let emitter = app.clone();
+            let generation = Arc::clone(&advisories_generation);
+            let mut builder = SyncEngine::builder(Arc::clone(&store))
+                .desk(&settings.desk)
+                .on_event(move |e| {
+                    if *e == SyncEvent::AdvisoriesChanged {
+                        generation.fetch_add(1, Ordering::SeqCst);
+                    }
+                    forward(&emitter, e);
+                    on_change(e);
+                });
+            if let Some((url, token)) = &settings.hub {
+                builder = builder.hub(url, token);
+            }
+            for feed in &settings.feeds {
+                builder = builder.feed(feed);
+            }
+            let built = builder.build()?;
+            let (handle, signal) = Stop::new();
+            let runner = built.clone();
+            tauri::async_runtime::spawn(async move { runner.run(signal).await });
+            engine = Some(built);
+            stop = Some(handle);
+        }
+        Ok(Arc::new(Desk {
+            store,
+            settings: RwLock::new(settings),
+            engine,
+            index_ready,
+            advisory_cache: Mutex::new(None),
+            advisories_generation,
+            key_counter: AtomicU64::new(0),
+            _stop: stop,
+        }))
+    }
+
+    pub fn index_ready(&self) -> bool {
+        self.index_ready.load(Ordering::SeqCst)
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// Who acts from this desk, as recorded in the case log: `desk/officer`.
+    pub fn actor(&self) -> String {
+        let s = self.settings();
+        format!("{}/{}", s.desk, s.officer)
+    }
+
+    /// A fresh idempotency key for an action of this desk.
+    pub fn new_key(&self) -> String {
+        let n = self.key_counter.fetch_add(1, Ordering::SeqCst);
+        format!(
+            "{}-{}-{n}",
+            self.settings().desk,
+            Utc::now().timestamp_micros()
+        )
+    }
+
+    /// Active advisories with their areas (cached until advisories change).
+    pub fn active_advisories(
+        &self,
+    ) -> Result<Arc<Vec<AdvisoryRow>>, lifeline_core::store::StoreError> {
+        let generation = self.advisories_generation.load(Ordering::SeqCst);
+        if let Ok(cache) = self.advisory_cache.lock()
+            && let Some((built_at, rows)) = cache.as_ref()
+            && *built_at == generation
+        {
+            return Ok(Arc::clone(rows));
+        }
+        let rows: Vec<AdvisoryRow> = self
+            .store
+            .advisories(false, Utc::now())?
+            .into_iter()
+            .filter(|r| r.state == lifeline_core::model::Lifecycle::Active)
+            .collect();
+        let rows = Arc::new(rows);
+        if let Ok(mut cache) = self.advisory_cache.lock() {
+            *cache = Some((generation, Arc::clone(&rows)));
+        }
+        Ok(rows)
+    }
+}
+
+/// Sync engine events to UI events.
+fn forward(app: &AppHandle, e: &SyncEvent) {
+    let _ = match e {
+        SyncEvent::RequestsChanged { ids, origin } => app.emit(
+            events::REQUESTS_CHANGED,
+            RequestsChanged {
+                ids: ids.clone(),
+                origin: origin_name(*origin).into(),
+            },
+        ),
+        SyncEvent::OutboxChanged | SyncEvent::HealthChanged => app.emit(events::SYNC_HEALTH, ()),
+        SyncEvent::AdvisoriesChanged => app.emit(events::ADVISORIES_CHANGED, ()),
+        SyncEvent::ClaimsChanged => app.emit(events::CLAIMS_CHANGED, ()),
+    };
+}

@@ -1,0 +1,234 @@
+// End-to-end tests of the real desk binary, driven through WebDriver under a virtual
+// display, against a real hub on 127.0.0.1. Run by `cargo xtask ci` inside xvfb-run and a
+// private D-Bus session (see xtask/src/run.rs); needs DESK_BIN and HUB_BIN.
+//
+// Where new tests go: a function in TESTS below; they run in order and share the desks.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Session, sleep } from './webdriver.mjs';
+import { TOKEN, hubFetch, intake, startDriver, startHub, stopAll } from './harness.mjs';
+
+const DESK = process.env.DESK_BIN;
+const HUB = process.env.HUB_BIN;
+const OUT = process.env.E2E_OUT ?? 'target/e2e';
+mkdirSync(OUT, { recursive: true });
+
+const XSS = '<img src=x onerror="document.body.dataset.pwned=1"><script>document.body.dataset.pwned=2</script>';
+
+function assert(ok, message) {
+  if (!ok) throw new Error(message);
+}
+
+function request(i, extra = {}) {
+  const passport = i % 4 === 0;
+  return {
+    id: `E2E-${String(i).padStart(3, '0')}`,
+    channel: i % 2 ? 'app' : 'hotline',
+    category: passport ? 'lost_documents' : 'crime_victim',
+    emergency: i % 7 === 0,
+    citizen: { name: `测试人员${i}`, phone: '+8613800138000' },
+    location: { lat: 13.70 + (i % 10) * 0.01, lon: 100.45 + Math.floor(i / 10) * 0.01, accuracy_m: 30, country: 'TH' },
+    description: passport ? `护照在曼谷机场丢失 passport lost #${i}` : `Robbed near the hotel #${i}`,
+    post: 'Embassy Bangkok',
+    ...extra,
+  };
+}
+
+function deskArgs(driver, hub, name, officer) {
+  return ['--data-dir', join(driver.dataDir), '--hub', hub, '--token', TOKEN, '--desk', name, '--officer', officer, '--lang', 'zh'];
+}
+
+async function queueTotal(s) {
+  const el = await s.find('[data-testid="queue-summary"]');
+  return Number(await s.attribute(el, 'data-total'));
+}
+
+const ctx = {};
+
+const TESTS = [
+  async function the_map_canvas_is_drawn() {
+    const s = ctx.a;
+    await s.waitFor('the map reports ready', () => s.execute('return document.body.dataset.mapReady === "1"'), 60_000);
+    const canvas = await s.execute(
+      `const c = document.querySelector('[data-testid="map"] canvas');
+       return c ? {w: c.width, h: c.height} : null;`,
+    );
+    assert(canvas && canvas.w > 300 && canvas.h > 300, `map canvas has a size: ${JSON.stringify(canvas)}`);
+    // Not a blank canvas: sample the WebGL drawing buffer for more than one colour.
+    const png = await s.screenshot();
+    writeFileSync(join(OUT, 'map-ready.png'), png);
+    assert(png.length > 20_000, `the screenshot has content (${png.length} bytes)`);
+  },
+
+  async function the_queue_fills_from_the_hub() {
+    for (let i = 0; i < 40; i++) await intake(ctx.hub, request(i));
+    await ctx.a.waitFor('the queue shows the 40 requests', async () => (await queueTotal(ctx.a)) === 40, 30_000);
+    const rows = await ctx.a.findAll('[data-testid="queue-row"]');
+    assert(rows.length > 3, 'rows are drawn');
+    const first = await ctx.a.text(rows[0]);
+    assert(first.includes('紧急求助'), `emergencies come first: ${first}`);
+  },
+
+  async function a_search_narrows_the_queue() {
+    const s = ctx.a;
+    const search = await s.find('#search');
+    await s.click(search);
+    await s.type(search, '护照');
+    await s.waitFor('the search narrows to the 10 passport requests', async () => (await queueTotal(s)) === 10, 15_000);
+    const texts = await s.execute('return [...document.querySelectorAll(\'[data-testid="queue-excerpt"]\')].map(e => e.textContent)');
+    assert(texts.length > 0 && texts.every((t) => t.includes('护照')), `every row matches: ${texts.join(' | ')}`);
+    await s.type(search, 'passport');
+    await s.waitFor('English search finds the same', async () => (await queueTotal(s)) === 10, 15_000);
+    await s.type(search, '');
+    await s.waitFor('the full queue is back', async () => (await queueTotal(s)) === 40, 15_000);
+  },
+
+  async function an_acknowledge_reaches_the_hub_and_a_second_desk_sees_it() {
+    const s = ctx.a;
+    await s.clickCss('[data-testid="queue-row"][data-id="E2E-000"]');
+    await s.waitFor('the detail shows E2E-000', async () => (await s.text(await s.find('[data-testid="detail-title"]'))).includes('紧急求助'));
+    await s.clickCss('[data-testid="act-acknowledge"]');
+    await s.waitFor('the hub has it acknowledged', async () => (await hubFetch(ctx.hub, '/v1/requests/E2E-000')).json.status === 'acknowledged', 20_000);
+    await s.waitFor('desk A shows it confirmed (no longer pending)', async () => {
+      const items = await s.findAll('[data-testid="outbox-item"]');
+      const status = await s.text(await s.find('[data-testid="detail-status"]'));
+      return items.length === 0 && status === '已确认';
+    }, 20_000);
+    // Desk B, a second workstation: the acknowledgement arrives through sync.
+    const b = ctx.b;
+    await b.waitFor('desk B has the requests', async () => (await queueTotal(b)) >= 39, 30_000);
+    const search = await b.find('#search');
+    await b.type(search, 'E2E');
+    await b.waitFor('desk B lists E2E-000', async () => (await b.findAll('[data-testid="queue-row"][data-id="E2E-000"]')).length === 1, 15_000);
+    await b.clickCss('[data-testid="queue-row"][data-id="E2E-000"]');
+    await b.waitFor('desk B shows it acknowledged', async () => (await b.text(await b.find('[data-testid="detail-status"]'))) === '已确认', 20_000);
+    const log = await b.text(await b.find('[data-testid="case-log"]'));
+    assert(log.includes('desk-a/Li'), `desk B's case log says who acknowledged: ${log}`);
+  },
+
+  async function switching_language_changes_the_labels() {
+    const s = ctx.a;
+    const tab = async () => s.text(await s.find('.tabs button'));
+    assert((await tab()) === '求助队列', `starts in Chinese: ${await tab()}`);
+    await s.click(await s.find('[data-testid="lang-en"]'));
+    await s.waitFor('labels switch to English', async () => (await tab()) === 'Queue');
+    const status = await s.text(await s.find('[data-testid="detail-status"]'));
+    assert(status === 'acknowledged', `vocabulary follows: ${status}`);
+    writeFileSync(join(OUT, 'desk-en.png'), await s.screenshot());
+    await s.click(await s.find('[data-testid="lang-zh"]'));
+    await s.waitFor('labels switch back to Chinese', async () => (await tab()) === '求助队列');
+  },
+
+  async function citizen_text_is_shown_as_text_everywhere() {
+    const s = ctx.a;
+    await intake(ctx.hub, request(900, { id: 'E2E-XSS', description: XSS, citizen: { name: XSS }, location: { lat: 14.5, lon: 101.5, accuracy_m: 10 } }));
+    const search = await s.find('#search');
+    await s.type(search, 'E2E');
+    await s.waitFor('the hostile request is listed', async () => (await s.findAll('[data-testid="queue-row"][data-id="E2E-XSS"]')).length === 1, 20_000);
+    const rowText = await s.textContent('[data-testid="queue-row"][data-id="E2E-XSS"]');
+    assert(rowText.includes('<img src=x'), `the queue shows the markup as text: ${rowText}`);
+    await s.clickCss('[data-testid="queue-row"][data-id="E2E-XSS"]');
+    await s.waitFor('the detail shows it', async () => (await s.text(await s.find('[data-testid="detail-description"]'))) === XSS);
+    // The map popup: click the marker where an officer would.
+    await sleep(1500);
+    const point = await s.execute('return window.lifelineMapPoint(101.5, 14.5)');
+    assert(point, 'the map can place the marker');
+    await s.clickAt(point[0], point[1]);
+    await s.waitFor('the popup opens', async () => s.execute('return document.querySelector(".maplibregl-popup") !== null'), 10_000);
+    const popup = await s.execute(
+      `const p = document.querySelector('.maplibregl-popup');
+       return { text: p.textContent, images: p.querySelectorAll('img').length, scripts: p.querySelectorAll('script').length };`,
+    );
+    assert(popup.text.includes('<img src=x'), `the popup shows the markup as text: ${popup.text}`);
+    const injected = await s.execute(
+      `return { pwned: document.body.dataset.pwned ?? null,
+                images: [...document.querySelectorAll('img')].filter(i => i.getAttribute('src') === 'x').length,
+                scripts: [...document.querySelectorAll('script')].filter(x => x.textContent.includes('pwned')).length };`,
+    );
+    assert(injected.pwned === null && injected.images === 0 && injected.scripts === 0, `nothing ran or was injected: ${JSON.stringify(injected)}`);
+    assert(popup.images === 0 && popup.scripts === 0, 'no element was created from citizen text');
+    await s.type(search, '');
+  },
+
+  async function a_command_outside_the_capability_is_refused() {
+    const s = ctx.a;
+    const result = await s.executeAsync(
+      `const done = arguments[arguments.length - 1];
+       const ipc = window.__TAURI_INTERNALS__;
+       Promise.allSettled([
+         ipc.invoke('app_info'),
+         ipc.invoke('plugin:notification|notify', { options: { title: 'from the web view' } }),
+         ipc.invoke('plugin:notification|is_permission_granted'),
+       ]).then(r => done(r.map(x => x.status === 'fulfilled' ? 'ok' : String(x.reason))));`,
+    );
+    assert(result[0] === 'ok', `a granted command works: ${result[0]}`);
+    for (const refused of result.slice(1)) {
+      assert(/not allowed|denied|forbidden/i.test(refused), `a command missing from the capability is refused: ${refused}`);
+    }
+  },
+];
+
+async function screenshotWithDrill() {
+  // The README's picture: a drill under way, a request selected.
+  const hub = await startHub(HUB, ['--drill', 'earthquake', '--rate', '400', '--seed', '7']);
+  const driver = await startDriver(4450, 4451, 'shot');
+  const s = await Session.create(4450, DESK, deskArgs(driver, hub.url, 'desk-3', 'Li W.'));
+  try {
+    await s.waitFor('the map is ready', () => s.execute('return document.body.dataset.mapReady === "1"'), 60_000);
+    await s.waitFor('the drill fills the queue', async () => (await queueTotal(s)) >= 60, 60_000);
+    await s.clickCss('[data-testid="queue-row"]:nth-child(2)');
+    await sleep(4000);
+    writeFileSync(join(OUT, 'desk-zh.png'), await s.screenshot());
+  } finally {
+    await s.close();
+  }
+}
+
+async function main() {
+  assert(DESK && HUB, 'set DESK_BIN and HUB_BIN');
+  const hub = await startHub(HUB);
+  ctx.hub = hub.url;
+  const driverA = await startDriver(4444, 4445, 'a');
+  const driverB = await startDriver(4446, 4447, 'b');
+  ctx.a = await Session.create(4444, DESK, deskArgs(driverA, hub.url, 'desk-a', 'Li'));
+  ctx.b = await Session.create(4446, DESK, deskArgs(driverB, hub.url, 'desk-b', 'Wang'));
+  let failed = 0;
+  for (const test of TESTS) {
+    const started = Date.now();
+    try {
+      await test();
+      console.log(`ok   ${test.name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      failed += 1;
+      console.log(`FAIL ${test.name}: ${e.message}`);
+      try {
+        writeFileSync(join(OUT, `${test.name}.png`), await ctx.a.screenshot());
+      } catch {
+        // no screenshot possible
+      }
+    }
+  }
+  await ctx.a.close();
+  await ctx.b.close();
+  if (process.env.E2E_SCREENSHOT !== '0') {
+    try {
+      await screenshotWithDrill();
+      console.log('ok   screenshot with a drill under way');
+    } catch (e) {
+      failed += 1;
+      console.log(`FAIL screenshot with a drill: ${e.message}`);
+    }
+  }
+  console.log(failed === 0 ? `\nend-to-end: all ${TESTS.length + 1} passed` : `\nend-to-end: ${failed} failed`);
+  return failed;
+}
+
+let code = 1;
+try {
+  code = (await main()) === 0 ? 0 : 1;
+} catch (e) {
+  console.log(`FAIL setup: ${e.stack ?? e}`);
+} finally {
+  stopAll();
+}
+process.exit(code);

@@ -1,0 +1,23 @@
+// The interface language, switchable at run time, and the one function that looks up text.
+import { type Language, type MessageKey, messages } from './messages';
+
+export type { Language, MessageKey };
+
+export const i18n = $state({ language: 'zh' as Language });
+
+/** The text for `key` in the current language, with `{name}` placeholders filled in. */
+export function t(key: MessageKey, values: Record<string, string | number> = {}): string {
+  const template = messages[i18n.language][key] ?? messages.en[key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? `{${name}}`));
+}
+
+/** A vocabulary word (`status.new`, `category.medical`…), falling back to the word itself. */
+export function word(kind: 'status' | 'priority' | 'category' | 'channel' | 'severity', value: string): string {
+  const key = `${kind}.${value}` as MessageKey;
+  return key in messages.en ? t(key) : value;
+}
+
+export function setLanguage(language: Language): void {
+  i18n.language = language;
+  document.documentElement.lang = language === 'zh' ? 'zh-CN' : 'en';
+}

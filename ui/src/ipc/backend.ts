@@ -1,0 +1,73 @@
+// The desk's backend as the UI sees it. The Tauri implementation lives in commands.ts and
+// events.ts (the only modules that import @tauri-apps/api); tests run the UI against an
+// in-memory implementation of this same interface.
+import type {
+  ActionDto,
+  AdvisoryDetail,
+  AdvisorySummary,
+  AppInfo,
+  Bucket,
+  Counts,
+  QueueFilter,
+  QueuePage,
+  RequestDetail,
+  RequestsChanged,
+  SyncHealth,
+  Viewport,
+} from './bindings';
+
+export type Unlisten = () => void;
+
+export interface Backend {
+  queuePage(filter: QueueFilter, offset: number, limit: number): Promise<QueuePage>;
+  requestDetail(id: string): Promise<RequestDetail>;
+  requestIdAt(rowid: number): Promise<string | null>;
+  counts(filter: QueueFilter): Promise<Counts>;
+  timeline(filter: QueueFilter, hours: number): Promise<Bucket[]>;
+  mapClusters(view: Viewport, filter: QueueFilter): Promise<ArrayBuffer>;
+  act(id: string, action: ActionDto): Promise<RequestDetail>;
+  dismissAction(id: string, key: string): Promise<RequestDetail>;
+  retryAction(id: string, key: string): Promise<RequestDetail>;
+  claim(id: string): Promise<void>;
+  release(id: string): Promise<void>;
+  advisories(): Promise<AdvisorySummary[]>;
+  advisoryDetail(id: number): Promise<AdvisoryDetail>;
+  advisoryShapes(): Promise<GeoJSON.FeatureCollection>;
+  syncHealth(): Promise<SyncHealth>;
+  appInfo(): Promise<AppInfo>;
+  setLanguage(language: string): Promise<void>;
+
+  onRequestsChanged(f: (e: RequestsChanged) => void): Promise<Unlisten>;
+  onSyncHealth(f: () => void): Promise<Unlisten>;
+  onAdvisoriesChanged(f: () => void): Promise<Unlisten>;
+  onClaimsChanged(f: () => void): Promise<Unlisten>;
+  onIndexReady(f: () => void): Promise<Unlisten>;
+}
+
+/** An empty filter: everything. */
+export function emptyFilter(): QueueFilter {
+  return {
+    statuses: [],
+    priorities: [],
+    categories: [],
+    emergency: null,
+    countries: [],
+    posts: [],
+    assignee: null,
+    since_hours: null,
+    text: null,
+  };
+}
+
+/** The `{code, message}` every command rejects with. */
+export interface CommandFailure {
+  code: string;
+  message: string;
+}
+
+export function failureOf(e: unknown): CommandFailure {
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
+    return { code: String((e as CommandFailure).code), message: String((e as CommandFailure).message) };
+  }
+  return { code: 'internal', message: String(e) };
+}

@@ -1,0 +1,170 @@
+// Generated from src-tauri/src/dto.rs and error.rs by `cargo xtask bindings`. Do not edit.
+// A Rust test fails when this file is stale.
+
+export type QueueFilter = { 
+/**
+ * Status words; empty means all.
+ */
+statuses: Array<string>, priorities: Array<string>, categories: Array<string>, emergency: boolean | null, countries: Array<string>, posts: Array<string>, 
+/**
+ * `"me"`, `"none"`, or an officer's name.
+ */
+assignee: string | null, 
+/**
+ * Only requests created in the last so many hours.
+ */
+since_hours: number | null, text: string | null, };
+
+export type QueueRow = { id: string, 
+/**
+ * Milliseconds since the epoch, UTC.
+ */
+created_at: number, emergency: boolean, priority: string, status: string, category: string, channel: string, people_count: number, name: string, 
+/**
+ * The first characters of the description (untrusted text: render as text only).
+ */
+excerpt: string, 
+/**
+ * A place to name it by: the address, or the nearest city and country.
+ */
+place: string, country: string | null, assignee: string | null, 
+/**
+ * `synced`, `pending` or `conflict`.
+ */
+local_state: string, 
+/**
+ * Officers at other desks working on it, e.g. `Wang (desk-2)`.
+ */
+claimed_by: Array<string>, advisories: number, };
+
+export type QueuePage = { total: number, offset: number, rows: Array<QueueRow>, 
+/**
+ * Open emergencies in the whole store (the banner's number).
+ */
+open_emergencies: number, 
+/**
+ * False until the in-memory index is built (first seconds after start on a big store).
+ */
+ready: boolean, };
+
+export type CitizenDto = { name: string, phone: string | null, 
+/**
+ * Masked to its last four characters: identity numbers are shown only as much as an
+ * officer needs to match a document.
+ */
+id_document_masked: string | null, nationality: string | null, language: string | null, };
+
+export type LocationDto = { lat: number, lon: number, accuracy_m: number | null, captured_at: number | null, address: string | null, country: string | null, 
+/**
+ * Captured more than the staleness limit ago: the citizen may have moved.
+ */
+stale: boolean, 
+/**
+ * IANA time zone of the place, when known (for the request's local time).
+ */
+time_zone: string | null, };
+
+export type AttachmentDto = { name: string, media_type: string, size_bytes: number, };
+
+export type EventDto = { id: string, at: number, 
+/**
+ * `created`, `status_changed`, `assigned`, `priority_changed`, `note`, `merged`,
+ * `conflict`, `rejected`, `alerted`.
+ */
+kind: string, actor: string | null, 
+/**
+ * `sync`, `desk`, `import`.
+ */
+origin: string, 
+/**
+ * Kind-specific values (from, to, text, …) as plain strings.
+ */
+detail: Array<[string, string]>, };
+
+export type OutboxDto = { key: string, action: string, 
+/**
+ * The action's values, e.g. `[("assignee", "li")]`.
+ */
+values: Array<[string, string]>, 
+/**
+ * `pending`, `confirmed`, `conflicted`, `rejected`, `dismissed`.
+ */
+state: string, attempts: number, last_error: string | null, base_version: number, created_at: number, };
+
+export type RequestDetail = { id: string, version: number, created_at: number, updated_at: number, channel: string, category: string, emergency: boolean, priority: string, status: string, duplicate_of: string | null, people_count: number, citizen: CitizenDto, location: LocationDto | null, 
+/**
+ * Untrusted text: render as text only.
+ */
+description: string, attachments: Array<AttachmentDto>, assignee: string | null, post: string | null, local_state: string, events: Array<EventDto>, 
+/**
+ * Actions of this desk on this request that are not simply confirmed.
+ */
+outbox: Array<OutboxDto>, claimed_by: Array<string>, 
+/**
+ * Active advisories whose area contains the citizen's location.
+ */
+advisories: Array<AdvisorySummary>, };
+
+export type ActionDto = { "action": "acknowledge" } | { "action": "assign_to_me" } | { "action": "assign", assignee: string, } | { "action": "unassign" } | { "action": "set_priority", priority: string, } | { "action": "set_status", status: string, } | { "action": "add_note", text: string, } | { "action": "mark_duplicate", of: string, };
+
+export type AdvisorySummary = { id: number, sender: string, identifier: string, 
+/**
+ * `cap-1.2`, `cap-1.1`, `usgs-geojson`, `gdacs-rss`, `geojson`.
+ */
+source_format: string, 
+/**
+ * `Actual`, `Exercise`, `System`, `Test`, `Draft`.
+ */
+status: string, 
+/**
+ * `active`, `superseded`, `cancelled`, `expired`.
+ */
+state: string, severity: string, urgency: string, certainty: string, event: string, headline: string | null, description: string | null, instruction: string | null, language: string, languages: Array<string>, sent: number, expires: number | null, area_desc: Array<string>, 
+/**
+ * `[west, south, east, north]` of all its shapes, for zooming to it.
+ */
+bounds: [number, number, number, number] | null, };
+
+export type AdvisoryDetail = { advisory: AdvisorySummary, 
+/**
+ * Requests located inside its areas (open ones first), at most 500.
+ */
+requests: Array<QueueRow>, requests_total: number, };
+
+export type Viewport = { west: number, south: number, east: number, north: number, zoom: number, };
+
+export type SourceHealth = { source: string, 
+/**
+ * `hub` or `feed`.
+ */
+kind: string, 
+/**
+ * `connected`, `polling`, `reconnecting`, `offline`.
+ */
+connection: string, last_success: number | null, last_error: string | null, consecutive_failures: number, lag_ms: number | null, };
+
+export type SyncHealth = { 
+/**
+ * No hub is configured: the desk works from local data only.
+ */
+standalone: boolean, sources: Array<SourceHealth>, outbox_pending: number, outbox_conflicted: number, outbox_rejected: number, quarantined: number, };
+
+export type Bucket = { start: number, count: number, emergencies: number, };
+
+export type Counts = { total: number, open_emergencies: number, by_status: Array<[string, number]>, by_category: Array<[string, number]>, by_country: Array<[string, number]>, };
+
+export type AppInfo = { version: string, desk: string, officer: string, hub: string | null, 
+/**
+ * `zh` or `en`.
+ */
+language: string, data_dir: string, posts: Array<string>, countries: Array<string>, };
+
+export type RequestsChanged = { ids: Array<string>, 
+/**
+ * `pull`, `stream`, `outbox`, `desk`, `import`.
+ */
+origin: string, };
+
+export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "internal";
+
+export type CommandError = { code: ErrorCode, message: string, };

@@ -1,0 +1,31 @@
+// Typed calls of the desk's Tauri commands. With events.ts, the only code that touches
+// @tauri-apps/api. Every name here must be granted in src-tauri/capabilities/main.json
+// (a Rust test checks).
+import { invoke } from '@tauri-apps/api/core';
+import type { Backend } from './backend';
+import { tauriEvents } from './events';
+
+function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  return invoke<T>(command, args);
+}
+
+export const tauriBackend: Backend = {
+  queuePage: (filter, offset, limit) => call<import('./bindings').QueuePage>("queue_page", { filter, offset, limit }),
+  requestDetail: (id) => call<import('./bindings').RequestDetail>("request_detail", { id }),
+  requestIdAt: (rowid) => call<string | null>("request_id_at", { rowid }),
+  counts: (filter) => call<import('./bindings').Counts>("counts", { filter }),
+  timeline: (filter, hours) => call<import('./bindings').Bucket[]>("timeline", { filter, hours }),
+  mapClusters: (view, filter) => call<ArrayBuffer>("map_clusters", { view, filter }),
+  act: (id, action) => call<import('./bindings').RequestDetail>("act", { id, action }),
+  dismissAction: (id, key) => call<import('./bindings').RequestDetail>("dismiss_action", { id, key }),
+  retryAction: (id, key) => call<import('./bindings').RequestDetail>("retry_action", { id, key }),
+  claim: (id) => call<void>("claim", { id }),
+  release: (id) => call<void>("release", { id }),
+  advisories: () => call<import('./bindings').AdvisorySummary[]>("advisories"),
+  advisoryDetail: (id) => call<import('./bindings').AdvisoryDetail>("advisory_detail", { id }),
+  advisoryShapes: () => call<GeoJSON.FeatureCollection>("advisory_shapes"),
+  syncHealth: () => call<import('./bindings').SyncHealth>("sync_health"),
+  appInfo: () => call<import('./bindings').AppInfo>("app_info"),
+  setLanguage: (language) => call<void>("set_language", { language }),
+  ...tauriEvents,
+};

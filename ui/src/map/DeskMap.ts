@@ -1,0 +1,239 @@
+// The one MapLibre map, behind a small imperative API. The map never calls the backend: it
+// reports what the officer does (pans, clicks) and draws what it is given.
+import { Map as MapLibre, Popup, setWorkerUrl } from 'maplibre-gl';
+import type { GeoJSONSource, MapGeoJSONFeature, MapMouseEvent } from 'maplibre-gl';
+import 'maplibre-gl/dist/maplibre-gl.css';
+// Under tauri:// MapLibre cannot find its worker from import.meta.url (it only does so on
+// http(s)): hand it the URL Vite emitted.
+import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import type { Viewport } from '../ipc/bindings';
+import type { Basemap } from './basemap';
+import type { ClusterProps } from './clusters';
+import { ADVISORY_LAYERS, CLICKABLE, baseStyle, countryLabels, layers } from './style';
+
+setWorkerUrl(workerUrl);
+
+export type MapMode = 'clusters' | 'heat';
+
+export interface MapHandlers {
+  /** The visible area changed (padded by half a view on each side, for smooth pans). */
+  onViewChanged(view: Viewport): void;
+  /** A single request's marker was clicked. */
+  onRequestClicked(rowid: number, lon: number, lat: number): void;
+  /** An advisory area was clicked. */
+  onAdvisoryClicked(id: number): void;
+}
+
+export interface SelectedLocation {
+  lat: number;
+  lon: number;
+  accuracy_m: number | null;
+}
+
+const EARTH_RADIUS_M = 6371008.8;
+
+/** A circle as a closed ring of [lon, lat]. */
+export function circleRing(lat: number, lon: number, radiusM: number, segments = 64): number[][] {
+  const d = radiusM / EARTH_RADIUS_M;
+  const p1 = (lat * Math.PI) / 180;
+  const l1 = (lon * Math.PI) / 180;
+  const ring: number[][] = [];
+  for (let i = 0; i <= segments; i++) {
+    const b = (2 * Math.PI * i) / segments;
+    const p2 = Math.asin(Math.sin(p1) * Math.cos(d) + Math.cos(p1) * Math.sin(d) * Math.cos(b));
+    const l2 = l1 + Math.atan2(Math.sin(b) * Math.sin(d) * Math.cos(p1), Math.cos(d) - Math.sin(p1) * Math.sin(p2));
+    ring.push([(l2 * 180) / Math.PI, (p2 * 180) / Math.PI]);
+  }
+  return ring;
+}
+
+function wrap(lon: number): number {
+  return ((((lon + 180) % 360) + 360) % 360) - 180;
+}
+
+/** The viewport for data queries: padded by half its size, wrapped into ±180. */
+export function paddedViewport(west: number, south: number, east: number, north: number, zoom: number): Viewport {
+  const width = east - west;
+  const height = north - south;
+  const s = Math.max(-90, south - height / 2);
+  const n = Math.min(90, north + height / 2);
+  // MapLibre's zoom counts 512-px worlds; the desk's clustering counts 256-px tiles.
+  const z = zoom + 1;
+  if (width * 2 >= 360) return { west: -180, south: s, east: 180, north: n, zoom: z };
+  return { west: wrap(west - width / 2), south: s, east: wrap(east + width / 2), north: n, zoom: z };
+}
+
+export class DeskMap {
+  readonly map: MapLibre;
+  private popup: Popup;
+  private frameTimes: number[] = [];
+  private lastFrame = 0;
+  private moveTimer: number | undefined;
+
+  constructor(container: HTMLElement, private handlers: MapHandlers, language: 'zh' | 'en') {
+    this.map = new MapLibre({
+      container,
+      style: baseStyle(),
+      center: [60, 25],
+      zoom: 1.6,
+      attributionControl: false,
+      dragRotate: false,
+      pitchWithRotate: false,
+      // CJK country names drawn with the machine's fonts (fonts-noto-cjk on Linux).
+      localIdeographFontFamily: "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif",
+    });
+    this.map.touchZoomRotate.disableRotation();
+    this.popup = new Popup({ closeButton: false, closeOnClick: true, maxWidth: '320px' });
+    this.map.on('load', () => {
+      for (const layer of layers(language)) this.map.addLayer(layer);
+      this.reportView();
+    });
+    this.map.on('moveend', () => this.reportView());
+    // During a long pan, refresh at most four times a second.
+    this.map.on('move', () => {
+      if (this.moveTimer === undefined) {
+        this.moveTimer = window.setTimeout(() => {
+          this.moveTimer = undefined;
+          this.reportView();
+        }, 250);
+      }
+    });
+    this.map.on('render', () => {
+      const now = performance.now();
+      if (this.lastFrame > 0 && now - this.lastFrame < 1000) {
+        this.frameTimes.push(now - this.lastFrame);
+        if (this.frameTimes.length > 2000) this.frameTimes.splice(0, 1000);
+      }
+      this.lastFrame = now;
+    });
+    this.map.on('click', (e) => this.click(e));
+    this.map.on('mousemove', (e) => this.hover(e));
+  }
+
+  private reportView(): void {
+    const b = this.map.getBounds();
+    this.handlers.onViewChanged(paddedViewport(b.getWest(), b.getSouth(), b.getEast(), b.getNorth(), this.map.getZoom()));
+  }
+
+  private source(id: string): GeoJSONSource | undefined {
+    return this.map.getSource(id) as GeoJSONSource | undefined;
+  }
+
+  private click(e: MapMouseEvent): void {
+    const hit = this.map.queryRenderedFeatures(e.point, { layers: CLICKABLE.filter((l) => this.map.getLayer(l)) });
+    const first = hit[0] as MapGeoJSONFeature | undefined;
+    if (first) {
+      const p = first.properties as unknown as ClusterProps;
+      const [lon, lat] = (first.geometry as GeoJSON.Point).coordinates;
+      if (p.count > 1) {
+        this.map.easeTo({ center: [lon, lat], zoom: Math.min(this.map.getZoom() + 2.5, 18) });
+      } else if (p.rowid) {
+        this.handlers.onRequestClicked(p.rowid, lon, lat);
+      }
+      return;
+    }
+    const advisory = this.map.queryRenderedFeatures(e.point, { layers: ADVISORY_LAYERS.filter((l) => this.map.getLayer(l)) })[0];
+    if (advisory) this.handlers.onAdvisoryClicked(Number(advisory.properties.id));
+  }
+
+  /** Advisory headlines on hover, as text (never HTML). */
+  private hover(e: MapMouseEvent): void {
+    const onMarker = this.map.queryRenderedFeatures(e.point, { layers: CLICKABLE.filter((l) => this.map.getLayer(l)) }).length > 0;
+    const advisory = this.map.queryRenderedFeatures(e.point, { layers: ADVISORY_LAYERS.filter((l) => this.map.getLayer(l)) })[0];
+    this.map.getCanvas().style.cursor = onMarker || advisory ? 'pointer' : '';
+    if (advisory && !onMarker) {
+      const p = advisory.properties as { severity?: string; headline?: string };
+      this.showPopup(e.lngLat.lng, e.lngLat.lat, `${p.severity ?? ''} · ${p.headline ?? ''}`, '');
+    }
+  }
+
+  /** A popup with a title and a body, both set as text: citizen text never becomes markup. */
+  showPopup(lon: number, lat: number, title: string, body: string): void {
+    const box = document.createElement('div');
+    box.className = 'map-popup';
+    const head = document.createElement('strong');
+    head.textContent = title;
+    box.appendChild(head);
+    if (body) {
+      const p = document.createElement('p');
+      p.textContent = body;
+      box.appendChild(p);
+    }
+    this.popup.setLngLat([lon, lat]).setDOMContent(box).addTo(this.map);
+  }
+
+  whenLoaded(f: () => void): void {
+    if (this.map.loaded() && this.map.getLayer('clusters-circle')) f();
+    else this.map.once('load', () => f());
+  }
+
+  setBasemap(basemap: Basemap): void {
+    this.whenLoaded(() => {
+      this.source('countries')?.setData(basemap.countries);
+      this.source('country-labels')?.setData(basemap.labels);
+    });
+  }
+
+  setClusters(collection: GeoJSON.FeatureCollection): void {
+    this.whenLoaded(() => this.source('clusters')?.setData(collection));
+  }
+
+  setAdvisories(collection: GeoJSON.FeatureCollection): void {
+    this.whenLoaded(() => this.source('advisories')?.setData(collection));
+  }
+
+  setSelected(location: SelectedLocation | null): void {
+    const features: GeoJSON.Feature[] = [];
+    if (location) {
+      features.push({ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [location.lon, location.lat] } });
+      if (location.accuracy_m && location.accuracy_m > 0) {
+        features.push({
+          type: 'Feature',
+          properties: {},
+          geometry: { type: 'Polygon', coordinates: [circleRing(location.lat, location.lon, location.accuracy_m)] },
+        });
+      }
+    }
+    this.whenLoaded(() => this.source('selected')?.setData({ type: 'FeatureCollection', features }));
+  }
+
+  setMode(mode: MapMode): void {
+    this.whenLoaded(() => {
+      const heat = mode === 'heat';
+      this.map.setLayoutProperty('heat', 'visibility', heat ? 'visible' : 'none');
+      for (const id of ['clusters-circle', 'clusters-count', 'clusters-sos-halo']) {
+        this.map.setLayoutProperty(id, 'visibility', heat ? 'none' : 'visible');
+      }
+    });
+  }
+
+  setLanguage(language: 'zh' | 'en'): void {
+    this.whenLoaded(() => {
+      const layer = countryLabels(language);
+      this.map.setLayoutProperty('country-labels', 'text-field', layer.layout?.['text-field']);
+    });
+  }
+
+  fitBounds(bounds: [number, number, number, number]): void {
+    const [w, s, e, n] = bounds;
+    this.map.fitBounds([w, s, e, n], { padding: 60, maxZoom: 11, duration: 600 });
+  }
+
+  flyTo(lon: number, lat: number, zoom?: number): void {
+    this.map.easeTo({ center: [lon, lat], zoom: zoom ?? Math.max(this.map.getZoom(), 7), duration: 600 });
+  }
+
+  /** Intervals between the last rendered frames (ms), for performance checks. */
+  frames(): number[] {
+    return [...this.frameTimes];
+  }
+
+  resetFrames(): void {
+    this.frameTimes = [];
+    this.lastFrame = 0;
+  }
+
+  resize(): void {
+    this.map.resize();
+  }
+}

@@ -1,0 +1,211 @@
+// The map's look, as typed data: sources are filled by DeskMap; layers only describe.
+//
+// No `glyphs` URL: MapLibre GL JS (≥ 5.11) then draws text locally with the machine's fonts
+// (TinySDF), so country names in Chinese and English and cluster counts need no glyph
+// server and no bundled font files.
+import type {
+  CircleLayerSpecification,
+  FillLayerSpecification,
+  HeatmapLayerSpecification,
+  LayerSpecification,
+  LineLayerSpecification,
+  StyleSpecification,
+  SymbolLayerSpecification,
+} from 'maplibre-gl';
+
+export const COLORS = {
+  ocean: '#b9d3e8',
+  land: '#f3ecdd',
+  border: '#b9ab93',
+  label: '#5b5142',
+  emergency: '#d32f2f',
+  critical: '#d32f2f',
+  high: '#f57c00',
+  normal: '#1e88e5',
+  low: '#78909c',
+  closed: '#9e9e9e',
+  selected: '#111111',
+};
+
+export const SEVERITY_COLORS: Record<string, string> = {
+  Extreme: '#8e0000',
+  Severe: '#d84315',
+  Moderate: '#f9a825',
+  Minor: '#fdd835',
+  Unknown: '#9e9e9e',
+};
+
+export const FONT = ['Noto Sans CJK SC', 'sans-serif'];
+
+const empty: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
+
+export function baseStyle(): StyleSpecification {
+  return {
+    version: 8,
+    sources: {
+      countries: { type: 'geojson', data: empty },
+      'country-labels': { type: 'geojson', data: empty },
+      advisories: { type: 'geojson', data: empty },
+      clusters: { type: 'geojson', data: empty },
+      selected: { type: 'geojson', data: empty },
+    },
+    layers: [{ id: 'ocean', type: 'background', paint: { 'background-color': COLORS.ocean } }],
+  };
+}
+
+/** Colour of a cluster: emergencies red, else by the most urgent open priority. */
+const clusterColor = [
+  'case',
+  ['>', ['get', 'sos'], 0],
+  COLORS.emergency,
+  ['==', ['get', 'open'], 0],
+  COLORS.closed,
+  ['match', ['get', 'prio'], 0, COLORS.critical, 1, COLORS.high, 2, COLORS.normal, COLORS.low],
+] as unknown as string;
+
+const countryFill: FillLayerSpecification = {
+  id: 'countries-fill',
+  type: 'fill',
+  source: 'countries',
+  paint: { 'fill-color': COLORS.land },
+};
+
+const countryLine: LineLayerSpecification = {
+  id: 'countries-line',
+  type: 'line',
+  source: 'countries',
+  paint: { 'line-color': COLORS.border, 'line-width': ['interpolate', ['linear'], ['zoom'], 1, 0.4, 6, 1.2] },
+};
+
+export function countryLabels(language: 'zh' | 'en'): SymbolLayerSpecification {
+  return {
+    id: 'country-labels',
+    type: 'symbol',
+    source: 'country-labels',
+    // Big countries first, small ones only when zoomed in.
+    filter: ['>=', ['get', 'area'], ['interpolate', ['exponential', 2], ['zoom'], 1, 60, 3, 6, 5, 0.5, 7, 0]],
+    layout: {
+      'text-field': ['get', language === 'zh' ? 'name_zh' : 'name_en'],
+      'text-font': FONT,
+      'text-size': ['interpolate', ['linear'], ['zoom'], 1, 10, 6, 14],
+      'text-max-width': 8,
+    },
+    paint: { 'text-color': COLORS.label, 'text-halo-color': '#ffffff', 'text-halo-width': 1.2 },
+  };
+}
+
+const advisoryFill: FillLayerSpecification = {
+  id: 'advisories-fill',
+  type: 'fill',
+  source: 'advisories',
+  paint: {
+    'fill-color': ['match', ['get', 'severity'], 'Extreme', SEVERITY_COLORS.Extreme, 'Severe', SEVERITY_COLORS.Severe, 'Moderate', SEVERITY_COLORS.Moderate, 'Minor', SEVERITY_COLORS.Minor, SEVERITY_COLORS.Unknown],
+    'fill-opacity': 0.18,
+  },
+};
+
+const advisoryLine: LineLayerSpecification = {
+  id: 'advisories-line',
+  type: 'line',
+  source: 'advisories',
+  paint: {
+    'line-color': ['match', ['get', 'severity'], 'Extreme', SEVERITY_COLORS.Extreme, 'Severe', SEVERITY_COLORS.Severe, 'Moderate', SEVERITY_COLORS.Moderate, 'Minor', SEVERITY_COLORS.Minor, SEVERITY_COLORS.Unknown],
+    'line-width': 2,
+  },
+};
+
+const heat: HeatmapLayerSpecification = {
+  id: 'heat',
+  type: 'heatmap',
+  source: 'clusters',
+  layout: { visibility: 'none' },
+  paint: {
+    'heatmap-weight': ['interpolate', ['linear'], ['ln', ['+', 1, ['get', 'count']]], 0, 0, 8, 1],
+    'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 0, 1, 9, 3],
+    'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 0, 18, 9, 40],
+    'heatmap-opacity': 0.85,
+  },
+};
+
+/** A halo around anything holding an open emergency: unmistakable at any zoom. */
+const sosHalo: CircleLayerSpecification = {
+  id: 'clusters-sos-halo',
+  type: 'circle',
+  source: 'clusters',
+  filter: ['>', ['get', 'sos'], 0],
+  paint: {
+    'circle-radius': ['+', 7, ['step', ['get', 'count'], 8, 10, 14, 100, 20, 1000, 26]],
+    'circle-color': 'rgba(0,0,0,0)',
+    'circle-stroke-color': COLORS.emergency,
+    'circle-stroke-width': 3,
+    'circle-stroke-opacity': 0.8,
+  },
+};
+
+const clusterCircles: CircleLayerSpecification = {
+  id: 'clusters-circle',
+  type: 'circle',
+  source: 'clusters',
+  paint: {
+    'circle-radius': ['step', ['get', 'count'], 8, 10, 14, 100, 20, 1000, 26],
+    'circle-color': clusterColor,
+    'circle-opacity': ['case', ['get', 'stale'], 0.35, 0.9],
+    'circle-stroke-color': '#ffffff',
+    'circle-stroke-width': 1.5,
+  },
+};
+
+const clusterCounts: SymbolLayerSpecification = {
+  id: 'clusters-count',
+  type: 'symbol',
+  source: 'clusters',
+  filter: ['>', ['get', 'count'], 1],
+  layout: {
+    'text-field': ['to-string', ['get', 'count']],
+    'text-font': FONT,
+    'text-size': 12,
+    'text-allow-overlap': true,
+  },
+  paint: { 'text-color': '#ffffff' },
+};
+
+const selectedAccuracy: FillLayerSpecification = {
+  id: 'selected-accuracy',
+  type: 'fill',
+  source: 'selected',
+  filter: ['==', ['geometry-type'], 'Polygon'],
+  paint: { 'fill-color': COLORS.emergency, 'fill-opacity': 0.12, 'fill-outline-color': COLORS.emergency },
+};
+
+const selectedPoint: CircleLayerSpecification = {
+  id: 'selected-point',
+  type: 'circle',
+  source: 'selected',
+  filter: ['==', ['geometry-type'], 'Point'],
+  paint: {
+    'circle-radius': 11,
+    'circle-color': 'rgba(0,0,0,0)',
+    'circle-stroke-color': COLORS.selected,
+    'circle-stroke-width': 3,
+  },
+};
+
+export function layers(language: 'zh' | 'en'): LayerSpecification[] {
+  return [
+    countryFill,
+    countryLine,
+    advisoryFill,
+    advisoryLine,
+    countryLabels(language),
+    heat,
+    sosHalo,
+    clusterCircles,
+    clusterCounts,
+    selectedAccuracy,
+    selectedPoint,
+  ];
+}
+
+/** Layers a click or hover on the map can hit. */
+export const CLICKABLE = ['clusters-circle'];
+export const ADVISORY_LAYERS = ['advisories-fill'];

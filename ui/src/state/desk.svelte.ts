@@ -1,0 +1,60 @@
+// The desk's UI state, shared by the components. Only this module and the components
+// change it; the backend pushes events, the components refetch what they show.
+import type { Backend } from '../ipc/backend';
+import { emptyFilter } from '../ipc/backend';
+import type { AppInfo, QueueFilter, RequestDetail, SyncHealth } from '../ipc/bindings';
+
+export type Tab = 'queue' | 'advisories';
+
+/** Something the map should show: an area to fit or a point to fly to. */
+export type MapFocus = { bounds: [number, number, number, number] } | { lon: number; lat: number };
+
+function defaultFilter(): QueueFilter {
+  return { ...emptyFilter(), statuses: ['open'] };
+}
+
+export const desk = $state({
+  info: null as AppInfo | null,
+  filter: defaultFilter(),
+  selectedId: null as string | null,
+  detail: null as RequestDetail | null,
+  health: null as SyncHealth | null,
+  tab: 'queue' as Tab,
+  /** Bumped on every change of requests pushed by the backend. */
+  requestsRevision: 0,
+  advisoriesRevision: 0,
+  claimsRevision: 0,
+  indexReady: false,
+  openEmergencies: 0,
+  /** Emergencies nobody has acknowledged yet, oldest first (the banner's subject). */
+  oldestUnacknowledged: null as { id: string; created_at: number } | null,
+  focus: null as MapFocus | null,
+  selectedAdvisory: null as number | null,
+  error: null as string | null,
+  /** Set by the queue: moves the selection by `delta` rows. */
+  moveSelection: null as ((delta: number) => void) | null,
+});
+
+let backendRef: Backend | null = null;
+
+export function setBackend(b: Backend): void {
+  backendRef = b;
+}
+
+/** The backend (set once at start by App). */
+export function backend(): Backend {
+  if (!backendRef) throw new Error('backend not set');
+  return backendRef;
+}
+
+export function resetFilter(): void {
+  desk.filter = defaultFilter();
+}
+
+/** Shows a failed command to the officer for a while. */
+export function showError(message: string): void {
+  desk.error = message;
+  window.setTimeout(() => {
+    if (desk.error === message) desk.error = null;
+  }, 8000);
+}
