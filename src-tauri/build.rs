@@ -22,6 +22,8 @@ pub const COMMANDS: &[&str] = &[
     "sync_health",
     "app_info",
     "set_language",
+    "alert_status",
+    "send_test_alert",
 ];
 
 fn main() {

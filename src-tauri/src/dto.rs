@@ -267,3 +267,61 @@ pub struct RequestsChanged {
     /// `pull`, `stream`, `outbox`, `desk`, `import`.
     pub origin: String,
 }
+
+/// An alert as the window shows it (banner) and sounds it (alarm).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AlertEvent {
+    /// `alert`, `escalation`, `summary`, `advisory`, `test`.
+    pub kind: String,
+    pub request_id: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub level: u32,
+    pub at: f64,
+}
+
+/// The alarm sounds while an alerted emergency is unacknowledged.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct AlarmState {
+    pub active: bool,
+    /// The highest escalation level among the unacknowledged (1 first alert).
+    pub level: u32,
+    pub count: u32,
+    pub oldest_id: Option<String>,
+    pub oldest_created_at: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DecisionDto {
+    pub at: f64,
+    pub subject: String,
+    /// `alerted`, `escalated`, `summarized`, `suppressed`, `delivery_failed`, `tested`.
+    pub decision: String,
+    /// `new_emergency`, `new_critical`, `burst`, `escalation`, `severe_advisory`,
+    /// `outside_watch_area`, `already_alerted`, `acknowledged_elsewhere`, `quiet_hours`,
+    /// `not_actual`, `test`, or a delivery error.
+    pub reason: String,
+    pub title: Option<String>,
+    pub level: u32,
+}
+
+/// Whether desktop notifications can be shown at all (the session's notification server).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct NotificationHealth {
+    pub available: bool,
+    /// e.g. `dunst 1.9.0 (dunst-project.org)`.
+    pub server: Option<String>,
+    pub error: Option<String>,
+    pub checked_at: f64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AlertStatus {
+    pub alarm: AlarmState,
+    pub notifications: NotificationHealth,
+    pub decisions: Vec<DecisionDto>,
+    pub quiet: bool,
+    pub escalate_after_s: f64,
+    /// Posts and countries watched; empty means everywhere.
+    pub watch: Vec<String>,
+}

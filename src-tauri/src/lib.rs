@@ -1,6 +1,7 @@
 //! The Lifeline desk: the Tauri shell. Only wiring lives here; the core crates do the work.
 //! `run` builds the app: settings, store, sync engine, the main window, the commands.
 
+mod alerts;
 mod commands;
 mod convert;
 pub mod dto;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use clap::Parser;
 use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
 
+use crate::alerts::AlertService;
 use crate::settings::{DeskArgs, Settings};
 use crate::state::Desk;
 
@@ -38,9 +40,18 @@ pub fn run() -> ExitCode {
             if settings.missing_token {
                 tracing::error!("a hub is configured without a token: set LIFELINE_HUB_TOKEN or `token` in settings.json");
             }
-            let store = lifeline_core::Store::open(settings.data_dir.join("desk.sqlite"))?;
-            let desk = Desk::start(app.handle(), store, settings, Arc::new(|_| {}))?;
+            let store = Arc::new(lifeline_core::Store::open(settings.data_dir.join("desk.sqlite"))?);
+            let alerts = AlertService::new(app.handle().clone(), Arc::clone(&store), alerts::policy_from(&settings), &settings.language);
+            let desk = Desk::start(app.handle(), store, settings, Arc::clone(&alerts))?;
             app.manage(desk);
+            // Escalations, burst summaries and the alarm run on a clock of their own.
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    let a = Arc::clone(&alerts);
+                    let _ = tauri::async_runtime::spawn_blocking(move || a.tick()).await;
+                    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                }
+            });
             WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
                 .title("Lifeline 领保")
                 .inner_size(1440.0, 900.0)
@@ -66,6 +77,8 @@ pub fn run() -> ExitCode {
             commands::sync::sync_health,
             commands::settings::app_info,
             commands::settings::set_language,
+            commands::alerts::alert_status,
+            commands::alerts::send_test_alert,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -33,6 +33,9 @@ pub struct DeskArgs {
     /// First escalation of an unacknowledged emergency, in seconds (default 300).
     #[arg(long)]
     pub escalate_after: Option<u64>,
+    /// Quiet mode: only emergencies alert (never silenced).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// The settings file (`settings.json` in the data folder).
@@ -52,6 +55,8 @@ pub struct SettingsFile {
     #[serde(default)]
     pub watch_countries: Vec<String>,
     pub escalate_after_s: Option<u64>,
+    #[serde(default)]
+    pub quiet: bool,
 }
 
 /// The resolved settings the desk runs with.
@@ -66,6 +71,7 @@ pub struct Settings {
     pub watch_posts: Vec<String>,
     pub watch_countries: Vec<String>,
     pub escalate_after_s: u64,
+    pub quiet: bool,
     /// A hub URL given without a token: the UI says so instead of failing silently.
     pub missing_token: bool,
 }
@@ -103,6 +109,7 @@ impl Settings {
             watch_posts: file.watch_posts,
             watch_countries: file.watch_countries,
             escalate_after_s: args.escalate_after.or(file.escalate_after_s).unwrap_or(300),
+            quiet: args.quiet || file.quiet,
             missing_token,
             data_dir,
         }

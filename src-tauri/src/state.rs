@@ -10,6 +10,7 @@ use lifeline_core::store::AdvisoryRow;
 use lifeline_sync::{ChangeOrigin, Stop, StopHandle, SyncEngine, SyncEvent};
 use tauri::{AppHandle, Emitter};
 
+use crate::alerts::AlertService;
 use crate::dto::RequestsChanged;
 use crate::events;
 use crate::settings::Settings;
@@ -25,6 +26,7 @@ pub struct Desk {
     /// Bumped whenever advisories change (by sync or import).
     advisories_generation: Arc<AtomicU64>,
     key_counter: AtomicU64,
+    pub alerts: Arc<AlertService>,
     _stop: Option<StopHandle>,
 }
 
@@ -41,11 +43,10 @@ impl Desk {
     /// starts the sync engine when a hub is configured.
     pub fn start(
         app: &AppHandle,
-        store: Store,
+        store: Arc<Store>,
         settings: Settings,
-        on_change: Arc<dyn Fn(&SyncEvent) + Send + Sync>,
+        alerts: Arc<AlertService>,
     ) -> Result<Arc<Desk>, lifeline_sync::SyncError> {
-        let store = Arc::new(store);
         let index_ready = Arc::new(AtomicBool::new(false));
         {
             let (store, ready, app) = (Arc::clone(&store), Arc::clone(&index_ready), app.clone());
@@ -63,6 +64,7 @@ impl Desk {
         if settings.hub.is_some() || !settings.feeds.is_empty() {
             let emitter = app.clone();
             let generation = Arc::clone(&advisories_generation);
+            let alerting = Arc::clone(&alerts);
             let mut builder = SyncEngine::builder(Arc::clone(&store))
                 .desk(&settings.desk)
                 .on_event(move |e| {
@@ -70,7 +72,7 @@ impl Desk {
                         generation.fetch_add(1, Ordering::SeqCst);
                     }
                     forward(&emitter, e);
-                    on_change(e);
+                    alert_on(&alerting, e);
                 });
             if let Some((url, token)) = &settings.hub {
                 builder = builder.hub(url, token);
@@ -93,6 +95,7 @@ impl Desk {
             advisory_cache: Mutex::new(None),
             advisories_generation,
             key_counter: AtomicU64::new(0),
+            alerts,
             _stop: stop,
         }))
     }
@@ -146,6 +149,23 @@ impl Desk {
             *cache = Some((generation, Arc::clone(&rows)));
         }
         Ok(rows)
+    }
+}
+
+/// Sync events to the alert service, off the engine's task (the store work blocks).
+fn alert_on(alerts: &Arc<AlertService>, e: &SyncEvent) {
+    let alerts = Arc::clone(alerts);
+    match e {
+        SyncEvent::RequestsChanged { ids, origin } => {
+            let (ids, from_hub) = (ids.clone(), *origin != ChangeOrigin::Outbox);
+            tauri::async_runtime::spawn_blocking(move || {
+                alerts.on_requests_changed(&ids, from_hub)
+            });
+        }
+        SyncEvent::AdvisoriesChanged => {
+            tauri::async_runtime::spawn_blocking(move || alerts.on_advisories_changed());
+        }
+        _ => {}
     }
 }
 

@@ -7,10 +7,12 @@
 //! * [`protocol`] — the JSON shapes of the sync protocol shared by hub, desk and CLI.
 //! * [`mapindex`] — the in-memory point grid that clusters requests per map viewport.
 //! * [`synth`] — reproducible synthetic requests for drills, benchmarks and tests.
+//! * [`alert`] — the alert policy: pure decisions, tested as a table.
 //!
 //! This crate must never depend on Tauri (CI checks `cargo tree`): the desk, the CLI and the
 //! hub all build on it.
 
+pub mod alert;
 pub mod geo;
 pub mod mapindex;
 pub mod model;

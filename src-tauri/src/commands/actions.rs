@@ -11,7 +11,7 @@ use crate::dto::{ActionDto, RequestDetail, RequestsChanged};
 use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::events;
 
-fn changed(app: &AppHandle, id: &str) {
+fn changed(app: &AppHandle, desk: &crate::state::Desk, id: &str) {
     let _ = app.emit(
         events::REQUESTS_CHANGED,
         RequestsChanged {
@@ -20,9 +20,11 @@ fn changed(app: &AppHandle, id: &str) {
         },
     );
     let _ = app.emit(events::SYNC_HEALTH, ());
+    // Acknowledged here: the alarm stops now, not when the hub confirms.
+    desk.alerts.refresh_alarm();
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn act(
     app: AppHandle,
     desk: DeskState<'_>,
@@ -36,12 +38,12 @@ pub fn act(
     if let Some(engine) = &desk.engine {
         engine.wake_outbox();
     }
-    changed(&app, &id);
+    changed(&app, &desk, &id);
     load_detail(&desk, &id)
 }
 
 /// Sets a conflicted or rejected action aside (the hub's version stands).
-#[tauri::command]
+#[tauri::command(async)]
 pub fn dismiss_action(
     app: AppHandle,
     desk: DeskState<'_>,
@@ -49,12 +51,12 @@ pub fn dismiss_action(
     key: String,
 ) -> CommandResult<RequestDetail> {
     desk.store.dismiss_action(&key, Utc::now())?;
-    changed(&app, &id);
+    changed(&app, &desk, &id);
     load_detail(&desk, &id)
 }
 
 /// Applies a conflicted action again, on top of the hub's current version.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn retry_action(
     app: AppHandle,
     desk: DeskState<'_>,
@@ -85,7 +87,7 @@ pub fn retry_action(
     if let Some(engine) = &desk.engine {
         engine.wake_outbox();
     }
-    changed(&app, &id);
+    changed(&app, &desk, &id);
     load_detail(&desk, &id)
 }
 

@@ -10,7 +10,7 @@ use crate::error::{CommandError, CommandResult, ErrorCode};
 
 /// Current advisories (not superseded, cancelled or expired), most severe first. Tests and
 /// exercises are included; the UI marks them as such.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn advisories(desk: DeskState<'_>) -> CommandResult<Vec<AdvisorySummary>> {
     let language = desk.settings().language;
     Ok(desk
@@ -20,7 +20,7 @@ pub fn advisories(desk: DeskState<'_>) -> CommandResult<Vec<AdvisorySummary>> {
         .collect())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn advisory_detail(desk: DeskState<'_>, id: f64) -> CommandResult<AdvisoryDetail> {
     let settings = desk.settings();
     let row = desk
@@ -42,7 +42,7 @@ pub fn advisory_detail(desk: DeskState<'_>, id: f64) -> CommandResult<AdvisoryDe
 }
 
 /// Areas of current real warnings as GeoJSON, for the map's advisory layer.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn advisory_shapes(desk: DeskState<'_>) -> CommandResult<Value> {
     let language = desk.settings().language;
     let mut features = Vec::new();

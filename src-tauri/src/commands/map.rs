@@ -17,7 +17,7 @@ use crate::error::{CommandError, CommandResult};
 /// Markers closer than this on screen merge into one cluster.
 const CLUSTER_RADIUS_PX: f64 = 48.0;
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn map_clusters(
     desk: DeskState<'_>,
     view: Viewport,

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod advisories;
+pub mod alerts;
 pub mod map;
 pub mod requests;
 pub mod settings;

@@ -8,7 +8,7 @@ use crate::dto::{Bucket, Counts, QueueFilter, QueuePage, RequestDetail};
 use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::state::Desk;
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn queue_page(
     desk: DeskState<'_>,
     filter: QueueFilter,
@@ -66,18 +66,18 @@ pub fn load_detail(desk: &Desk, id: &str) -> CommandResult<RequestDetail> {
     }))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn request_detail(desk: DeskState<'_>, id: String) -> CommandResult<RequestDetail> {
     load_detail(&desk, &id)
 }
 
 /// The request a map marker stands for (markers carry the store's row id).
-#[tauri::command]
+#[tauri::command(async)]
 pub fn request_id_at(desk: DeskState<'_>, rowid: f64) -> CommandResult<Option<String>> {
     Ok(desk.store.request_id_for_rowid(rowid as i64)?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn counts(desk: DeskState<'_>, filter: QueueFilter) -> CommandResult<Counts> {
     let q = convert::query(&filter, &desk.settings().officer, Utc::now())?;
     let c = desk.store.counts(&q)?;
@@ -92,7 +92,7 @@ pub fn counts(desk: DeskState<'_>, filter: QueueFilter) -> CommandResult<Counts>
 }
 
 /// Requests per hour over the last `hours` hours, with the filters applied.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn timeline(
     desk: DeskState<'_>,
     filter: QueueFilter,

@@ -4,7 +4,7 @@ use super::DeskState;
 use crate::dto::AppInfo;
 use crate::error::{CommandError, CommandResult};
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn app_info(desk: DeskState<'_>) -> CommandResult<AppInfo> {
     let s = desk.settings();
     let counts = desk
@@ -27,7 +27,7 @@ pub fn app_info(desk: DeskState<'_>) -> CommandResult<AppInfo> {
     })
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn set_language(desk: DeskState<'_>, language: String) -> CommandResult<()> {
     if language != "zh" && language != "en" {
         return Err(CommandError::invalid("the language is zh or en"));
@@ -39,6 +39,7 @@ pub fn set_language(desk: DeskState<'_>, language: String) -> CommandResult<()> 
         )
     })?;
     settings.language = language.clone();
+    desk.alerts.set_language(&language);
     settings.save_language(&language).map_err(|e| {
         CommandError::new(
             crate::error::ErrorCode::Storage,

@@ -5,7 +5,7 @@ use crate::convert::ms;
 use crate::dto::{SourceHealth, SyncHealth};
 use crate::error::CommandResult;
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn sync_health(desk: DeskState<'_>) -> CommandResult<SyncHealth> {
     let outbox = desk.store.outbox_counts()?;
     let sources = desk

@@ -38,6 +38,11 @@ fn render() -> String {
         Counts,
         AppInfo,
         RequestsChanged,
+        AlertEvent,
+        AlarmState,
+        DecisionDto,
+        NotificationHealth,
+        AlertStatus,
         ErrorCode,
         CommandError,
     );

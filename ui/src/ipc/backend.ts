@@ -3,6 +3,10 @@
 // in-memory implementation of this same interface.
 import type {
   ActionDto,
+  AlarmState,
+  AlertEvent,
+  AlertStatus,
+  NotificationHealth,
   AdvisoryDetail,
   AdvisorySummary,
   AppInfo,
@@ -36,12 +40,16 @@ export interface Backend {
   syncHealth(): Promise<SyncHealth>;
   appInfo(): Promise<AppInfo>;
   setLanguage(language: string): Promise<void>;
+  alertStatus(): Promise<AlertStatus>;
+  sendTestAlert(): Promise<NotificationHealth>;
 
   onRequestsChanged(f: (e: RequestsChanged) => void): Promise<Unlisten>;
   onSyncHealth(f: () => void): Promise<Unlisten>;
   onAdvisoriesChanged(f: () => void): Promise<Unlisten>;
   onClaimsChanged(f: () => void): Promise<Unlisten>;
   onIndexReady(f: () => void): Promise<Unlisten>;
+  onAlert(f: (e: AlertEvent) => void): Promise<Unlisten>;
+  onAlarm(f: (a: AlarmState) => void): Promise<Unlisten>;
 }
 
 /** An empty filter: everything. */

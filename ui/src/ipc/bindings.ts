@@ -165,6 +165,42 @@ export type RequestsChanged = { ids: Array<string>,
  */
 origin: string, };
 
+export type AlertEvent = { 
+/**
+ * `alert`, `escalation`, `summary`, `advisory`, `test`.
+ */
+kind: string, request_id: string | null, title: string, body: string, level: number, at: number, };
+
+export type AlarmState = { active: boolean, 
+/**
+ * The highest escalation level among the unacknowledged (1 first alert).
+ */
+level: number, count: number, oldest_id: string | null, oldest_created_at: number | null, };
+
+export type DecisionDto = { at: number, subject: string, 
+/**
+ * `alerted`, `escalated`, `summarized`, `suppressed`, `delivery_failed`, `tested`.
+ */
+decision: string, 
+/**
+ * `new_emergency`, `new_critical`, `burst`, `escalation`, `severe_advisory`,
+ * `outside_watch_area`, `already_alerted`, `acknowledged_elsewhere`, `quiet_hours`,
+ * `not_actual`, `test`, or a delivery error.
+ */
+reason: string, title: string | null, level: number, };
+
+export type NotificationHealth = { available: boolean, 
+/**
+ * e.g. `dunst 1.9.0 (dunst-project.org)`.
+ */
+server: string | null, error: string | null, checked_at: number, };
+
+export type AlertStatus = { alarm: AlarmState, notifications: NotificationHealth, decisions: Array<DecisionDto>, quiet: boolean, escalate_after_s: number, 
+/**
+ * Posts and countries watched; empty means everywhere.
+ */
+watch: Array<string>, };
+
 export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "internal";
 
 export type CommandError = { code: ErrorCode, message: string, };

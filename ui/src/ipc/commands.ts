@@ -27,5 +27,7 @@ export const tauriBackend: Backend = {
   syncHealth: () => call<import('./bindings').SyncHealth>("sync_health"),
   appInfo: () => call<import('./bindings').AppInfo>("app_info"),
   setLanguage: (language) => call<void>("set_language", { language }),
+  alertStatus: () => call<import('./bindings').AlertStatus>("alert_status"),
+  sendTestAlert: () => call<import('./bindings').NotificationHealth>("send_test_alert"),
   ...tauriEvents,
 };

@@ -1,11 +1,11 @@
 // Typed subscriptions to the desk's events (names match src-tauri/src/events.rs).
 import { listen } from '@tauri-apps/api/event';
 import type { Backend } from './backend';
-import type { RequestsChanged } from './bindings';
+import type { AlarmState, AlertEvent, RequestsChanged } from './bindings';
 
 type EventPart = Pick<
   Backend,
-  'onRequestsChanged' | 'onSyncHealth' | 'onAdvisoriesChanged' | 'onClaimsChanged' | 'onIndexReady'
+  'onRequestsChanged' | 'onSyncHealth' | 'onAdvisoriesChanged' | 'onClaimsChanged' | 'onIndexReady' | 'onAlert' | 'onAlarm'
 >;
 
 export const tauriEvents: EventPart = {
@@ -14,4 +14,6 @@ export const tauriEvents: EventPart = {
   onAdvisoriesChanged: (f) => listen('desk:advisories-changed', () => f()),
   onClaimsChanged: (f) => listen('desk:claims-changed', () => f()),
   onIndexReady: (f) => listen('desk:index-ready', () => f()),
+  onAlert: (f) => listen<AlertEvent>('desk:alert', (e) => f(e.payload)),
+  onAlarm: (f) => listen<AlarmState>('desk:alarm', (e) => f(e.payload)),
 };

@@ -2,7 +2,7 @@
 // change it; the backend pushes events, the components refetch what they show.
 import type { Backend } from '../ipc/backend';
 import { emptyFilter } from '../ipc/backend';
-import type { AppInfo, QueueFilter, RequestDetail, SyncHealth } from '../ipc/bindings';
+import type { AlarmState, AlertEvent, AppInfo, QueueFilter, RequestDetail, SyncHealth } from '../ipc/bindings';
 
 export type Tab = 'queue' | 'advisories';
 
@@ -31,6 +31,9 @@ export const desk = $state({
   focus: null as MapFocus | null,
   selectedAdvisory: null as number | null,
   error: null as string | null,
+  alarm: null as AlarmState | null,
+  lastAlert: null as AlertEvent | null,
+  alertsPanelOpen: false,
   /** Set by the queue: moves the selection by `delta` rows. */
   moveSelection: null as ((delta: number) => void) | null,
 });

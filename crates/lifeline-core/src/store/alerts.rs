@@ -125,3 +125,63 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// What the alert policy needs to know of these requests.
+    pub fn alert_candidates(&self, ids: &[String]) -> Result<Vec<crate::alert::Candidate>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, emergency, priority, status, category, lon, lat, post, country, created_at FROM requests WHERE id = ?1",
+            )?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                let mut rows = stmt.query([id])?;
+                if let Some(r) = rows.next()? {
+                    out.push(candidate_from_row(r)?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Emergencies this desk alerted that nobody has acknowledged yet, oldest first: the
+    /// alarm's subject and the escalation's input.
+    pub fn unacknowledged_alerted(&self) -> Result<Vec<crate::alert::Candidate>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT r.id, r.emergency, r.priority, r.status, r.category, r.lon, r.lat, r.post, r.country, r.created_at \
+                 FROM alerted a JOIN requests r ON a.subject = 'request:' || r.id \
+                 WHERE r.emergency = 1 AND r.status = 'new' ORDER BY r.created_at",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(candidate_from_row(r)?);
+            }
+            Ok(out)
+        })
+    }
+}
+
+fn candidate_from_row(r: &rusqlite::Row<'_>) -> Result<crate::alert::Candidate> {
+    use crate::model::{Category, Priority, Status};
+    let word = |i: usize| -> Result<String> { Ok(r.get::<_, String>(i)?) };
+    Ok(crate::alert::Candidate {
+        id: r.get(0)?,
+        emergency: r.get(1)?,
+        priority: Priority::from_rank(r.get(2)?).unwrap_or(Priority::Normal),
+        status: word(3)?
+            .parse::<Status>()
+            .map_err(|e| super::StoreError::corrupt("request status", e))?,
+        category: word(4)?
+            .parse::<Category>()
+            .map_err(|e| super::StoreError::corrupt("request category", e))?,
+        position: match (r.get::<_, Option<f64>>(5)?, r.get::<_, Option<f64>>(6)?) {
+            (Some(lon), Some(lat)) => Some((lon, lat)),
+            _ => None,
+        },
+        post: r.get(7)?,
+        country: r.get(8)?,
+        created_at: from_ms(r.get(9)?),
+    })
+}
