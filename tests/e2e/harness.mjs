@@ -117,3 +117,38 @@ export async function intake(hub, request) {
   if (r.status !== 201 && r.status !== 200) throw new Error(`intake failed: ${r.status} ${JSON.stringify(r.json)}`);
   return r.json;
 }
+
+/** A real notification server (dunst) on the session bus, and a recorder of Notify calls. */
+export async function startNotifications(logFile) {
+  const { spawnSync } = await import('node:child_process');
+  const { openSync } = await import('node:fs');
+  track(spawn('dunst', [], { stdio: 'ignore', detached: true }));
+  const owned = () =>
+    spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus', '--method', 'org.freedesktop.DBus.NameHasOwner', 'org.freedesktop.Notifications'], { encoding: 'utf8' }).stdout?.includes('true');
+  const deadline = Date.now() + 15_000;
+  while (!owned()) {
+    if (Date.now() > deadline) throw new Error('dunst did not take org.freedesktop.Notifications');
+    await sleep(100);
+  }
+  const out = openSync(logFile, 'w');
+  track(
+    spawn('dbus-monitor', ['--session', "type='method_call',interface='org.freedesktop.Notifications',member='Notify'"], {
+      stdio: ['ignore', out, 'inherit'],
+      detached: true,
+    }),
+  );
+  await sleep(500);
+}
+
+/** The Notify calls recorded so far whose text contains `needle`. */
+export async function notifyCalls(logFile, needle) {
+  const { readFileSync } = await import('node:fs');
+  const log = readFileSync(logFile, 'utf8');
+  return log.split('member=Notify').slice(1).filter((block) => block.includes(needle)).length;
+}
+
+/** What dunst has shown (its history), to confirm receipt, not just the call. */
+export async function dunstHistory() {
+  const { spawnSync } = await import('node:child_process');
+  return spawnSync('dunstctl', ['history'], { encoding: 'utf8' }).stdout ?? '';
+}

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session, sleep } from './webdriver.mjs';
-import { TOKEN, hubFetch, intake, startDriver, startHub, stopAll } from './harness.mjs';
+import { TOKEN, dunstHistory, hubFetch, intake, notifyCalls, startDriver, startHub, startNotifications, stopAll } from './harness.mjs';
 
 const DESK = process.env.DESK_BIN;
 const HUB = process.env.HUB_BIN;
@@ -34,8 +34,19 @@ function request(i, extra = {}) {
   };
 }
 
-function deskArgs(driver, hub, name, officer) {
-  return ['--data-dir', join(driver.dataDir), '--hub', hub, '--token', TOKEN, '--desk', name, '--officer', officer, '--lang', 'zh'];
+function deskArgs(driver, hub, name, officer, extra = []) {
+  return ['--data-dir', join(driver.dataDir), '--hub', hub, '--token', TOKEN, '--desk', name, '--officer', officer, '--lang', 'zh', ...extra];
+}
+
+/** Acknowledges a request at the hub, as another desk would. */
+async function acknowledgeAtHub(hub, id) {
+  const current = (await hubFetch(hub, `/v1/requests/${id}`)).json;
+  const res = await fetch(`${hub}/v1/requests/${id}/actions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'idempotency-key': `e2e-ack-${id}` },
+    body: JSON.stringify({ action: 'acknowledge', base_version: current.version, actor: 'desk-x/Zhao' }),
+  });
+  assert(res.status === 200, `acknowledging ${id} at the hub: ${res.status}`);
 }
 
 async function queueTotal(s) {
@@ -150,6 +161,63 @@ const TESTS = [
     await s.type(search, '');
   },
 
+  async function an_sos_notifies_once_escalates_and_stops_when_acknowledged_elsewhere() {
+    const s = ctx.a;
+    const b = ctx.b;
+    // Only the new SOS stays unacknowledged: the earlier ones are handled elsewhere.
+    const page = (await hubFetch(ctx.hub, '/v1/requests?limit=1000')).json;
+    for (const r of page.requests.filter((r) => r.emergency && r.status === 'new')) await acknowledgeAtHub(ctx.hub, r.id);
+    await s.waitFor('desk A has nothing left to sound about', () => s.execute('return document.body.dataset.alarm !== "on"'), 20_000);
+    const sos = {
+      id: 'E2E-SOS-1',
+      channel: 'app',
+      category: 'medical',
+      emergency: true,
+      citizen: { name: '王伟', phone: '+8613800138001', id_document: 'E12345678' },
+      location: { lat: -1.2921, lon: 36.8219, accuracy_m: 20, country: 'KE' },
+      description: '突发胸痛，需要就医帮助',
+    };
+    const title = '紧急求助 · 医疗 · 内罗毕, KE';
+    const posted = Date.now();
+    await intake(ctx.hub, sos);
+    await s.waitFor('the Notify call reaches the session bus', async () => (await notifyCalls(ctx.notifyLog, title)) >= 1, 20_000, 50);
+    ctx.notifyLatencyMs = Date.now() - posted;
+    await s.waitFor('dunst received it', async () => (await dunstHistory()).includes('内罗毕'), 10_000);
+    assert(!(await dunstHistory()).includes('E12345678'), 'no identity-document number in a notification');
+    await s.waitFor('the alarm sounds', () => s.execute('return document.body.dataset.alarm === "on"'), 10_000);
+    // The same request posted again: nothing new, no second notification.
+    await intake(ctx.hub, sos);
+    await sleep(2500);
+    const firstAlerts = await notifyCalls(ctx.notifyLog, `string "${title}"`);
+    assert(firstAlerts === 1, `one notification for one request, not ${firstAlerts}`);
+    // Unacknowledged past the (short) escalation setting: it alerts again.
+    await s.waitFor('an escalation is notified', async () => (await notifyCalls(ctx.notifyLog, `未确认：${title}`)) >= 1, 20_000, 100);
+    // Desk B acknowledges; desk A hears it through sync and the alarm stops.
+    const search = await b.find('#search');
+    await b.type(search, '胸痛');
+    await b.waitFor('desk B lists the SOS', async () => (await b.findAll('[data-testid="queue-row"][data-id="E2E-SOS-1"]')).length === 1, 20_000);
+    await b.clickCss('[data-testid="queue-row"][data-id="E2E-SOS-1"]');
+    await b.waitFor('desk B shows it', async () => (await b.textContent('[data-testid="detail-description"]')) === sos.description);
+    await b.clickCss('[data-testid="act-acknowledge"]');
+    await s.waitFor('desk A stops the alarm', () => s.execute('return document.body.dataset.alarm === "off"'), 20_000);
+    const escalations = await notifyCalls(ctx.notifyLog, `未确认：${title}`);
+    await sleep(9000);
+    assert((await notifyCalls(ctx.notifyLog, `未确认：${title}`)) === escalations, 'no escalation after the acknowledgement');
+    // The alert panel explains what happened.
+    await s.clickCss('[data-testid="alerts-button"]');
+    await s.waitFor('the panel lists the decisions', async () => {
+      const log = await s.textContent('[data-testid="alert-log"]');
+      return log && log.includes('新的紧急求助') && log.includes('仍未确认') && log.includes('已在其他席位确认');
+    }, 10_000);
+    const health = await s.execute('return document.querySelector(\'[data-testid="notification-health"]\').dataset.available');
+    assert(health === 'true', `notification health is reported: ${health}`);
+    await s.clickCss('[data-testid="send-test-alert"]');
+    await s.waitFor('the test alert reaches the bus', async () => (await notifyCalls(ctx.notifyLog, '测试提醒')) >= 1, 10_000);
+    await s.clickCss('[data-testid="alerts-panel"] .panel-head button');
+    // Desk B watches Thailand only: it logged the Nairobi SOS as outside its watch area.
+    assert((await notifyCalls(ctx.notifyLog, `string "${title}"`)) === 1, 'desk B did not notify for a place it does not watch');
+  },
+
   async function a_command_outside_the_capability_is_refused() {
     const s = ctx.a;
     const result = await s.executeAsync(
@@ -188,9 +256,14 @@ async function main() {
   assert(DESK && HUB, 'set DESK_BIN and HUB_BIN');
   const hub = await startHub(HUB);
   ctx.hub = hub.url;
+  ctx.notifyLog = join(OUT, 'notify.log');
+  await startNotifications(ctx.notifyLog);
   const driverA = await startDriver(4444, 4445, 'a');
   const driverB = await startDriver(4446, 4447, 'b');
-  ctx.a = await Session.create(4444, DESK, deskArgs(driverA, hub.url, 'desk-a', 'Li'));
+  // Desk B watches Thailand only (its settings file, as an embassy would set it).
+  mkdirSync(driverB.dataDir, { recursive: true });
+  writeFileSync(join(driverB.dataDir, 'settings.json'), JSON.stringify({ watch_countries: ['TH'] }));
+  ctx.a = await Session.create(4444, DESK, deskArgs(driverA, hub.url, 'desk-a', 'Li', ['--escalate-after', '4']));
   ctx.b = await Session.create(4446, DESK, deskArgs(driverB, hub.url, 'desk-b', 'Wang'));
   let failed = 0;
   for (const test of TESTS) {
@@ -208,6 +281,7 @@ async function main() {
       }
     }
   }
+  if (ctx.notifyLatencyMs !== undefined) console.log(`     intake POST to Notify on the bus: ${ctx.notifyLatencyMs} ms`);
   await ctx.a.close();
   await ctx.b.close();
   if (process.env.E2E_SCREENSHOT !== '0') {
