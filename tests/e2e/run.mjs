@@ -125,6 +125,13 @@ const TESTS = [
     await s.waitFor('labels switch to English', async () => (await tab()) === 'Queue');
     const status = await s.text(await s.find('[data-testid="detail-status"]'));
     assert(status === 'acknowledged', `vocabulary follows: ${status}`);
+    // The longer English labels must not push the hub's health or the officer off screen.
+    const clipped = await s.execute(
+      `return ['[data-testid="health"]', '[data-testid="lang-en"]', '[data-testid="alerts-button"]', '.officer']
+         .filter((css) => { const r = document.querySelector(css).getBoundingClientRect();
+                            return r.width === 0 || r.right > window.innerWidth; });`,
+    );
+    assert(clipped.length === 0, `top bar items cut off in English: ${clipped.join(', ')}`);
     writeFileSync(join(OUT, 'desk-en.png'), await s.screenshot());
     await s.click(await s.find('[data-testid="lang-zh"]'));
     await s.waitFor('labels switch back to Chinese', async () => (await tab()) === '求助队列');
