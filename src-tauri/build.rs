@@ -24,6 +24,7 @@ pub const COMMANDS: &[&str] = &[
     "set_language",
     "alert_status",
     "send_test_alert",
+    "set_watch_region",
 ];
 
 fn main() {

@@ -322,6 +322,16 @@ pub struct AlertStatus {
     pub decisions: Vec<DecisionDto>,
     pub quiet: bool,
     pub escalate_after_s: f64,
-    /// Posts and countries watched; empty means everywhere.
+    /// Posts and countries watched; with `watch_region`, empty means everywhere.
     pub watch: Vec<String>,
+    pub watch_region: Option<Region>,
+}
+
+/// A region on the map; `west > east` crosses the antimeridian.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, TS)]
+pub struct Region {
+    pub west: f64,
+    pub south: f64,
+    pub east: f64,
+    pub north: f64,
 }

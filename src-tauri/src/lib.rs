@@ -79,6 +79,7 @@ pub fn run() -> ExitCode {
             commands::settings::set_language,
             commands::alerts::alert_status,
             commands::alerts::send_test_alert,
+            commands::alerts::set_watch_region,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -54,6 +54,10 @@ pub struct SettingsFile {
     /// Countries this desk watches (ISO alpha-2); empty means all.
     #[serde(default)]
     pub watch_countries: Vec<String>,
+    /// A region this desk watches, `[west, south, east, north]` (west > east crosses the
+    /// antimeridian); drawn from the map in the alerts panel.
+    #[serde(default)]
+    pub watch_region: Option<[f64; 4]>,
     pub escalate_after_s: Option<u64>,
     #[serde(default)]
     pub quiet: bool,
@@ -70,6 +74,7 @@ pub struct Settings {
     pub feeds: Vec<String>,
     pub watch_posts: Vec<String>,
     pub watch_countries: Vec<String>,
+    pub watch_region: Option<[f64; 4]>,
     pub escalate_after_s: u64,
     pub quiet: bool,
     /// A hub URL given without a token: the UI says so instead of failing silently.
@@ -83,10 +88,14 @@ impl Settings {
 
     pub fn resolve(args: DeskArgs, default_dir: PathBuf) -> Settings {
         let data_dir = args.data_dir.unwrap_or(default_dir);
-        let file: SettingsFile = std::fs::read_to_string(Self::file_path(&data_dir))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
+        let path = Self::file_path(&data_dir);
+        let file: SettingsFile = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
+                tracing::warn!("ignoring {}: {e}", path.display());
+                SettingsFile::default()
+            }),
+            Err(_) => SettingsFile::default(),
+        };
         let hub_url = args.hub.or(file.hub_url);
         let token = args.token.or(file.token);
         let missing_token = hub_url.is_some() && token.is_none();
@@ -108,6 +117,7 @@ impl Settings {
             feeds,
             watch_posts: file.watch_posts,
             watch_countries: file.watch_countries,
+            watch_region: file.watch_region,
             escalate_after_s: args.escalate_after.or(file.escalate_after_s).unwrap_or(300),
             quiet: args.quiet || file.quiet,
             missing_token,
@@ -115,18 +125,79 @@ impl Settings {
         }
     }
 
-    /// Persists the language choice (the only setting changed from the UI).
+    /// Persists the language choice.
     pub fn save_language(&self, language: &str) -> std::io::Result<()> {
+        self.update_file(|file| file.language = Some(language.to_owned()))
+    }
+
+    /// Persists the watched region (`None`: watch everywhere the posts and countries allow).
+    pub fn save_watch_region(&self, region: Option<[f64; 4]>) -> std::io::Result<()> {
+        self.update_file(|file| file.watch_region = region)
+    }
+
+    /// Rewrites the settings file with one change. A file that does not parse is left alone
+    /// (an error), never replaced by defaults: it holds the hub token and the watch area.
+    fn update_file(&self, change: impl FnOnce(&mut SettingsFile)) -> std::io::Result<()> {
         let path = Self::file_path(&self.data_dir);
-        let mut file: SettingsFile = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
-        file.language = Some(language.to_owned());
+        let mut file: SettingsFile = match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "{} is not valid settings ({e}); fix it by hand",
+                        path.display()
+                    ),
+                )
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => SettingsFile::default(),
+            Err(e) => return Err(e),
+        };
+        change(&mut file);
         std::fs::create_dir_all(&self.data_dir)?;
         std::fs::write(
             path,
             serde_json::to_string_pretty(&file).unwrap_or_default(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(dir: &Path) -> DeskArgs {
+        DeskArgs::parse_from(["lifeline-desk", "--data-dir", &dir.display().to_string()])
+    }
+
+    #[test]
+    fn a_watched_region_survives_a_restart_and_keeps_the_rest_of_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            Settings::file_path(dir.path()),
+            r#"{"hub_url": "http://127.0.0.1:7070", "token": "t", "watch_countries": ["TH"]}"#,
+        )
+        .expect("write");
+        let settings = Settings::resolve(args(dir.path()), dir.path().into());
+        settings
+            .save_watch_region(Some([175.0, -25.0, -170.0, -10.0]))
+            .expect("save");
+        let again = Settings::resolve(args(dir.path()), dir.path().into());
+        assert_eq!(again.watch_region, Some([175.0, -25.0, -170.0, -10.0]));
+        assert_eq!(again.watch_countries, vec!["TH".to_string()]);
+        assert_eq!(
+            again.hub,
+            Some(("http://127.0.0.1:7070".into(), "t".into()))
+        );
+    }
+
+    #[test]
+    fn a_broken_settings_file_is_never_overwritten() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let broken = r#"{"hub_url": "http://hub", "token": "secret", "#;
+        std::fs::write(Settings::file_path(dir.path()), broken).expect("write");
+        let settings = Settings::resolve(args(dir.path()), dir.path().into());
+        assert!(settings.save_language("en").is_err());
+        let kept = std::fs::read_to_string(Settings::file_path(dir.path())).expect("read");
+        assert_eq!(kept, broken);
     }
 }

@@ -3,7 +3,7 @@
 // private D-Bus session (see xtask/src/run.rs); needs DESK_BIN and HUB_BIN.
 //
 // Where new tests go: a function in TESTS below; they run in order and share the desks.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session, sleep } from './webdriver.mjs';
 import { TOKEN, dunstHistory, hubFetch, intake, notifyCalls, startDriver, startHub, startNotifications, stopAll } from './harness.mjs';
@@ -225,6 +225,40 @@ const TESTS = [
     assert((await notifyCalls(ctx.notifyLog, `string "${title}"`)) === 1, 'desk B did not notify for a place it does not watch');
   },
 
+  async function a_region_drawn_from_the_map_limits_what_alerts() {
+    const s = ctx.a;
+    // Zoom to Bangkok (select a request there), then watch the area the map shows.
+    await s.clickCss('[data-testid="queue-row"][data-id="E2E-000"]');
+    await sleep(1500);
+    await s.clickCss('[data-testid="alerts-button"]');
+    await s.clickCss('[data-testid="watch-map-view"]');
+    await s.waitFor('the panel shows the region', async () => (await s.textContent('[data-testid="watch-region"]')).includes('°'), 10_000);
+    const settings = JSON.parse(readFileSync(join(ctx.dataDirA, 'settings.json'), 'utf8'));
+    const [west, south, east, north] = settings.watch_region;
+    assert(west < 100.45 && east > 100.45 && south < 13.7 && north > 13.7, `the region holds Bangkok: ${settings.watch_region}`);
+    await s.clickCss('[data-testid="alerts-panel"] .panel-head button');
+    // An SOS in Lima, far outside the region: logged, not notified.
+    await intake(ctx.hub, {
+      id: 'E2E-SOS-LIMA',
+      channel: 'app',
+      category: 'accident',
+      emergency: true,
+      citizen: { name: '李娜', phone: '+8613800138002' },
+      location: { lat: -12.0464, lon: -77.0428, accuracy_m: 20, country: 'PE' },
+      description: 'Car accident in Lima',
+    });
+    await s.clickCss('[data-testid="alerts-button"]');
+    await s.waitFor('the log says it was outside the watch area', async () => {
+      await s.clickCss('[data-testid="alerts-panel"] .panel-head button');
+      await s.clickCss('[data-testid="alerts-button"]');
+      return (await s.textContent('[data-testid="alert-log"]')).includes('不在本席位关注范围内');
+    }, 20_000, 1000);
+    assert((await notifyCalls(ctx.notifyLog, 'Car accident in Lima')) === 0, 'no notification for an SOS outside the drawn region');
+    await s.clickCss('[data-testid="watch-region-clear"]');
+    await s.waitFor('the region is cleared', async () => (await s.textContent('[data-testid="watch-region"]')).trim() === '未划定关注区域', 10_000);
+    await s.clickCss('[data-testid="alerts-panel"] .panel-head button');
+  },
+
   async function a_command_outside_the_capability_is_refused() {
     const s = ctx.a;
     const result = await s.executeAsync(
@@ -267,6 +301,7 @@ async function main() {
   await startNotifications(ctx.notifyLog);
   const driverA = await startDriver(4444, 4445, 'a');
   const driverB = await startDriver(4446, 4447, 'b');
+  ctx.dataDirA = driverA.dataDir;
   // Desk B watches Thailand only (its settings file, as an embassy would set it).
   mkdirSync(driverB.dataDir, { recursive: true });
   writeFileSync(join(driverB.dataDir, 'settings.json'), JSON.stringify({ watch_countries: ['TH'] }));

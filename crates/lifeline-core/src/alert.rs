@@ -470,6 +470,28 @@ mod tests {
                 expect: vec![("f1", "new_emergency")],
             },
             Case {
+                name: "inside a drawn region that crosses the antimeridian",
+                changed: vec![sos("fiji", -17.7, 178.4), sos("samoa", -13.8, -171.8)],
+                settings: AlertSettings {
+                    watch_region: BBox::new(175.0, -25.0, -170.0, -10.0).ok(),
+                    ..AlertSettings::default()
+                },
+                ledger: vec![],
+                recent: vec![],
+                expect: vec![("fiji", "new_emergency"), ("samoa", "new_emergency")],
+            },
+            Case {
+                name: "outside a drawn region",
+                changed: vec![sos("perth", -31.9, 115.9)],
+                settings: AlertSettings {
+                    watch_region: BBox::new(175.0, -25.0, -170.0, -10.0).ok(),
+                    ..AlertSettings::default()
+                },
+                ledger: vec![],
+                recent: vec![],
+                expect: vec![("perth", "outside_watch_area")],
+            },
+            Case {
                 name: "never twice for one request",
                 changed: vec![sos("a", 41.0, 29.0)],
                 settings: AlertSettings::default(),

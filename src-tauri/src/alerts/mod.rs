@@ -8,7 +8,7 @@
 
 mod text;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration as StdDuration, Instant};
 
@@ -64,9 +64,12 @@ struct Delivery<'a> {
 pub struct AlertService {
     app: AppHandle,
     store: Arc<Store>,
-    policy: AlertSettings,
+    /// Changes at run time only through the watched region drawn in the alerts panel.
+    policy: RwLock<AlertSettings>,
     language: RwLock<String>,
     state: Mutex<State>,
+    /// Held through a whole [`AlertService::refresh_alarm`].
+    alarm_refresh: Mutex<()>,
 }
 
 /// A stable notification id per subject, so a burst summary replaces itself.
@@ -88,10 +91,22 @@ impl AlertService {
         Arc::new(AlertService {
             app,
             store,
-            policy,
+            policy: RwLock::new(policy),
             language: RwLock::new(language.into()),
             state: Mutex::new(State::default()),
+            alarm_refresh: Mutex::new(()),
         })
+    }
+
+    fn policy(&self) -> AlertSettings {
+        self.policy.read().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    /// Watches a region drawn on the map (or, with `None`, no region).
+    pub fn set_watch_region(&self, region: Option<lifeline_core::geo::BBox>) {
+        if let Ok(mut policy) = self.policy.write() {
+            policy.watch_region = region;
+        }
     }
 
     pub fn set_language(&self, language: &str) {
@@ -282,7 +297,7 @@ impl AlertService {
                 }
             }
         }
-        for decision in alert::decide_new(&candidates, &self.policy, &ledger, &recent, now) {
+        for decision in alert::decide_new(&candidates, &self.policy(), &ledger, &recent, now) {
             match decision {
                 Decision::Alert {
                     request_id,
@@ -375,24 +390,34 @@ impl AlertService {
 
     /// Sends (or updates, under the same notification id) the summary of each burst that
     /// grew since it was last sent, at most every `summary_interval`.
+    /// A burst whose emergencies have all been acknowledged meanwhile is not announced.
     fn flush_bursts(&self, now: DateTime<Utc>) -> Result<(), lifeline_core::store::StoreError> {
+        let unacknowledged: HashSet<String> = self
+            .store
+            .unacknowledged_alerted()?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
         let due: Vec<(&'static Place, usize)> = {
             let Ok(mut state) = self.state.lock() else {
                 return Ok(());
             };
-            let window = self.policy.burst_window;
+            let window = self.policy().burst_window;
             state.recent.retain(|r| now - r.at <= window);
             let mut due = Vec::new();
             for burst in state.bursts.values_mut() {
                 let grew = burst.ids.len() > burst.sent;
                 let spaced = burst
                     .last_sent
-                    .is_none_or(|t| now - t >= self.policy.summary_interval);
-                if grew && spaced {
+                    .is_none_or(|t| now - t >= self.policy().summary_interval);
+                let still_open = burst.ids.iter().any(|id| unacknowledged.contains(id));
+                if grew && spaced && !still_open {
+                    burst.sent = burst.ids.len();
+                } else if grew && spaced {
                     // The summary counts every SOS of the burst, the first ones alerted alone too.
                     due.push((
                         burst.place,
-                        burst.ids.len() + self.policy.burst_threshold - 1,
+                        burst.ids.len() + self.policy().burst_threshold - 1,
                     ));
                     burst.sent = burst.ids.len();
                     burst.last_sent = Some(now);
@@ -415,8 +440,8 @@ impl AlertService {
             let title = text::summary_title(&lang, count, name);
             let body = text::summary_body(
                 &lang,
-                self.policy.burst_radius_km,
-                self.policy.burst_window.num_minutes(),
+                self.policy().burst_radius_km,
+                self.policy().burst_window.num_minutes(),
             );
             let rows = self.deliver(Delivery {
                 subject: &subject,
@@ -449,7 +474,7 @@ impl AlertService {
         }
         let subjects: Vec<String> = open.iter().map(|c| alert::request_subject(&c.id)).collect();
         let ledger = self.store.alert_records(&subjects)?;
-        let due = alert::escalations_due(&open, &self.policy, &ledger, now);
+        let due = alert::escalations_due(&open, &self.policy(), &ledger, now);
         if due.is_empty() {
             return Ok(());
         }
@@ -472,7 +497,7 @@ impl AlertService {
         let mut alerted = Vec::new();
         let mut rows = Vec::new();
         for (place, group) in by_place {
-            if group.len() >= self.policy.burst_threshold && !place.is_empty() {
+            if group.len() >= self.policy().burst_threshold && !place.is_empty() {
                 let level = group.iter().map(|(_, l)| *l).max().unwrap_or(2);
                 let name = places::by_name(place)
                     .map_or(place, |p| if lang == "zh" { p.name_zh } else { p.name_en });
@@ -521,8 +546,18 @@ impl AlertService {
     /// Recomputes the alarm (sounding while an alerted emergency is unacknowledged) and tells
     /// the window when it changed.
     pub fn refresh_alarm(&self) {
-        let Ok(open) = self.store.unacknowledged_alerted() else {
+        // One refresh at a time, from reading the store to emitting: two refreshes
+        // interleaved (the tick and a sync event) could otherwise publish an older reading
+        // last, and the alarm would sound on after everything was acknowledged.
+        let Ok(_serial) = self.alarm_refresh.lock() else {
             return;
+        };
+        let open = match self.store.unacknowledged_alerted() {
+            Ok(open) => open,
+            Err(e) => {
+                tracing::error!("cannot read the alarm's state: {e}");
+                return;
+            }
         };
         let subjects: Vec<String> = open.iter().map(|c| alert::request_subject(&c.id)).collect();
         let ledger = self.store.alert_records(&subjects).unwrap_or_default();
@@ -540,6 +575,12 @@ impl AlertService {
             changed
         });
         if changed {
+            tracing::debug!(
+                "alarm {} ({} unacknowledged, level {})",
+                if alarm.active { "on" } else { "off" },
+                alarm.count,
+                alarm.level
+            );
             let _ = self.app.emit(ALARM_EVENT, alarm);
         }
     }
@@ -593,7 +634,7 @@ impl AlertService {
                 .store
                 .alert_records(std::slice::from_ref(&subject))
                 .unwrap_or_default();
-            let decision_rows = match alert::decide_advisory(&candidate, &self.policy, &ledger) {
+            let decision_rows = match alert::decide_advisory(&candidate, &self.policy(), &ledger) {
                 Some(Decision::AdvisoryAlert {
                     open_requests,
                     reason,
@@ -659,6 +700,7 @@ impl AlertService {
     }
 
     pub fn status(&self, decisions: Vec<DecisionRecord>, watch: Vec<String>) -> AlertStatus {
+        let policy = self.policy();
         AlertStatus {
             alarm: self.alarm(),
             notifications: self.notification_health(),
@@ -673,8 +715,14 @@ impl AlertService {
                     level: d.level,
                 })
                 .collect(),
-            quiet: self.policy.quiet,
-            escalate_after_s: self.policy.escalate_after.num_seconds() as f64,
+            quiet: policy.quiet,
+            escalate_after_s: policy.escalate_after.num_seconds() as f64,
+            watch_region: policy.watch_region.map(|b| crate::dto::Region {
+                west: b.west,
+                south: b.south,
+                east: b.east,
+                north: b.north,
+            }),
             watch,
         }
     }
@@ -685,6 +733,9 @@ pub fn policy_from(settings: &crate::settings::Settings) -> AlertSettings {
     AlertSettings {
         watch_posts: settings.watch_posts.clone(),
         watch_countries: settings.watch_countries.clone(),
+        watch_region: settings
+            .watch_region
+            .and_then(|[w, s, e, n]| lifeline_core::geo::BBox::new(w, s, e, n).ok()),
         escalate_after: Duration::seconds(settings.escalate_after_s.max(1) as i64),
         quiet: settings.quiet,
         ..AlertSettings::default()

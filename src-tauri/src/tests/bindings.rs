@@ -43,6 +43,7 @@ fn render() -> String {
         DecisionDto,
         NotificationHealth,
         AlertStatus,
+        Region,
         ErrorCode,
         CommandError,
     );

@@ -14,6 +14,7 @@ import type {
   Counts,
   QueueFilter,
   QueuePage,
+  Region,
   RequestDetail,
   RequestsChanged,
   SyncHealth,
@@ -42,6 +43,7 @@ export interface Backend {
   setLanguage(language: string): Promise<void>;
   alertStatus(): Promise<AlertStatus>;
   sendTestAlert(): Promise<NotificationHealth>;
+  setWatchRegion(region: Region | null): Promise<void>;
 
   onRequestsChanged(f: (e: RequestsChanged) => void): Promise<Unlisten>;
   onSyncHealth(f: () => void): Promise<Unlisten>;

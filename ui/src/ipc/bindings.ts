@@ -197,9 +197,11 @@ server: string | null, error: string | null, checked_at: number, };
 
 export type AlertStatus = { alarm: AlarmState, notifications: NotificationHealth, decisions: Array<DecisionDto>, quiet: boolean, escalate_after_s: number, 
 /**
- * Posts and countries watched; empty means everywhere.
+ * Posts and countries watched; with `watch_region`, empty means everywhere.
  */
-watch: Array<string>, };
+watch: Array<string>, watch_region: Region | null, };
+
+export type Region = { west: number, south: number, east: number, north: number, };
 
 export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "internal";
 

@@ -29,5 +29,6 @@ export const tauriBackend: Backend = {
   setLanguage: (language) => call<void>("set_language", { language }),
   alertStatus: () => call<import('./bindings').AlertStatus>("alert_status"),
   sendTestAlert: () => call<import('./bindings').NotificationHealth>("send_test_alert"),
+  setWatchRegion: (region) => call<void>("set_watch_region", { region }),
   ...tauriEvents,
 };

@@ -6,7 +6,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 // Under tauri:// MapLibre cannot find its worker from import.meta.url (it only does so on
 // http(s)): hand it the URL Vite emitted.
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
-import type { Viewport } from '../ipc/bindings';
+import type { Region, Viewport } from '../ipc/bindings';
 import type { Basemap } from './basemap';
 import type { ClusterProps } from './clusters';
 import { ADVISORY_LAYERS, CLICKABLE, baseStyle, countryLabels, layers } from './style';
@@ -16,8 +16,9 @@ setWorkerUrl(workerUrl);
 export type MapMode = 'clusters' | 'heat';
 
 export interface MapHandlers {
-  /** The visible area changed (padded by half a view on each side, for smooth pans). */
-  onViewChanged(view: Viewport): void;
+  /** The visible area changed: `view` padded by half a view on each side (for smooth pans),
+   *  `visible` exactly what is on screen. */
+  onViewChanged(view: Viewport, visible: Region): void;
   /** A single request's marker was clicked. */
   onRequestClicked(rowid: number, lon: number, lat: number): void;
   /** An advisory area was clicked. */
@@ -49,6 +50,14 @@ export function circleRing(lat: number, lon: number, radiusM: number, segments =
 
 function wrap(lon: number): number {
   return ((((lon + 180) % 360) + 360) % 360) - 180;
+}
+
+/** What is on screen, wrapped into ±180 (west > east when it spans the antimeridian). */
+export function visibleRegion(west: number, south: number, east: number, north: number): Region {
+  const s = Math.max(-90, south);
+  const n = Math.min(90, north);
+  if (east - west >= 360) return { west: -180, south: s, east: 180, north: n };
+  return { west: wrap(west), south: s, east: wrap(east), north: n };
 }
 
 /** The viewport for data queries: padded by half its size, wrapped into ±180. */
@@ -112,7 +121,8 @@ export class DeskMap {
 
   private reportView(): void {
     const b = this.map.getBounds();
-    this.handlers.onViewChanged(paddedViewport(b.getWest(), b.getSouth(), b.getEast(), b.getNorth(), this.map.getZoom()));
+    const [w, s, e, n] = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+    this.handlers.onViewChanged(paddedViewport(w, s, e, n, this.map.getZoom()), visibleRegion(w, s, e, n));
   }
 
   private source(id: string): GeoJSONSource | undefined {
@@ -180,6 +190,18 @@ export class DeskMap {
 
   setAdvisories(collection: GeoJSON.FeatureCollection): void {
     this.whenLoaded(() => this.source('advisories')?.setData(collection));
+  }
+
+  /** Outlines the watched region; one crossing the antimeridian is drawn east of 180°. */
+  setWatchRegion(region: { west: number; south: number; east: number; north: number } | null): void {
+    const features: GeoJSON.Feature[] = [];
+    if (region) {
+      const { west, south, north } = region;
+      const east = region.east < west ? region.east + 360 : region.east;
+      const ring = [[west, south], [east, south], [east, north], [west, north], [west, south]];
+      features.push({ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: ring } });
+    }
+    this.whenLoaded(() => this.source('watch-region')?.setData({ type: 'FeatureCollection', features }));
   }
 
   setSelected(location: SelectedLocation | null): void {

@@ -48,6 +48,7 @@ export function baseStyle(): StyleSpecification {
       advisories: { type: 'geojson', data: empty },
       clusters: { type: 'geojson', data: empty },
       selected: { type: 'geojson', data: empty },
+      'watch-region': { type: 'geojson', data: empty },
     },
     layers: [{ id: 'ocean', type: 'background', paint: { 'background-color': COLORS.ocean } }],
   };
@@ -169,6 +170,14 @@ const clusterCounts: SymbolLayerSpecification = {
   paint: { 'text-color': '#ffffff' },
 };
 
+/** The region this desk watches for alerts: a dashed outline, under the clusters. */
+const watchRegion: LineLayerSpecification = {
+  id: 'watch-region',
+  type: 'line',
+  source: 'watch-region',
+  paint: { 'line-color': COLORS.selected, 'line-width': 2, 'line-dasharray': [3, 2], 'line-opacity': 0.8 },
+};
+
 const selectedAccuracy: FillLayerSpecification = {
   id: 'selected-accuracy',
   type: 'fill',
@@ -197,6 +206,7 @@ export function layers(language: 'zh' | 'en'): LayerSpecification[] {
     advisoryFill,
     advisoryLine,
     countryLabels(language),
+    watchRegion,
     heat,
     sosHalo,
     clusterCircles,

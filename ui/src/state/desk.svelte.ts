@@ -2,7 +2,7 @@
 // change it; the backend pushes events, the components refetch what they show.
 import type { Backend } from '../ipc/backend';
 import { emptyFilter } from '../ipc/backend';
-import type { AlarmState, AlertEvent, AppInfo, QueueFilter, RequestDetail, SyncHealth } from '../ipc/bindings';
+import type { AlarmState, AlertEvent, AppInfo, QueueFilter, Region, RequestDetail, SyncHealth } from '../ipc/bindings';
 
 export type Tab = 'queue' | 'advisories';
 
@@ -34,6 +34,10 @@ export const desk = $state({
   alarm: null as AlarmState | null,
   lastAlert: null as AlertEvent | null,
   alertsPanelOpen: false,
+  /** What the map shows now (the region the officer can choose to watch). */
+  mapRegion: null as Region | null,
+  /** The region this desk watches for alerts, drawn on the map. */
+  watchRegion: null as Region | null,
   /** Set by the queue: moves the selection by `delta` rows. */
   moveSelection: null as ((delta: number) => void) | null,
 });
