@@ -48,6 +48,10 @@ pub fn run(args: &[String]) -> Result {
             "all",
             "--sizes",
             "2000",
+            "--requests",
+            "2000",
+            "--burst",
+            "100",
         ],
         &[],
     )?;

@@ -8,7 +8,8 @@
 //! * `cargo xtask test` — `setup`, then `ci`: the README's test command.
 //! * `cargo xtask run` — build the desk, start a local hub replaying a drill unless a hub is
 //!   configured, open the desk on it.
-//! * `cargo xtask bench` — the benchmarks (release build), figures printed.
+//! * `cargo xtask bench` — the benchmarks (release build), figures printed; `cargo xtask
+//!   bench app` measures the desk itself (first frame, panning, memory, alert latency).
 
 mod ci;
 mod run;
@@ -35,7 +36,7 @@ fn main() -> ExitCode {
                 "usage: cargo xtask <task>\n\n  setup     install what is missing (system packages, tauri-driver, npm packages)\n  \
                  ci        everything CI checks (fmt, clippy, host-free core, tests, UI tests, end-to-end)\n  \
                  test      setup, then ci\n  run       start a local hub with a drill and open the desk on it\n  \
-                 bench     run the benchmarks (release) and print their figures\n  bindings  regenerate the UI's TypeScript types from Rust"
+                 bench     run the benchmarks (release) and print their figures;\n            `bench app [--minutes N]` measures the desk itself\n  bindings  regenerate the UI's TypeScript types from Rust"
             );
             return if task == "help" {
                 ExitCode::SUCCESS

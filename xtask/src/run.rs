@@ -80,45 +80,45 @@ pub fn run(args: &[String]) -> Result {
         "--data-dir".into(),
         state.join("desk").display().to_string(),
     ];
-    let given_hub = args
-        .iter()
-        .position(|a| a == "--hub")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
-    let drill = args
-        .iter()
-        .position(|a| a == "--drill")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| "earthquake".into());
-    let mut hub_child = None;
-    match given_hub {
-        Some(url) => desk_args.extend(["--hub".into(), url]),
-        None => {
-            step(&format!(
-                "starting a local hub replaying the `{drill}` drill"
-            ));
-            let token = random_token();
-            let mut child = Command::new(&hub_bin)
-                .args([
-                    "--db",
-                    &state.join("hub.sqlite").display().to_string(),
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--token",
-                    &token,
-                ])
-                .args(["--drill", &drill, "--rate", "30"])
-                .stdout(Stdio::piped())
-                .spawn()
-                .map_err(|e| Failed(format!("cannot start the hub: {e}")))?;
-            let url = hub_address(&mut child)?;
-            println!("hub at {url}");
-            desk_args.extend(["--hub".into(), url, "--token".into(), token]);
-            hub_child = Some(child);
+    // `--drill NAME` is ours; everything else goes to the desk as given.
+    let mut drill = "earthquake".to_owned();
+    let mut passed: Vec<String> = Vec::new();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if arg == "--drill" {
+            drill = rest
+                .next()
+                .cloned()
+                .ok_or_else(|| Failed("--drill needs a scenario name".into()))?;
+        } else {
+            passed.push(arg.clone());
         }
     }
-    desk_args.extend(args.iter().filter(|a| *a != "--drill").cloned());
+    let mut hub_child = None;
+    if !passed.iter().any(|a| a == "--hub") {
+        step(&format!(
+            "starting a local hub replaying the `{drill}` drill"
+        ));
+        let token = random_token();
+        let mut child = Command::new(&hub_bin)
+            .args([
+                "--db",
+                &state.join("hub.sqlite").display().to_string(),
+                "--listen",
+                "127.0.0.1:0",
+                "--token",
+                &token,
+            ])
+            .args(["--drill", &drill, "--rate", "30"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| Failed(format!("cannot start the hub: {e}")))?;
+        let url = hub_address(&mut child)?;
+        println!("hub at {url}");
+        desk_args.extend(["--hub".into(), url, "--token".into(), token]);
+        hub_child = Some(child);
+    }
+    desk_args.extend(passed);
     step("opening the desk");
     let status = Command::new(&desk).args(&desk_args).status();
     if let Some(mut c) = hub_child {
@@ -133,6 +133,9 @@ pub fn run(args: &[String]) -> Result {
 }
 
 pub fn bench(args: &[String]) -> Result {
+    if args.first().map(String::as_str) == Some("app") {
+        return bench_app(&args[1..]);
+    }
     step("benchmarks (release build)");
     let mut cmd = vec!["run", "--release", "--locked", "-p", "lifeline-bench", "--"];
     let rest: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -142,6 +145,71 @@ pub fn bench(args: &[String]) -> Result {
         cmd.extend(rest);
     }
     exec(&root(), "cargo", &cmd, &[])
+}
+
+/// The desk's performance run: the release binary under Xvfb in a private D-Bus session
+/// (`tests/e2e/perf.mjs`): first map frame and pan frames against an empty store, a drill
+/// with SOS notifications, memory after `--minutes N` (default 10) of it.
+fn bench_app(args: &[String]) -> Result {
+    let minutes = args
+        .iter()
+        .position(|a| a == "--minutes")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| "10".into());
+    step("building the desk, the hub and the benchmarks (release)");
+    build_ui()?;
+    exec(
+        &root(),
+        "cargo",
+        &[
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "lifeline-desk",
+            "-p",
+            "lifeline-hub",
+            "-p",
+            "lifeline-bench",
+        ],
+        &[],
+    )?;
+    let bin = target_dir().join("release");
+    let out = target_dir().join("perf");
+    std::fs::create_dir_all(&out)
+        .map_err(|e| Failed(format!("cannot create {}: {e}", out.display())))?;
+    let store = out.join("store-100000.sqlite");
+    if !store.exists() {
+        step("writing a desk store of 10^5 requests");
+        exec(
+            &root(),
+            &path_str(&bin.join("lifeline-bench")),
+            &[
+                "make-store",
+                "--requests",
+                "100000",
+                "--out",
+                &path_str(&store),
+            ],
+            &[],
+        )?;
+    }
+    step(&format!(
+        "the desk under a virtual display (takes about {} minutes)",
+        minutes.parse::<u64>().unwrap_or(10) + 3
+    ));
+    in_virtual_session(
+        "tests/e2e/perf.mjs",
+        &[
+            ("DESK_BIN", &path_str(&bin.join("lifeline-desk"))),
+            ("HUB_BIN", &path_str(&bin.join("lifeline-hub"))),
+            ("PERF_STORE", &path_str(&store)),
+            ("PERF_MINUTES", &minutes),
+            ("E2E_OUT", &path_str(&out)),
+            ("E2E_TMP", &path_str(&out)),
+        ],
+    )
 }
 
 /// The end-to-end suite: the real desk binary under Xvfb, in a private D-Bus session,
@@ -164,21 +232,8 @@ pub fn e2e() -> Result {
     std::fs::create_dir_all(&out)
         .map_err(|e| Failed(format!("cannot create {}: {e}", out.display())))?;
     let started = Instant::now();
-    let conf = root().join("tests/e2e/session.conf");
-    let script = root().join("tests/e2e/run.mjs");
-    exec(
-        &root(),
-        "xvfb-run",
-        &[
-            "-a",
-            "-s",
-            "-screen 0 1440x900x24",
-            "dbus-run-session",
-            &format!("--config-file={}", conf.display()),
-            "--",
-            "node",
-            &script.display().to_string(),
-        ],
+    in_virtual_session(
+        "tests/e2e/run.mjs",
         &[
             ("DESK_BIN", &path_str(&desk)),
             ("HUB_BIN", &path_str(&hub)),
@@ -192,6 +247,29 @@ pub fn e2e() -> Result {
         out.display()
     );
     Ok(())
+}
+
+/// Runs a Node script of `tests/e2e/` under a virtual display (1440×900), in a private
+/// D-Bus session without service activation (`tests/e2e/session.conf`).
+fn in_virtual_session(script: &str, env: &[(&str, &str)]) -> Result {
+    exec(
+        &root(),
+        "xvfb-run",
+        &[
+            "-a",
+            "-s",
+            "-screen 0 1440x900x24",
+            "dbus-run-session",
+            &format!(
+                "--config-file={}",
+                root().join("tests/e2e/session.conf").display()
+            ),
+            "--",
+            "node",
+            &path_str(&root().join(script)),
+        ],
+        env,
+    )
 }
 
 fn path_str(p: &Path) -> String {

@@ -3,12 +3,17 @@
 //!
 //! `lifeline-bench store [--sizes 100000,1000000]` — the store at scale.
 //! `lifeline-bench feeds` — import throughput against the parsers alone.
+//! `lifeline-bench sync [--requests 100000] [--burst 1000]` — the sync engine against a
+//! local hub: initial sync against the store's own upsert, intake-to-commit latency.
+//! `lifeline-bench make-store --requests N --out PATH` — a desk store of N synthetic
+//! requests, for measuring the app on a full store (`cargo xtask bench app`).
 //!
 //! Run through `cargo xtask bench` (release build).
 
 mod feeds;
 mod stats;
 mod store;
+mod sync;
 
 use std::process::ExitCode;
 
@@ -24,12 +29,32 @@ fn main() -> ExitCode {
                 .collect()
         })
         .unwrap_or_else(|| vec![100_000, 1_000_000]);
+    let number = |flag: &str, default: usize| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|n| n.replace('_', "").parse().ok())
+            .unwrap_or(default)
+    };
+    let sync_requests = number("--requests", 100_000);
+    let burst = number("--burst", 1000);
     let result = match args.first().map(String::as_str) {
         Some("store") => store::run(&sizes),
         Some("feeds") => feeds::run(),
-        Some("all") | None => store::run(&sizes).and_then(|()| feeds::run()),
+        Some("sync") => sync::run(sync_requests, burst),
+        Some("make-store") => match args
+            .iter()
+            .position(|a| a == "--out")
+            .and_then(|i| args.get(i + 1))
+        {
+            Some(out) => store::make_store(sync_requests, std::path::Path::new(out)),
+            None => Err("make-store needs --out PATH".into()),
+        },
+        Some("all") | None => store::run(&sizes)
+            .and_then(|()| feeds::run())
+            .and_then(|()| sync::run(sync_requests, burst)),
         Some(other) => Err(format!(
-            "unknown benchmark `{other}`; use store, feeds or all"
+            "unknown benchmark `{other}`; use store, feeds, sync or all"
         )),
     };
     match result {

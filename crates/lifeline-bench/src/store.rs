@@ -24,11 +24,15 @@ fn start() -> DateTime<Utc> {
 
 /// Synthetic requests arriving over a month, each with its `created` event, as sync brings them.
 fn generate(n: usize) -> Vec<IncomingRequest> {
+    generate_from(n, start())
+}
+
+fn generate_from(n: usize, start: DateTime<Utc>) -> Vec<IncomingRequest> {
     let mut rng = Rng::new(2026);
     let span_s = 30.0 * 86_400.0;
     (0..n)
         .map(|i| {
-            let at = start() + chrono::Duration::seconds((span_s * i as f64 / n as f64) as i64);
+            let at = start + chrono::Duration::seconds((span_s * i as f64 / n as f64) as i64);
             let request = request_anywhere(&mut rng, format!("bench-{i}"), at);
             let events = vec![CaseEvent {
                 id: format!("bench-{i}.created"),
@@ -169,6 +173,20 @@ fn db_bytes(dir: &std::path::Path, name: &str) -> u64 {
         .iter()
         .map(|s| std::fs::metadata(dir.join(format!("{name}{s}"))).map_or(0, |m| m.len()))
         .sum()
+}
+
+/// Writes a desk store of `n` synthetic requests from the last month, for measuring the app
+/// on a full store (`cargo xtask bench app`).
+pub fn make_store(n: usize, path: &std::path::Path) -> Result<(), String> {
+    let store = Store::open(path).map_err(|e| e.to_string())?;
+    let rows = generate_from(n, Utc::now() - chrono::Duration::days(30));
+    for chunk in rows.chunks(BATCH) {
+        store
+            .upsert_requests(chunk, "bench", None)
+            .map_err(|e| e.to_string())?;
+    }
+    println!("{n} requests written to {}", path.display());
+    Ok(())
 }
 
 pub fn run(sizes: &[usize]) -> Result<(), String> {

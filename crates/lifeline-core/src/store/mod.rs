@@ -48,6 +48,13 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Readers kept open for reuse.
 const MAX_IDLE_READERS: usize = 4;
+/// Page cache of the writer (KiB): batch upserts touch the R*Tree and FTS pages again and
+/// again, and a large cache keeps them from being re-read.
+const WRITER_CACHE_KIB: i64 = 32 * 1024;
+/// Page cache of each reader (KiB). Readers answer one query at a time (the desk's hot
+/// paths use the in-memory index), so a small cache each keeps the desk's memory down: at
+/// the writer's size, four idle readers could hold 128 MiB of pages the OS caches anyway.
+const READER_CACHE_KIB: i64 = 4 * 1024;
 
 /// The local database. Cheap to share behind an `Arc`; all methods take `&self`.
 pub struct Store {
@@ -76,7 +83,7 @@ impl Store {
                 source: e,
             })?;
         }
-        let mut writer = open_connection(&path)?;
+        let mut writer = open_connection(&path, WRITER_CACHE_KIB)?;
         migrations::run(&mut writer)?;
         Ok(Store {
             path,
@@ -122,7 +129,7 @@ impl Store {
         };
         let conn = match conn {
             Some(c) => c,
-            None => open_connection(&self.path)?,
+            None => open_connection(&self.path, READER_CACHE_KIB)?,
         };
         let out = f(&conn);
         if let Ok(mut idle) = self.readers.lock()
@@ -158,7 +165,7 @@ impl Store {
     }
 }
 
-fn open_connection(path: &Path) -> Result<Connection> {
+fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -175,13 +182,13 @@ fn open_connection(path: &Path) -> Result<Connection> {
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -32768;",
+         PRAGMA temp_store = MEMORY;",
     )
     .map_err(|e| StoreError::Open {
         path: path.to_path_buf(),
         source: e,
     })?;
+    conn.pragma_update(None, "cache_size", -cache_kib)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

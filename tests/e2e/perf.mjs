@@ -1,0 +1,261 @@
+// The desk's performance run (`cargo xtask bench app`): the real release binary under Xvfb,
+// measured the way an officer would feel it, each figure next to its floor from the same run.
+//
+//  1. App start to first map frame with data, and map frame times while panning: on an
+//     empty store (the floor: what this machine's software GL costs) and on a store of
+//     10^5 requests, alternately, three launches each (medians).
+//  2. Intake POST at the hub to the Notify call on the session bus, over 100 SOS posted
+//     during a drill (timestamps from dbus-monitor).
+//  3. Total memory (PSS of the desk and all its WebKit processes, from smaps_rollup) during
+//     and after a drill of PERF_MINUTES minutes (default 10).
+//
+// Needs DESK_BIN, HUB_BIN, PERF_STORE (a desk.sqlite with 10^5 requests); run inside
+// xvfb-run and dbus-run-session like the end-to-end suite.
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Session, sleep } from './webdriver.mjs';
+import { TOKEN, intake, startDriver, startHub, startNotifications, stopAll, tempDir } from './harness.mjs';
+
+const DESK = process.env.DESK_BIN;
+const HUB = process.env.HUB_BIN;
+const STORE = process.env.PERF_STORE;
+const MINUTES = Number(process.env.PERF_MINUTES ?? 10);
+const LAUNCHES = Number(process.env.PERF_LAUNCHES ?? 3);
+const SOS_COUNT = Number(process.env.PERF_SOS ?? 100);
+const OUT = process.env.E2E_OUT ?? 'target/perf';
+mkdirSync(OUT, { recursive: true });
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+const BOOT_MS = Number(readFileSync('/proc/stat', 'utf8').match(/^btime (\d+)/m)[1]) * 1000;
+
+function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const v = [...values].sort((a, b) => a - b);
+  return v[Math.min(v.length - 1, Math.round((p / 100) * (v.length - 1)))];
+}
+
+const median = (values) => percentile(values, 50);
+const ms = (x) => `${Math.round(x)} ms`;
+const mib = (kib) => `${Math.round(kib / 1024)} MiB`;
+
+/** Every process: pid → { ppid, startMs, cmdline }. */
+function processes() {
+  const table = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // Fields after the command name, which is in parentheses and may hold spaces.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      table.set(Number(name), {
+        ppid: Number(fields[1]),
+        startMs: BOOT_MS + (Number(fields[19]) * 1000) / CLK_TCK,
+        cmdline,
+      });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return table;
+}
+
+/** The desk process started with `dataDir`, and all its descendants (WebKit's processes). */
+function deskProcesses(dataDir) {
+  const table = processes();
+  const root = [...table.entries()].find(([, p]) => p.cmdline[0] === DESK && p.cmdline.includes(dataDir));
+  if (!root) throw new Error(`no desk process for ${dataDir}`);
+  const pids = [root[0]];
+  for (let i = 0; i < pids.length; i++) {
+    for (const [pid, p] of table) if (p.ppid === pids[i]) pids.push(pid);
+  }
+  return { pid: root[0], startMs: root[1].startMs, pids };
+}
+
+/** Proportional set size of each process (KiB), by its command name. */
+function pssByProcess(pids) {
+  const out = [];
+  for (const pid of pids) {
+    try {
+      const m = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').match(/^Pss:\s+(\d+) kB/m);
+      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      if (m) out.push({ comm, kib: Number(m[1]) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Proportional set size of the processes, summed (KiB). */
+function pssKiB(pids) {
+  return pssByProcess(pids).reduce((sum, p) => sum + p.kib, 0);
+}
+
+const breakdown = (pids) => pssByProcess(pids).map((p) => `${p.comm} ${mib(p.kib)}`).join(', ');
+
+let nextPort = 4500;
+
+/** Starts the desk on a copy of `store` (or empty), waits for the first map frame with data. */
+async function launch(name, store, extraArgs = []) {
+  const port = nextPort;
+  nextPort += 2;
+  const driver = await startDriver(port, port + 1, name);
+  mkdirSync(driver.dataDir, { recursive: true });
+  if (store) copyFileSync(store, join(driver.dataDir, 'desk.sqlite'));
+  const args = ['--data-dir', driver.dataDir, '--desk', name, '--officer', 'Perf', '--lang', 'zh', ...extraArgs];
+  const s = await Session.create(port, DESK, args);
+  await s.waitFor('the first map frame with data', () => s.execute('return document.body.dataset.mapReady === "1"'), 120_000, 20);
+  const readyAt = Number(await s.execute('return document.body.dataset.mapReadyAt'));
+  const desk = deskProcesses(driver.dataDir);
+  // Where the time went: the page's own marks, from the process start.
+  const marks = await s.execute(
+    `return [['page', 0], ...performance.getEntriesByType('mark').map((m) => [m.name.replace('lifeline:', ''), m.startTime])]
+       .map(([name, t]) => [name, Math.round(performance.timeOrigin + t)]);`,
+  );
+  const timeline = marks.map(([name, at]) => `${name} ${Math.round(at - desk.startMs)}`).join(', ');
+  return { s, desk, dataDir: driver.dataDir, firstFrameMs: readyAt - desk.startMs, timeline };
+}
+
+/** Frame intervals over six back-to-back animated pans (the clusters refresh between them). */
+async function panFrames(s) {
+  await sleep(1500);
+  await s.execute('window.lifelineMapResetFrames(); return null;');
+  const pans = [[400, 0], [0, 250], [-400, 0], [0, -250], [300, 200], [-300, -200]];
+  for (const [dx, dy] of pans) {
+    await s.execute(`window.lifelineMapPan(${dx}, ${dy}, 1500); return null;`);
+    await sleep(1600);
+  }
+  return s.execute('return window.lifelineMapFrames()');
+}
+
+async function startupAndPanning() {
+  const runs = { empty: [], full: [] };
+  for (let i = 0; i < LAUNCHES; i++) {
+    for (const kind of ['empty', 'full']) {
+      const { s, desk, firstFrameMs, timeline } = await launch(`${kind}-${i}`, kind === 'full' ? STORE : null);
+      const frames = await panFrames(s);
+      const pss = pssKiB(desk.pids);
+      runs[kind].push({ firstFrameMs, frames, pss });
+      console.log(
+        `  launch ${i + 1} ${kind === 'full' ? '10^5 requests' : 'empty store  '}: first map frame ${ms(firstFrameMs)}, ` +
+          `pan p50 ${ms(percentile(frames, 50))} p95 ${ms(percentile(frames, 95))} (${frames.length} frames), PSS ${mib(pss)} (${breakdown(desk.pids)})`,
+      );
+      console.log(`      ms from process start: ${timeline}`);
+      if (i === 0 && kind === 'full') writeFileSync(join(OUT, 'perf-full-store.png'), await s.screenshot());
+      await s.close();
+      await sleep(1000);
+    }
+  }
+  const summary = (kind) => {
+    const frames = runs[kind].flatMap((r) => r.frames);
+    return {
+      firstFrameMs: median(runs[kind].map((r) => r.firstFrameMs)),
+      panP50: percentile(frames, 50),
+      panP95: percentile(frames, 95),
+      panP99: percentile(frames, 99),
+      pss: median(runs[kind].map((r) => r.pss)),
+    };
+  };
+  return { empty: summary('empty'), full: summary('full') };
+}
+
+/** Notify calls recorded by dbus-monitor: [{ atMs, text }]. */
+function notifyCalls(logFile) {
+  return readFileSync(logFile, 'utf8')
+    .split('method call time=')
+    .slice(1)
+    .filter((block) => block.includes('member=Notify'))
+    .map((block) => ({ atMs: Number(block.slice(0, block.indexOf(' '))) * 1000, text: block }));
+}
+
+/** SOS far apart from each other (so each alerts alone, not as a burst summary). */
+function sos(i) {
+  const lat = -38 + 13 * (i % 7);
+  const lon = -171 + 17 * Math.floor(i / 7) + 3;
+  return {
+    id: `PERF-SOS-${String(i).padStart(3, '0')}`,
+    channel: 'app',
+    category: 'medical',
+    emergency: true,
+    citizen: { name: `测试${i}`, phone: '+8613800138000' },
+    location: { lat, lon, accuracy_m: 25 },
+    description: `perf-token-${String(i).padStart(3, '0')} 需要帮助`,
+  };
+}
+
+async function drill(notifyLog) {
+  const hub = await startHub(HUB, ['--drill', 'earthquake', '--rate', '30', '--seed', '7']);
+  const { s, desk, dataDir } = await launch('drill', null, ['--hub', hub.url, '--token', TOKEN]);
+  const started = Date.now();
+  const samples = [{ minute: 0, pss: pssKiB(desk.pids) }];
+  // The SOS, one every 400 ms, while the drill runs.
+  const posted = [];
+  for (let i = 0; i < SOS_COUNT; i++) {
+    const request = sos(i);
+    posted.push({ token: request.description.split(' ')[0], atMs: Date.now() });
+    await intake(hub.url, request);
+    await sleep(400);
+  }
+  await sleep(5000);
+  const calls = notifyCalls(notifyLog);
+  const latencies = [];
+  const missing = [];
+  for (const p of posted) {
+    const call = calls.find((c) => c.text.includes(p.token));
+    if (call) latencies.push(call.atMs - p.atMs);
+    else missing.push(p.token);
+  }
+  console.log(
+    `  intake POST → Notify on the bus: p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, ` +
+      `max ${ms(Math.max(...latencies))} (n=${latencies.length}${missing.length ? `, ${missing.length} never notified` : ''})`,
+  );
+  // Memory through the rest of the drill, sampled each minute.
+  for (let minute = 1; minute <= MINUTES; minute++) {
+    const wait = started + minute * 60_000 - Date.now();
+    if (wait > 0) await sleep(wait);
+    // Re-read the process tree: WebKit may start or end helper processes.
+    const { pids } = deskProcesses(dataDir);
+    samples.push({ minute, pss: pssKiB(pids) });
+    console.log(`  drill minute ${minute}: PSS ${mib(samples[samples.length - 1].pss)} (${breakdown(pids)})`);
+  }
+  writeFileSync(join(OUT, 'perf-drill.png'), await s.screenshot());
+  const queue = Number(await s.execute('return document.querySelector(\'[data-testid="queue-summary"]\')?.dataset.total ?? -1'));
+  await s.close();
+  return {
+    notify: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), n: latencies.length, missing: missing.length },
+    pss: samples,
+    queue,
+  };
+}
+
+async function main() {
+  if (!DESK || !HUB || !STORE) throw new Error('set DESK_BIN, HUB_BIN and PERF_STORE');
+  console.log('== the desk: first map frame and panning, empty store (floor) vs 10^5 requests');
+  const startup = await startupAndPanning();
+  console.log(`== the desk during a ${MINUTES}-minute earthquake drill with ${SOS_COUNT} SOS`);
+  const notifyLog = join(tempDir('perf-bus'), 'notify.log');
+  await startNotifications(notifyLog);
+  const drilled = await drill(notifyLog);
+
+  const { empty, full } = startup;
+  const last = drilled.pss[drilled.pss.length - 1].pss;
+  console.log('\n== summary (medians of the launches)');
+  console.log(`  app start → first map frame: 10^5 requests ${ms(full.firstFrameMs)}, empty store ${ms(empty.firstFrameMs)} (floor) → ${(full.firstFrameMs / empty.firstFrameMs).toFixed(2)}× the floor   (target < 2000 ms)`);
+  console.log(`  pan frame time p50/p95/p99: 10^5 requests ${ms(full.panP50)} / ${ms(full.panP95)} / ${ms(full.panP99)}, empty ${ms(empty.panP50)} / ${ms(empty.panP95)} / ${ms(empty.panP99)} (floor) → p95 ${(full.panP95 / empty.panP95).toFixed(2)}× the floor   (target 33 ms on a GPU)`);
+  console.log(`  PSS after first frame: 10^5 requests ${mib(full.pss)}, empty ${mib(empty.pss)} (floor)`);
+  console.log(`  PSS after ${MINUTES} min of drill: ${mib(last)} (at start ${mib(drilled.pss[0].pss)}, peak ${mib(Math.max(...drilled.pss.map((x) => x.pss)))})   (target < 500 MiB)`);
+  console.log(`  intake POST → Notify: p50 ${ms(drilled.notify.p50)}, p99 ${ms(drilled.notify.p99)} over ${drilled.notify.n} SOS   (target p99 < 2000 ms)`);
+  writeFileSync(join(OUT, 'perf.json'), JSON.stringify({ startup, drill: drilled, minutes: MINUTES }, null, 2));
+  if (drilled.notify.missing > 0) throw new Error(`${drilled.notify.missing} SOS were never notified`);
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(`performance run failed: ${e.stack ?? e}`);
+  process.exitCode = 1;
+} finally {
+  stopAll();
+}
