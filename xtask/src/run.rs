@@ -177,8 +177,7 @@ fn bench_app(args: &[String]) -> Result {
     )?;
     let bin = target_dir().join("release");
     let out = target_dir().join("perf");
-    std::fs::create_dir_all(&out)
-        .map_err(|e| Failed(format!("cannot create {}: {e}", out.display())))?;
+    fresh_output_dir(&out)?;
     let store = out.join("store-100000.sqlite");
     if !store.exists() {
         step("writing a desk store of 10^5 requests");
@@ -229,8 +228,7 @@ pub fn e2e() -> Result {
     }
     step("end-to-end tests (real app, virtual display, WebDriver)");
     let out = target_dir().join("e2e");
-    std::fs::create_dir_all(&out)
-        .map_err(|e| Failed(format!("cannot create {}: {e}", out.display())))?;
+    fresh_output_dir(&out)?;
     let started = Instant::now();
     in_virtual_session(
         "tests/e2e/run.mjs",
@@ -246,6 +244,21 @@ pub fn e2e() -> Result {
         started.elapsed().as_secs_f64(),
         out.display()
     );
+    Ok(())
+}
+
+/// Creates `dir`, removing the desks' and hubs' folders an earlier run left there (each holds
+/// a copy of a store); screenshots and the prepared 10^5 store stay.
+fn fresh_output_dir(dir: &Path) -> Result {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failed(format!("cannot create {}: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Failed(format!("cannot read {}: {e}", dir.display())))?;
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with("lifeline-") {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
     Ok(())
 }
 
