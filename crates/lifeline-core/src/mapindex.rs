@@ -530,6 +530,33 @@ mod tests {
     }
 
     #[test]
+    fn clusters_account_for_every_point_in_view_at_every_zoom() {
+        let mut rng = crate::synth::Rng::new(3);
+        let mut idx = MapIndex::new();
+        for i in 0..2000 {
+            let (lon, lat) = (28.6 + rng.unit() * 0.8, 40.7 + rng.unit() * 0.6);
+            idx.upsert(&src(i + 1, lon, lat, Status::New, i % 3 == 0));
+        }
+        for zoom in [2.0, 6.0, 9.0, 10.5, 12.0, 14.0] {
+            let clusters = idx.clusters(
+                &BBox::WORLD,
+                zoom,
+                48.0,
+                &PointFilter::default(),
+                Utc::now(),
+            );
+            let total: u32 = clusters.iter().map(|c| c.count).sum();
+            let sos: u32 = clusters.iter().map(|c| c.open_emergencies).sum();
+            assert_eq!(
+                (total, sos),
+                (2000, 667),
+                "zoom {zoom}: {} clusters",
+                clusters.len()
+            );
+        }
+    }
+
+    #[test]
     fn a_city_on_a_cell_edge_is_one_cluster_not_two_overlapping_ones() {
         // At zoom 4 a 48-px cell is 360*48/(256*16) = 4.22° wide; 126.6° is a cell edge
         // (30 cells east of 0°). Points just either side of it are a few pixels apart.
