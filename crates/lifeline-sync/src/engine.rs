@@ -454,13 +454,12 @@ impl SyncEngine {
     async fn pull_until_caught_up(&self, origin: ChangeOrigin) -> Result<(u64, u64), SyncError> {
         let hub = self.hub()?;
         let (mut applied, mut quarantined) = (0, 0);
+        // A page over the body cap (large records with long case logs) is asked for again
+        // in halves, down to one record, instead of failing the same way forever.
+        let mut limit = self.inner.page_size;
         loop {
             let cursor = self.cursor()?;
-            let mut url = format!(
-                "{}?limit={}",
-                hub.endpoint("/v1/requests"),
-                self.inner.page_size
-            );
+            let mut url = format!("{}?limit={limit}", hub.endpoint("/v1/requests"));
             if let Some(c) = &cursor {
                 url.push_str(&format!("&after={c}"));
             }
@@ -474,7 +473,17 @@ impl SyncEngine {
                 }
                 other => other?,
             };
-            let body = self.inner.http.body(answer).await?;
+            let body = match self.inner.http.body(answer).await {
+                Err(HttpError::TooLarge { .. }) if limit > 1 => {
+                    limit = (limit / 2).max(1);
+                    tracing::warn!(
+                        "a page of the hub's changes is over the size cap; asking for {limit} at a time"
+                    );
+                    continue;
+                }
+                other => other?,
+            };
+            limit = self.inner.page_size;
             let page: WirePage = serde_json::from_slice(&body).map_err(|e| HttpError::Json {
                 url: url.clone(),
                 reason: e.to_string(),

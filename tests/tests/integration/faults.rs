@@ -118,3 +118,39 @@ async fn the_desk_survives_a_misbehaving_hub_and_quarantines_bad_records() {
         "health recovered: {health:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_over_the_size_cap_are_fetched_in_smaller_pages() {
+    // Thirty requests with the longest description allowed (~15 KiB each): a page of ten is
+    // ~150 KiB, over a 64 KiB cap; a page of two fits. Without smaller pages the pull would
+    // fail the same way forever.
+    let records: Vec<_> = (0..30)
+        .map(|i| {
+            let mut r = record(i, 13.7);
+            r["description"] = serde_json::Value::String(format!("{i} {}", "长".repeat(5_000)));
+            r
+        })
+        .collect();
+    let fake = FakeHub::start(records).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Arc::new(Store::open(dir.path().join("desk.sqlite")).expect("store"));
+    let engine = SyncEngine::builder(Arc::clone(&store))
+        .hub(&fake.url, "t")
+        .page_size(10)
+        .limits(Limits {
+            max_body: 64 * 1024,
+            ..Limits::default()
+        })
+        .build()
+        .expect("engine");
+    let report = tokio::time::timeout(Duration::from_secs(30), engine.sync_once())
+        .await
+        .expect("the pull finishes")
+        .expect("the pull succeeds");
+    assert_eq!(
+        (report.pulled, report.quarantined),
+        (30, 0),
+        "every record arrived"
+    );
+    assert_eq!(store.request_count().expect("count"), 30);
+}
