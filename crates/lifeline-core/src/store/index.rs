@@ -14,9 +14,12 @@ use rusqlite::hooks::Action;
 
 use super::query::{POINT_COLUMNS, RequestQuery, point_from_row};
 use super::requests::{REQUEST_COLUMNS, StoredRequest, request_from_row};
-use super::{Result, Store, StoreError};
+use super::{Result, Store, StoreError, WRITER_CACHE_KIB};
 use crate::geo::BBox;
 use crate::mapindex::{Cluster, MapIndex};
+
+/// Page cache (KiB) of the writer while it scans the whole table to build the index.
+const SCAN_CACHE_KIB: i64 = 2 * 1024;
 
 #[derive(Default)]
 pub(super) struct IndexState {
@@ -57,13 +60,20 @@ impl Store {
     pub fn enable_index(&self) -> Result<()> {
         let conn = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
         let mut index = MapIndex::new();
-        {
+        // The scan reads every request page once. On the writer's large cache those pages
+        // would stay resident for the life of the desk (~40 MiB at 10^5 requests) while the
+        // writer rarely needs them again: scan with a small cache, then give it back.
+        conn.pragma_update(None, "cache_size", -SCAN_CACHE_KIB)?;
+        let scanned = (|| -> Result<()> {
             let mut stmt = conn.prepare(&format!("SELECT {POINT_COLUMNS} FROM requests"))?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
                 index.upsert(&point_from_row(row)?);
             }
-        }
+            Ok(())
+        })();
+        conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+        scanned?;
         let touched = Arc::clone(&self.index.touched);
         conn.update_hook(Some(
             move |action: Action, _db: &str, table: &str, rowid: i64| {
