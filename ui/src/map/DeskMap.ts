@@ -78,6 +78,8 @@ export class DeskMap {
   private frameTimes: number[] = [];
   private lastFrame = 0;
   private moveTimer: number | undefined;
+  /** The style and the desk's layers are in place (MapLibre's `load` has fired). */
+  private layersReady = false;
 
   constructor(container: HTMLElement, private handlers: MapHandlers, language: 'zh' | 'en') {
     this.map = new MapLibre({
@@ -95,6 +97,7 @@ export class DeskMap {
     this.popup = new Popup({ closeButton: false, closeOnClick: true, maxWidth: '320px' });
     this.map.on('load', () => {
       for (const layer of layers(language)) this.map.addLayer(layer);
+      this.layersReady = true;
       this.reportView();
     });
     this.map.on('moveend', () => this.reportView());
@@ -172,8 +175,11 @@ export class DeskMap {
     this.popup.setLngLat([lon, lat]).setDOMContent(box).addTo(this.map);
   }
 
+  /** Runs `f` now if the layers are in place, else right after they are. (Not
+   *  `map.loaded()`: that turns false whenever tiles are loading, e.g. during every pan,
+   *  and `load` never fires again, so an update made then would be lost.) */
   whenLoaded(f: () => void): void {
-    if (this.map.loaded() && this.map.getLayer('clusters-circle')) f();
+    if (this.layersReady) f();
     else this.map.once('load', () => f());
   }
 
