@@ -190,6 +190,20 @@ export class DeskMap {
     });
   }
 
+  /** Calls `f` once, the first time the map is at `zoom` or closer (now, if it already is). */
+  onceZoomedTo(zoom: number, f: () => void): void {
+    if (this.map.getZoom() >= zoom) {
+      f();
+      return;
+    }
+    const check = () => {
+      if (this.map.getZoom() < zoom) return;
+      this.map.off('zoomend', check);
+      f();
+    };
+    this.map.on('zoomend', check);
+  }
+
   setClusters(collection: GeoJSON.FeatureCollection): void {
     this.whenLoaded(() => this.source('clusters')?.setData(collection));
   }

@@ -1,5 +1,7 @@
-// The offline basemap: Natural Earth country shapes (npm `world-atlas`, 1:50m), with names
-// in English and Chinese and a label point per country.
+// The offline basemap: Natural Earth country shapes (npm `world-atlas`), with names in
+// English and Chinese and a label point per country. The desk starts on the 1:110m shapes
+// and loads 1:50m only when the officer zooms in far enough to see the difference: the
+// world view draws sooner and a desk that stays zoomed out holds less (docs/PERFORMANCE.md).
 //
 // Natural Earth rings that cross the antimeridian (Russia, Fiji, the US Aleutians) jump from
 // +180 to -180; drawn as-is they smear a band across the whole map. Each ring is unwrapped
@@ -10,7 +12,8 @@ import enNames from 'i18n-iso-countries/langs/en.json';
 import zhNames from 'i18n-iso-countries/langs/zh.json';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
-import atlasUrl from 'world-atlas/countries-50m.json?url';
+import coarseUrl from 'world-atlas/countries-110m.json?url';
+import fineUrl from 'world-atlas/countries-50m.json?url';
 
 countries.registerLocale(enNames);
 countries.registerLocale(zhNames);
@@ -107,8 +110,14 @@ export function buildBasemap(topology: Topology): Basemap {
   };
 }
 
-export async function loadBasemap(): Promise<Basemap> {
-  const response = await fetch(atlasUrl);
+/** `coarse`: Natural Earth 1:110m, for the world and continents; `fine`: 1:50m. */
+export type BasemapDetail = 'coarse' | 'fine';
+
+/** Map zoom from which the fine shapes are worth loading (coastlines at 1:110m look coarse). */
+export const FINE_BASEMAP_ZOOM = 3;
+
+export async function loadBasemap(detail: BasemapDetail): Promise<Basemap> {
+  const response = await fetch(detail === 'fine' ? fineUrl : coarseUrl);
   const topology = (await response.json()) as Topology;
   return buildBasemap(topology);
 }
