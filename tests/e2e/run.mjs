@@ -189,7 +189,9 @@ const TESTS = [
     await intake(ctx.hub, sos);
     await s.waitFor('the Notify call reaches the session bus', async () => (await notifyCalls(ctx.notifyLog, title)) >= 1, 20_000, 50);
     ctx.notifyLatencyMs = Date.now() - posted;
-    await s.waitFor('dunst received it', async () => (await dunstHistory()).includes('内罗毕'), 10_000);
+    // `dunstctl history` lists a notification once dunst has shown it and let it go, which
+    // is after dunst's own display timeout (10 s by default): wait well past that.
+    await s.waitFor('dunst received it', async () => (await dunstHistory()).includes('内罗毕'), 30_000);
     assert(!(await dunstHistory()).includes('E12345678'), 'no identity-document number in a notification');
     await s.waitFor('the alarm sounds', () => s.execute('return document.body.dataset.alarm === "on"'), 10_000);
     // The same request posted again: nothing new, no second notification.
