@@ -61,7 +61,7 @@ impl Store {
         let conn = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
         let mut index = MapIndex::new();
         // The scan reads every request page once. On the writer's large cache those pages
-        // would stay resident for the life of the desk (~40 MiB at 10^5 requests) while the
+        // would stay resident for the life of the desk (~20 MiB at 10^5 requests) while the
         // writer rarely needs them again: scan with a small cache, then give it back.
         conn.pragma_update(None, "cache_size", -SCAN_CACHE_KIB)?;
         let scanned = (|| -> Result<()> {
