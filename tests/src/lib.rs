@@ -32,7 +32,11 @@ pub fn binary(package: &str, name: &str) -> PathBuf {
 }
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // The run-time variable first (cargo sets it for tests): a test binary built in another
+    // clone sharing the target folder still carries that clone's path in the compile-time one.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default()

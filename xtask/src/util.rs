@@ -23,7 +23,13 @@ pub fn fail<T>(msg: impl Into<String>) -> Result<T> {
 
 /// The workspace root (xtask lives one level below it).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // The run-time variable first: cargo keys its build cache on paths relative to the
+    // workspace, so a binary built in another clone of the repository (sharing the target
+    // folder, as CI does) still carries that clone's path in the compile-time one.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
