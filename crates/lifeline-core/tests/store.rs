@@ -89,6 +89,30 @@ mod migrations {
         assert!(store.integrity_check().expect("check").is_empty());
     }
 
+    /// Regression: a desk and a script opening a new database at the same moment, one of
+    /// them failed with "database is locked" while switching the file to WAL.
+    #[test]
+    fn many_openers_of_a_new_database_at_once_all_succeed() {
+        for round in 0..20 {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("desk.sqlite");
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(6));
+            let openers: Vec<_> = (0..6)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), std::sync::Arc::clone(&barrier));
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        Store::open(&path).and_then(|s| s.count_requests(&RequestQuery::default()))
+                    })
+                })
+                .collect();
+            for o in openers {
+                let outcome = o.join().expect("thread");
+                assert!(outcome.is_ok(), "round {round}: {outcome:?}");
+            }
+        }
+    }
+
     #[test]
     fn refuses_a_database_from_a_newer_lifeline() {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -178,9 +178,12 @@ fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection> {
     // WAL: readers never block the writer and a crash never leaves a half-written page.
     // synchronous=NORMAL is durable across application crashes in WAL mode; only an OS
     // crash or power loss can lose the last transactions, never corrupt the file.
+    set_wal(&conn).map_err(|e| StoreError::Open {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
+        "PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;",
     )
@@ -191,6 +194,25 @@ fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection> {
     conn.pragma_update(None, "cache_size", -cache_kib)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+/// Switches the file to WAL. Switching a new file needs it to itself for a moment, and SQLite
+/// answers "database is locked" at once (without waiting out the busy timeout) while another
+/// process is opening the same new file: a desk and a script started together did fail so.
+/// So the switch is retried for as long as the busy timeout.
+fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(())) {
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
 }
 
 pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
