@@ -28,6 +28,8 @@ pub struct Desk {
     key_counter: AtomicU64,
     pub alerts: Arc<AlertService>,
     _stop: Option<StopHandle>,
+    /// Keeps the store's query index (text, spatial, filters) caught up in the background.
+    _indexer: lifeline_core::store::IndexerHandle,
 }
 
 fn origin_name(o: ChangeOrigin) -> &'static str {
@@ -39,8 +41,9 @@ fn origin_name(o: ChangeOrigin) -> &'static str {
 }
 
 impl Desk {
-    /// Opens the desk: builds the index in the background (the window draws meanwhile) and
-    /// starts the sync engine when a hub is configured.
+    /// Opens the desk: builds the in-memory index in the background (the window draws
+    /// meanwhile), starts the query indexer, and starts the sync engine when a hub is
+    /// configured.
     pub fn start(
         app: &AppHandle,
         store: Arc<Store>,
@@ -58,6 +61,7 @@ impl Desk {
                 Err(e) => tracing::error!("cannot build the request index: {e}"),
             });
         }
+        let indexer = store.spawn_indexer();
         let mut engine = None;
         let mut stop = None;
         let advisories_generation = Arc::new(AtomicU64::new(0));
@@ -97,6 +101,7 @@ impl Desk {
             key_counter: AtomicU64::new(0),
             alerts,
             _stop: stop,
+            _indexer: indexer,
         }))
     }
 

@@ -1,5 +1,6 @@
-//! The store at 10^5 and 10^6 requests: upsert rate against bare SQLite, viewport and text
-//! search latency, map clustering latency, bytes on disk per request.
+//! The store at 10^5 and 10^6 requests: upsert rate against bare SQLite inserting the same
+//! rows, how fast the derived query index catches up and how soon everything is searchable,
+//! viewport and text search latency, map clustering latency, bytes on disk per request.
 
 use std::time::{Duration, Instant};
 
@@ -8,6 +9,7 @@ use lifeline_core::Store;
 use lifeline_core::geo::BBox;
 use lifeline_core::geo::places::by_name;
 use lifeline_core::model::{CaseEvent, CaseEventKind, HelpRequest, Origin};
+use lifeline_core::protocol::WireAttachment;
 use lifeline_core::store::{IncomingRequest, RequestOrder, RequestQuery};
 use lifeline_core::synth::{Rng, request_anywhere};
 
@@ -47,25 +49,131 @@ fn generate_from(n: usize, start: DateTime<Utc>) -> Vec<IncomingRequest> {
         .collect()
 }
 
-/// The baseline: the same request rows into a plain table (no indexes, no R*Tree, no FTS),
-/// prepared statement, same batch size, same pragmas.
-fn bare_sqlite(dir: &std::path::Path, rows: &[IncomingRequest]) -> Result<Duration, String> {
-    let conn = rusqlite::Connection::open(dir.join("bare.sqlite")).map_err(|e| e.to_string())?;
+/// The baseline: bare SQLite inserting the same rows the store writes — each request row
+/// with all its columns, and its case-event rows — into plain tables (no key, no index, no
+/// trigger), prepared statements, same batch size, same pragmas.
+fn bare_same_rows(dir: &std::path::Path, rows: &[IncomingRequest]) -> Result<Duration, String> {
+    let mut conn =
+        rusqlite::Connection::open(dir.join("bare.sqlite")).map_err(|e| e.to_string())?;
+    let e = |e: rusqlite::Error| e.to_string();
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+         CREATE TABLE requests (id, channel, category, emergency, priority, status, is_open, triage_rank, duplicate_of,
+           citizen_name, citizen_phone, citizen_id_doc, citizen_nationality, citizen_language, people_count, lat, lon,
+           accuracy_m, located_at, address, country, description, attachments, assignee, post, created_at, updated_at,
+           version, local_state, source);
+         CREATE TABLE case_events (event_id, request_id, kind, detail, actor, at, origin);",
+    )
+    .map_err(e)?;
+    let t = Instant::now();
+    for chunk in rows.chunks(BATCH) {
+        let tx = conn.transaction().map_err(e)?;
+        let mut insert_request = tx
+            .prepare(
+                "INSERT INTO requests VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,\
+                 ?21,?22,?23,?24,?25,?26,?27,?28,?29,?30)",
+            )
+            .map_err(e)?;
+        let mut insert_event = tx
+            .prepare("INSERT INTO case_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .map_err(e)?;
+        for inc in chunk {
+            let r: &HelpRequest = &inc.request;
+            let l = r.location.as_ref();
+            let attachments: Vec<WireAttachment> = r
+                .attachments
+                .iter()
+                .map(|a| WireAttachment {
+                    name: a.name.clone(),
+                    media_type: a.media_type.clone(),
+                    size_bytes: a.size_bytes,
+                    url: a.url.clone(),
+                })
+                .collect();
+            let attachments = serde_json::to_string(&attachments).map_err(|x| x.to_string())?;
+            let rank = if r.emergency {
+                0
+            } else {
+                1 + i64::from(r.priority.rank())
+            };
+            insert_request
+                .execute(rusqlite::params![
+                    r.id,
+                    r.channel.as_str(),
+                    r.category.as_str(),
+                    r.emergency,
+                    r.priority.rank(),
+                    r.status.as_str(),
+                    r.status.is_open(),
+                    rank,
+                    r.duplicate_of,
+                    r.citizen.name,
+                    r.citizen.phone,
+                    r.citizen.id_document,
+                    r.citizen.nationality,
+                    r.citizen.language,
+                    r.people_count,
+                    l.map(|l| l.lat),
+                    l.map(|l| l.lon),
+                    l.and_then(|l| l.accuracy_m),
+                    l.and_then(|l| l.captured_at).map(|t| t.timestamp_millis()),
+                    l.and_then(|l| l.address.clone()),
+                    l.and_then(|l| l.country.clone()),
+                    r.description,
+                    attachments,
+                    r.assignee,
+                    r.post,
+                    r.created_at.timestamp_millis(),
+                    r.updated_at.timestamp_millis(),
+                    r.version,
+                    "synced",
+                    "bench"
+                ])
+                .map_err(e)?;
+            for ev in &inc.events {
+                let detail = serde_json::to_string(&ev.kind).map_err(|x| x.to_string())?;
+                insert_event
+                    .execute(rusqlite::params![
+                        ev.id,
+                        ev.request_id,
+                        ev.kind.name(),
+                        detail,
+                        ev.actor,
+                        ev.at.timestamp_millis(),
+                        ev.origin.as_str()
+                    ])
+                    .map_err(e)?;
+            }
+        }
+        drop((insert_request, insert_event));
+        tx.commit().map_err(e)?;
+    }
+    Ok(t.elapsed())
+}
+
+/// The narrower baseline earlier figures used: 19 of the request columns into a plain
+/// table, no case events. Printed for comparison with docs/PERFORMANCE.md's history.
+fn bare_request_columns(
+    dir: &std::path::Path,
+    rows: &[IncomingRequest],
+) -> Result<Duration, String> {
+    let mut conn =
+        rusqlite::Connection::open(dir.join("bare19.sqlite")).map_err(|e| e.to_string())?;
+    let e = |e: rusqlite::Error| e.to_string();
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
          CREATE TABLE requests (id TEXT, channel TEXT, category TEXT, emergency INTEGER, priority INTEGER, status TEXT,
            citizen_name TEXT, citizen_phone TEXT, citizen_id_doc TEXT, people_count INTEGER, lat REAL, lon REAL,
            accuracy_m REAL, country TEXT, description TEXT, post TEXT, created_at INTEGER, updated_at INTEGER, version INTEGER);",
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(e)?;
     let t = Instant::now();
-    let mut conn = conn;
     for chunk in rows.chunks(BATCH) {
-        let tx = conn.transaction().map_err(|e| e.to_string())?;
+        let tx = conn.transaction().map_err(e)?;
         {
             let mut stmt = tx
                 .prepare_cached("INSERT INTO requests VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)")
-                .map_err(|e| e.to_string())?;
+                .map_err(e)?;
             for r in chunk {
                 let r: &HelpRequest = &r.request;
                 let l = r.location.as_ref();
@@ -90,26 +198,30 @@ fn bare_sqlite(dir: &std::path::Path, rows: &[IncomingRequest]) -> Result<Durati
                     r.updated_at.timestamp_millis(),
                     r.version
                 ])
-                .map_err(|e| e.to_string())?;
+                .map_err(e)?;
             }
         }
-        tx.commit().map_err(|e| e.to_string())?;
+        tx.commit().map_err(e)?;
     }
     Ok(t.elapsed())
 }
 
-/// The second baseline: SQLite doing exactly the writes the store does (same schema, same
-/// R*Tree, FTS and event rows, same segmented text), as bare prepared inserts without the
-/// store's checks. The gap to it is the store's own overhead.
-fn raw_same_schema(dir: &std::path::Path, rows: &[IncomingRequest]) -> Result<Duration, String> {
+/// The design before the derived index: every index written inline, in the sync
+/// transaction (schema 2's R*Tree, FTS5 and five secondary indexes, case events with two
+/// keys), as bare prepared statements. What "searchable" used to cost.
+fn inline_indexes(dir: &std::path::Path, rows: &[IncomingRequest]) -> Result<Duration, String> {
     use lifeline_core::store::search::segment_for_index;
-    drop(Store::open(dir.join("raw.sqlite")).map_err(|e| e.to_string())?);
-    let mut conn = rusqlite::Connection::open(dir.join("raw.sqlite")).map_err(|e| e.to_string())?;
+    let mut conn =
+        rusqlite::Connection::open(dir.join("inline.sqlite")).map_err(|e| e.to_string())?;
+    let e = |e: rusqlite::Error| e.to_string();
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768;",
     )
-    .map_err(|e| e.to_string())?;
-    let e = |e: rusqlite::Error| e.to_string();
+    .map_err(e)?;
+    conn.execute_batch(include_str!(
+        "../../lifeline-core/migrations/0001_initial.sql"
+    ))
+    .map_err(e)?;
     let t = Instant::now();
     for chunk in rows.chunks(BATCH) {
         let tx = conn.transaction().map_err(e)?;
@@ -138,9 +250,9 @@ fn raw_same_schema(dir: &std::path::Path, rows: &[IncomingRequest]) -> Result<Du
             }
             let (d, u1) = segment_for_index(&r.description);
             let (n, u2) = segment_for_index(&r.citizen.name);
-            tx.prepare_cached("INSERT INTO requests_fts (rowid, description, name, address, notes, unigrams) VALUES (?1, ?2, ?3, '', '', ?4)")
+            tx.prepare_cached("INSERT INTO requests_fts (rowid, description, name, address, notes, ref, unigrams) VALUES (?1, ?2, ?3, '', '', ?4, ?5)")
                 .map_err(e)?
-                .execute(rusqlite::params![rowid, d, n, format!("{u1}{u2}")])
+                .execute(rusqlite::params![rowid, d, n, r.id, format!("{u1}{u2}")])
                 .map_err(e)?;
             for ev in &inc.events {
                 tx.prepare_cached("INSERT INTO case_events (event_id, request_id, kind, detail, at, origin) VALUES (?1, ?2, 'created', '{\"kind\":\"created\"}', ?3, 'sync')")
@@ -152,6 +264,14 @@ fn raw_same_schema(dir: &std::path::Path, rows: &[IncomingRequest]) -> Result<Du
         tx.commit().map_err(e)?;
     }
     Ok(t.elapsed())
+}
+
+/// Waits until the store's derived index has caught up with everything written.
+fn wait_until_indexed(store: &Store) -> Result<(), String> {
+    while !store.index_lag().map_err(|e| e.to_string())?.is_caught_up() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok(())
 }
 
 fn around(center: (f64, f64), half_w: f64, half_h: f64, rng: &mut Rng) -> BBox {
@@ -185,7 +305,14 @@ pub fn make_store(n: usize, path: &std::path::Path) -> Result<(), String> {
             .upsert_requests(chunk, "bench", None)
             .map_err(|e| e.to_string())?;
     }
-    println!("{n} requests written to {}", path.display());
+    // As a desk that has been running leaves it: indexed, the logs checkpointed.
+    store.catch_up_index().map_err(|e| e.to_string())?;
+    store.checkpoint().map_err(|e| e.to_string())?;
+    println!(
+        "{n} requests written to {} (query index {})",
+        path.display(),
+        store.derived_index_path().display()
+    );
     Ok(())
 }
 
@@ -202,8 +329,13 @@ fn run_size(n: usize) -> Result<(), String> {
     ));
     let rows = generate(n);
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let rate = |d: Duration| n as f64 / d.as_secs_f64();
+    let pct = |base: Duration, ours: Duration| 100.0 * base.as_secs_f64() / ours.as_secs_f64();
 
-    let bare = bare_sqlite(dir.path(), &rows)?;
+    let bare = bare_same_rows(dir.path(), &rows)?;
+    let bare19 = bare_request_columns(dir.path(), &rows)?;
+    // The store's upsert alone: rows, id keys, case events, change triggers. Nothing indexes
+    // meanwhile, so this is the write path by itself.
     let store = Store::open(dir.path().join("store.sqlite")).map_err(|e| e.to_string())?;
     let t = Instant::now();
     for chunk in rows.chunks(BATCH) {
@@ -212,28 +344,70 @@ fn run_size(n: usize) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     }
     let ours = t.elapsed();
-    let rate = |d: Duration| n as f64 / d.as_secs_f64();
-    println!("batch upsert ({BATCH}/transaction, with R*Tree, FTS5, indexes and case events):");
-    println!("  bare SQLite   {:>10.0} rows/s", rate(bare));
-    println!(
-        "  store         {:>10.0} rows/s   = {:.0}% of bare SQLite (target >= 40%)",
-        rate(ours),
-        100.0 * bare.as_secs_f64() / ours.as_secs_f64()
+    // Then the derived index, from nothing.
+    let t = Instant::now();
+    store.catch_up_index().map_err(|e| e.to_string())?;
+    let catch_up = t.elapsed();
+    // As the desk runs it: the indexer on its own thread while the upserts go on, until
+    // everything is searchable.
+    let live = std::sync::Arc::new(
+        Store::open(dir.path().join("live.sqlite")).map_err(|e| e.to_string())?,
     );
+    let indexer = live.spawn_indexer();
+    let t = Instant::now();
+    for chunk in rows.chunks(BATCH) {
+        live.upsert_requests(chunk, "bench", Some(("bench", "c")))
+            .map_err(|e| e.to_string())?;
+    }
+    let live_upserts = t.elapsed();
+    wait_until_indexed(&live)?;
+    let live_searchable = t.elapsed();
+    drop(indexer);
+    drop(live);
+    let inline = inline_indexes(dir.path(), &rows)?;
 
-    let same_schema = raw_same_schema(dir.path(), &rows)?;
+    println!("batch upsert ({BATCH}/transaction):");
     println!(
-        "  raw SQLite, same schema and writes, no store logic {:>8.0} rows/s   -> store at {:.0}% of it",
-        rate(same_schema),
-        100.0 * same_schema.as_secs_f64() / ours.as_secs_f64()
+        "  bare SQLite, the same rows (requests, all columns, + case events), no keys {:>9.0} rows/s",
+        rate(bare)
+    );
+    println!(
+        "  bare SQLite, 19 request columns only (the earlier baseline)              {:>9.0} rows/s",
+        rate(bare19)
+    );
+    println!(
+        "  store upsert (rows, id key, case events, change log)                     {:>9.0} rows/s   = {:.0}% of bare (target >= 40%); {:.0}% of the 19-column baseline",
+        rate(ours),
+        pct(bare, ours),
+        pct(bare19, ours)
+    );
+    println!(
+        "  derived query index catching up from nothing (FTS5, R*Tree, filter keys) {:>9.0} rows/s",
+        rate(catch_up)
+    );
+    println!(
+        "  upserts with the indexer running alongside (as in the desk)              {:>9.0} rows/s   = {:.0}% of bare",
+        rate(live_upserts),
+        pct(bare, live_upserts)
+    );
+    println!(
+        "    ... until all of it is searchable                                      {:>9.0} rows/s   ({:.1} s after the last upsert)",
+        rate(live_searchable),
+        (live_searchable - live_upserts).as_secs_f64()
+    );
+    println!(
+        "  every index inline in the sync transaction (the design before)           {:>9.0} rows/s   -> searchable {:.1}x sooner now",
+        rate(inline),
+        inline.as_secs_f64() / live_searchable.as_secs_f64()
     );
     // Checkpoint so the file size is the data, not the log.
     store.checkpoint().map_err(|e| e.to_string())?;
-    let bytes = db_bytes(dir.path(), "store.sqlite");
+    let bytes = db_bytes(dir.path(), "store.sqlite") + db_bytes(dir.path(), "store.index.sqlite");
     let bare_bytes = db_bytes(dir.path(), "bare.sqlite");
     println!(
-        "bytes on disk per request: store {:.0}, bare rows {:.0}",
+        "bytes on disk per request: store {:.0} (of which query index {:.0}), bare rows {:.0}",
         bytes as f64 / n as f64,
+        db_bytes(dir.path(), "store.index.sqlite") as f64 / n as f64,
         bare_bytes as f64 / n as f64
     );
 

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use crate::geo::BBox;
 use crate::model::{Category, Priority, Status};
-use crate::store::{AssigneeFilter, RequestQuery};
+use crate::store::{AssigneeFilter, Counts, RequestQuery};
 
 /// Side of a grid cell, degrees.
 const CELL_DEG: f64 = 1.0;
@@ -89,6 +89,10 @@ impl Interner {
     fn lookup(&self, s: &str) -> Option<u16> {
         self.ids.get(s).copied()
     }
+
+    fn names(&self) -> HashMap<u16, &str> {
+        self.ids.iter().map(|(s, id)| (*id, s.as_str())).collect()
+    }
 }
 
 /// Which points a viewport query keeps: a [`RequestQuery`] compiled against the interners.
@@ -104,7 +108,7 @@ pub struct PointFilter {
     created_from: Option<i64>,
     created_to: Option<i64>,
     /// Rowids matching a text search, when there is one.
-    rowids: Option<HashSet<i64>>,
+    rowids: Option<RowidSet>,
 }
 
 fn mask<T: Copy + PartialEq>(values: &[T], all: &[T]) -> Option<u32> {
@@ -130,7 +134,46 @@ impl PointFilter {
             && self.assignee.is_none_or(|a| a == p.assignee)
             && self.created_from.is_none_or(|t| p.created_ms >= t)
             && self.created_to.is_none_or(|t| p.created_ms < t)
-            && self.rowids.as_ref().is_none_or(|r| r.contains(&p.rowid))
+            && self.rowids.as_ref().is_none_or(|r| r.contains(p.rowid))
+    }
+}
+
+/// A set of rowids (the matches of a text search), tested once per point of the index.
+///
+/// A bitmap over the rowids: a text search for a common word at 10^6 requests matches ~10^5
+/// of them, and testing every point against a hash set of those cost ~25 ms a query where
+/// a bit test costs ~2 ms (measured 2026-12). Rowids are dense (the store never deletes a
+/// request); a set too sparse for a bitmap stays a hash set.
+#[derive(Debug, Clone)]
+pub enum RowidSet {
+    Bits(Vec<u64>),
+    Sparse(HashSet<i64>),
+}
+
+impl RowidSet {
+    pub fn contains(&self, rowid: i64) -> bool {
+        match self {
+            RowidSet::Bits(words) => usize::try_from(rowid)
+                .is_ok_and(|i| words.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)),
+            RowidSet::Sparse(set) => set.contains(&rowid),
+        }
+    }
+}
+
+impl FromIterator<i64> for RowidSet {
+    fn from_iter<I: IntoIterator<Item = i64>>(iter: I) -> RowidSet {
+        let rowids: Vec<i64> = iter.into_iter().collect();
+        let max = rowids.iter().copied().max().unwrap_or(0);
+        // A bitmap of max/8 bytes, if that is no more than a hash set would take.
+        if max >= 0 && (max as u64) / 8 <= 64 * rowids.len() as u64 + 4096 {
+            let mut words = vec![0u64; max as usize / 64 + 1];
+            for r in rowids.into_iter().filter(|r| *r >= 0) {
+                words[r as usize / 64] |= 1 << (r as usize % 64);
+            }
+            RowidSet::Bits(words)
+        } else {
+            RowidSet::Sparse(rowids.into_iter().collect())
+        }
     }
 }
 
@@ -163,6 +206,8 @@ pub struct MapIndex {
     countries: Interner,
     posts: Interner,
     assignees: Interner,
+    /// Open emergencies among the points, kept by `upsert` and `remove`.
+    open_emergencies: u64,
 }
 
 fn cell_key(lon: f64, lat: f64) -> u32 {
@@ -220,6 +265,9 @@ impl MapIndex {
         let key = src
             .position
             .map_or(UNLOCATED, |(lon, lat)| cell_key(lon, lat));
+        if point.emergency && point.is_open() {
+            self.open_emergencies += 1;
+        }
         self.cells.entry(key).or_default().push(point);
         self.cell_of.insert(src.rowid, key);
     }
@@ -230,12 +278,15 @@ impl MapIndex {
             && let Some(cell) = self.cells.get_mut(&key)
             && let Some(i) = cell.iter().position(|p| p.rowid == rowid)
         {
-            cell.swap_remove(i);
+            let gone = cell.swap_remove(i);
+            if gone.emergency && gone.is_open() {
+                self.open_emergencies -= 1;
+            }
         }
     }
 
     /// Compiles a query's filters (its box and order are ignored: the viewport gives the box).
-    pub fn filter(&self, q: &RequestQuery, text_matches: Option<HashSet<i64>>) -> PointFilter {
+    pub fn filter(&self, q: &RequestQuery, text_matches: Option<RowidSet>) -> PointFilter {
         let interned = |values: &[String], interner: &Interner| {
             (!values.is_empty()).then(|| {
                 values
@@ -299,6 +350,19 @@ impl MapIndex {
         }
     }
 
+    /// [`MapIndex::for_each_in`] with a box, [`MapIndex::for_each`] without.
+    fn for_each_maybe_in(
+        &self,
+        bbox: Option<&BBox>,
+        filter: &PointFilter,
+        f: impl FnMut(&MapPoint),
+    ) {
+        match bbox {
+            Some(b) => self.for_each_in(b, filter, f),
+            None => self.for_each(filter, f),
+        }
+    }
+
     /// One page of the queue: the total matching and the rowids at `offset..offset+limit`
     /// in queue order (open emergencies newest first, then by priority and age).
     pub fn page(
@@ -326,6 +390,83 @@ impl MapIndex {
         }
         keys.sort_unstable();
         (total, keys[offset..end].iter().map(|k| -k.2).collect())
+    }
+
+    /// Counts of the requests the filter keeps (total, by status, category and country,
+    /// each largest first), as `Store::counts` gives them from SQL, plus the open
+    /// emergencies in the whole index.
+    pub fn counts(&self, bbox: Option<&BBox>, filter: &PointFilter) -> Counts {
+        let mut by_status = vec![0u64; Status::ALL.len()];
+        let mut by_category = vec![0u64; Category::ALL.len()];
+        let mut by_country: HashMap<u16, u64> = HashMap::new();
+        let mut total = 0;
+        self.for_each_maybe_in(bbox, filter, |p| {
+            total += 1;
+            by_status[p.status as usize] += 1;
+            by_category[p.category as usize] += 1;
+            *by_country.entry(p.country).or_default() += 1;
+        });
+        let names = self.countries.names();
+        let ranked = |pairs: Vec<(String, u64)>| {
+            let mut pairs: Vec<(String, u64)> = pairs.into_iter().filter(|(_, n)| *n > 0).collect();
+            pairs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            pairs
+        };
+        Counts {
+            total,
+            by_status: ranked(
+                Status::ALL
+                    .iter()
+                    .map(|s| s.as_str().to_owned())
+                    .zip(by_status)
+                    .collect(),
+            ),
+            by_category: ranked(
+                Category::ALL
+                    .iter()
+                    .map(|c| c.as_str().to_owned())
+                    .zip(by_category)
+                    .collect(),
+            ),
+            by_country: ranked(
+                by_country
+                    .into_iter()
+                    .map(|(id, n)| {
+                        (
+                            names.get(&id).map_or_else(String::new, |s| (*s).to_owned()),
+                            n,
+                        )
+                    })
+                    .collect(),
+            ),
+            open_emergencies: self.open_emergencies(),
+        }
+    }
+
+    /// Open emergencies in the whole index, whatever the filters: the banner's number.
+    pub fn open_emergencies(&self) -> u64 {
+        self.open_emergencies
+    }
+
+    /// Requests the filter keeps per bucket of `width_ms` by creation time, oldest first:
+    /// `(bucket start ms, count, emergencies)`, as `Store::time_buckets` gives them.
+    pub fn time_buckets(
+        &self,
+        bbox: Option<&BBox>,
+        filter: &PointFilter,
+        width_ms: i64,
+    ) -> Vec<(i64, u64, u64)> {
+        let width = width_ms.max(1);
+        let mut buckets: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
+        self.for_each_maybe_in(bbox, filter, |p| {
+            let b = buckets.entry(p.created_ms / width * width).or_default();
+            b.0 += 1;
+            b.1 += u64::from(p.emergency);
+        });
+        buckets
+            .into_iter()
+            .map(|(start, (n, e))| (start, n, e))
+            .collect()
     }
 
     /// Clusters the points in view: points within about `radius_px` screen pixels of each
@@ -627,6 +768,48 @@ mod tests {
             None,
         );
         assert_eq!(n(&idx, &unknown_country), 0);
+    }
+
+    #[test]
+    fn rowid_sets_hold_exactly_their_members_dense_or_sparse() {
+        let dense: RowidSet = [1, 2, 63, 64, 65, 1000].into_iter().collect();
+        assert!(matches!(dense, RowidSet::Bits(_)));
+        let sparse: RowidSet = [3, 1 << 40].into_iter().collect();
+        assert!(
+            matches!(sparse, RowidSet::Sparse(_)),
+            "a bitmap of 2^40 bits is not built"
+        );
+        for (set, members) in [
+            (&dense, &[1, 2, 63, 64, 65, 1000][..]),
+            (&sparse, &[3, 1 << 40][..]),
+        ] {
+            for r in -1..1100 {
+                assert_eq!(set.contains(r), members.contains(&r), "rowid {r}");
+            }
+            assert!(members.iter().all(|m| set.contains(*m)));
+        }
+        assert!(!dense.contains(i64::MAX) && !dense.contains(-5));
+        let empty: RowidSet = std::iter::empty().collect();
+        assert!(!empty.contains(0) && !empty.contains(1));
+    }
+
+    #[test]
+    fn open_emergencies_follow_upserts_and_removals() {
+        let mut index = MapIndex::new();
+        index.upsert(&src(1, 10.0, 10.0, Status::New, true));
+        index.upsert(&src(2, 10.0, 10.0, Status::New, false));
+        index.upsert(&src(3, 11.0, 10.0, Status::Acknowledged, true));
+        assert_eq!(index.open_emergencies(), 2);
+        index.upsert(&src(1, 10.0, 10.0, Status::Resolved, true));
+        assert_eq!(index.open_emergencies(), 1, "resolved is no longer open");
+        index.upsert(&src(1, 10.0, 10.0, Status::Resolved, true));
+        assert_eq!(
+            index.open_emergencies(),
+            1,
+            "upserting the same state twice counts once"
+        );
+        index.remove(3);
+        assert_eq!(index.open_emergencies(), 0);
     }
 
     #[test]

@@ -80,7 +80,11 @@ pub fn request_id_at(desk: DeskState<'_>, rowid: f64) -> CommandResult<Option<St
 #[tauri::command(async)]
 pub fn counts(desk: DeskState<'_>, filter: QueueFilter) -> CommandResult<Counts> {
     let q = convert::query(&filter, &desk.settings().officer, Utc::now())?;
-    let c = desk.store.counts(&q)?;
+    let c = if desk.index_ready() {
+        desk.store.indexed_counts(&q)?
+    } else {
+        desk.store.counts(&q)?
+    };
     let pairs = |v: Vec<(String, u64)>| v.into_iter().map(|(k, n)| (k, n as u32)).collect();
     Ok(Counts {
         total: c.total as u32,
@@ -102,9 +106,12 @@ pub fn timeline(
     let mut q = convert::query(&filter, &desk.settings().officer, now)?;
     let hours = hours.clamp(1, 24 * 14);
     q.created_from = Some(now - Duration::hours(i64::from(hours)));
-    Ok(desk
-        .store
-        .time_buckets(&q, Duration::hours(1))?
+    let buckets = if desk.index_ready() {
+        desk.store.indexed_time_buckets(&q, Duration::hours(1))?
+    } else {
+        desk.store.time_buckets(&q, Duration::hours(1))?
+    };
+    Ok(buckets
         .into_iter()
         .map(|b| Bucket {
             start: convert::ms(b.start),

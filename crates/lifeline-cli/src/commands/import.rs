@@ -36,6 +36,9 @@ pub fn run(store: &Store, args: ImportArgs, json_out: bool) -> Result<(), CliErr
         }
         reports.push(report);
     }
+    // Index what was imported now, while the importer waits anyway, rather than in the
+    // first query after it.
+    store.catch_up_index()?;
     if json_out {
         print_json(&reports.iter().map(report_json).collect::<Vec<_>>())?;
     }

@@ -643,13 +643,13 @@ impl Store {
         advisory_id: i64,
         open_only: bool,
     ) -> Result<Vec<StoredRequest>> {
-        self.read(|c| {
+        self.read_indexed(|c| {
             let areas = areas_of(c, advisory_id)?;
             let mut seen = BTreeSet::new();
             let mut out = Vec::new();
             let sql = format!(
-                "SELECT {REQUEST_COLUMNS} FROM requests r WHERE r.rowid IN \
-                 (SELECT id FROM requests_rtree WHERE min_lon >= ?1 AND max_lon <= ?2 AND min_lat >= ?3 AND max_lat <= ?4) \
+                "SELECT {REQUEST_COLUMNS} FROM main.requests r WHERE r.rowid IN \
+                 (SELECT id FROM ix.requests_rtree WHERE min_lon >= ?1 AND max_lon <= ?2 AND min_lat >= ?3 AND max_lat <= ?4) \
                  AND (?5 = 0 OR r.is_open = 1)"
             );
             let mut stmt = c.prepare_cached(&sql)?;

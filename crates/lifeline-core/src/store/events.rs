@@ -12,16 +12,29 @@ pub fn local_event_id(idempotency_key: &str, n: usize) -> String {
     format!("{idempotency_key}.{n}")
 }
 
-/// Appends an event unless one with its id is already logged; returns whether it was new.
-pub(crate) fn insert_in(tx: &Transaction<'_>, e: &CaseEvent) -> Result<bool> {
-    let detail =
-        serde_json::to_string(&e.kind).map_err(|err| StoreError::corrupt("case event", err))?;
-    let n = tx
-        .prepare_cached(
-            "INSERT INTO case_events (event_id, request_id, kind, detail, actor, at, origin) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (event_id) DO NOTHING",
-        )?
-        .execute(params![
+const APPEND: &str = "INSERT INTO case_events (event_id, request_id, kind, detail, actor, at, origin) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (request_id, event_id) DO NOTHING";
+
+/// Appends events within one transaction, with its statements prepared once.
+pub(crate) struct Appender<'tx> {
+    tx: &'tx Transaction<'tx>,
+    append: rusqlite::CachedStatement<'tx>,
+}
+
+impl<'tx> Appender<'tx> {
+    pub(crate) fn new(tx: &'tx Transaction<'tx>) -> Result<Appender<'tx>> {
+        Ok(Appender {
+            tx,
+            append: tx.prepare_cached(APPEND)?,
+        })
+    }
+
+    /// Appends an event unless one with its id is already logged for its request; returns
+    /// whether it was new.
+    pub(crate) fn append(&mut self, e: &CaseEvent) -> Result<bool> {
+        let detail =
+            serde_json::to_string(&e.kind).map_err(|err| StoreError::corrupt("case event", err))?;
+        let n = self.append.execute(params![
             e.id,
             e.request_id,
             e.kind.name(),
@@ -30,7 +43,21 @@ pub(crate) fn insert_in(tx: &Transaction<'_>, e: &CaseEvent) -> Result<bool> {
             ms(e.at),
             e.origin.as_str()
         ])?;
-    Ok(n == 1)
+        if n == 1 && matches!(e.kind, CaseEventKind::Note { .. }) {
+            // Notes are in the text index: a new note is a change of its request.
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO request_changes (request_rowid) SELECT rowid FROM requests WHERE id = ?1",
+                )?
+                .execute([&e.request_id])?;
+        }
+        Ok(n == 1)
+    }
+}
+
+/// Appends one event (see [`Appender::append`]).
+pub(crate) fn insert_in<'tx>(tx: &'tx Transaction<'tx>, e: &CaseEvent) -> Result<bool> {
+    Appender::new(tx)?.append(e)
 }
 
 pub(crate) fn for_request(conn: &Connection, request_id: &str) -> Result<Vec<CaseEvent>> {

@@ -16,7 +16,7 @@ use super::query::{POINT_COLUMNS, RequestQuery, point_from_row};
 use super::requests::{REQUEST_COLUMNS, StoredRequest, request_from_row};
 use super::{Result, Store, StoreError, WRITER_CACHE_KIB};
 use crate::geo::BBox;
-use crate::mapindex::{Cluster, MapIndex};
+use crate::mapindex::{Cluster, MapIndex, RowidSet};
 
 /// Page cache (KiB) of the writer while it scans the whole table to build the index.
 const SCAN_CACHE_KIB: i64 = 2 * 1024;
@@ -104,7 +104,7 @@ impl Store {
     }
 
     /// Rowids matching the query's text, `None` when it has no text.
-    fn text_rowids(&self, q: &RequestQuery) -> Result<Option<HashSet<i64>>> {
+    fn text_rowids(&self, q: &RequestQuery) -> Result<Option<RowidSet>> {
         match q.text.as_deref().filter(|t| !t.trim().is_empty()) {
             None => Ok(None),
             Some(text) => Ok(Some(self.text_match_rowids(text)?)),
@@ -156,14 +156,51 @@ impl Store {
         Ok((total as u64, rows))
     }
 
+    /// [`Store::counts`] from the in-memory index: what the desk's panels show on every
+    /// change, in microseconds rather than a scan of the store.
+    pub fn indexed_counts(&self, q: &RequestQuery) -> Result<super::Counts> {
+        let text = self.text_rowids(q)?;
+        self.with_index(|index| index.counts(q.bbox.as_ref(), &index.filter(q, text)))
+    }
+
+    /// [`Store::time_buckets`] from the in-memory index.
+    pub fn indexed_time_buckets(
+        &self,
+        q: &RequestQuery,
+        bucket: chrono::Duration,
+    ) -> Result<Vec<super::TimeBucket>> {
+        let text = self.text_rowids(q)?;
+        let buckets = self.with_index(|index| {
+            index.time_buckets(
+                q.bbox.as_ref(),
+                &index.filter(q, text),
+                bucket.num_milliseconds(),
+            )
+        })?;
+        Ok(buckets
+            .into_iter()
+            .map(|(start, count, emergencies)| super::TimeBucket {
+                start: super::from_ms(start),
+                count,
+                emergencies,
+            })
+            .collect())
+    }
+
+    /// Open emergencies from the in-memory index, `None` when it is not enabled.
+    pub(super) fn indexed_open_emergencies(&self) -> Result<Option<u64>> {
+        let guard = self.index.index.lock().map_err(|_| StoreError::Poisoned)?;
+        Ok(guard.as_ref().map(MapIndex::open_emergencies))
+    }
+
     /// Rowids matching a text search (for filtering the map by what was typed).
-    pub fn text_match_rowids(&self, text: &str) -> Result<HashSet<i64>> {
+    pub fn text_match_rowids(&self, text: &str) -> Result<RowidSet> {
         let Some(expr) = super::search::match_expression(text) else {
-            return Ok(HashSet::new());
+            return Ok(RowidSet::Sparse(HashSet::new()));
         };
-        self.read(|c| {
+        self.read_indexed(|c| {
             let mut stmt =
-                c.prepare_cached("SELECT rowid FROM requests_fts WHERE requests_fts MATCH ?1")?;
+                c.prepare_cached("SELECT rowid FROM ix.requests_fts WHERE requests_fts MATCH ?1")?;
             let ids = stmt.query_map([expr], |r| r.get(0))?;
             Ok(ids.collect::<rusqlite::Result<_>>()?)
         })

@@ -8,11 +8,15 @@
 //! * a request never moves backwards: an incoming record with a version not newer than
 //!   the stored one changes nothing;
 //! * the case-event log is append-only (enforced by triggers, not just by this code);
-//! * a local edit stays in the outbox until the hub confirms, conflicts or rejects it.
+//! * a local edit stays in the outbox until the hub confirms, conflicts or rejects it;
+//! * the indexes queries use (text, spatial, filters) live in the derived query index, a
+//!   second file rebuilt from this one (`derived.rs`); every SQL query that reads them
+//!   catches them up first ([`Store::read_indexed`]).
 
 mod advisories;
 mod alerts;
 mod claims;
+mod derived;
 mod error;
 mod events;
 mod index;
@@ -34,6 +38,7 @@ use rusqlite::{Connection, OpenFlags, Transaction};
 pub use advisories::{AdvisoryChange, AdvisoryRow, StoredArea, UpsertOutcome, area_contains};
 pub use alerts::{AlertRecord, DecisionRecord};
 pub use claims::Claim;
+pub use derived::{CatchUp, IndexLag, IndexerHandle};
 pub use error::StoreError;
 pub use events::local_event_id;
 pub use outbox::{OutboxCounts, OutboxItem, OutboxState};
@@ -48,8 +53,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Readers kept open for reuse.
 const MAX_IDLE_READERS: usize = 4;
-/// Page cache of the writer (KiB): batch upserts touch the R*Tree and FTS pages again and
-/// again, and a large cache keeps them from being re-read.
+/// Page cache of the writer (KiB): batch upserts touch the id key and the case-event key
+/// of every request again and again, and a large cache keeps them from being re-read.
 const WRITER_CACHE_KIB: i64 = 32 * 1024;
 /// Page cache of each reader (KiB). Readers answer one query at a time (the desk's hot
 /// paths use the in-memory index), so a small cache each keeps the desk's memory down: at
@@ -63,6 +68,8 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
     /// The in-memory request index, once enabled (the desk enables it; the CLI does not).
     index: index::IndexState,
+    /// The derived query index (text, spatial and filter indexes) in its own file.
+    derived: derived::DerivedIndex,
 }
 
 impl std::fmt::Debug for Store {
@@ -85,12 +92,19 @@ impl Store {
         }
         let mut writer = open_connection(&path, WRITER_CACHE_KIB)?;
         migrations::run(&mut writer)?;
+        let derived = derived::DerivedIndex::open(&path)?;
         Ok(Store {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             index: index::IndexState::default(),
+            derived,
         })
+    }
+
+    /// The derived query index's file (beside the database; rebuilt when deleted).
+    pub fn derived_index_path(&self) -> &Path {
+        self.derived.path()
     }
 
     pub fn path(&self) -> &Path {
@@ -108,7 +122,48 @@ impl Store {
         })();
         // Committed or rolled back, the index learns which requests it must re-read.
         self.index.after_transaction(&conn, result.is_ok())?;
+        drop(conn);
+        if result.is_ok() {
+            self.derived.notify_written();
+        }
         result
+    }
+
+    /// Brings the derived query index up to what the store holds now (the background
+    /// indexer does this after every write; queries do it before they read).
+    pub fn catch_up_index(&self) -> Result<CatchUp> {
+        let (done, prune_through) = self.derived.catch_up()?;
+        if let Some(through) = prune_through {
+            // Changes the index has absorbed are no longer needed. Recorded with the
+            // deletion, so an index file older than this horizon is rebuilt, not trusted.
+            self.write(|tx| {
+                tx.execute("DELETE FROM request_changes WHERE seq <= ?1", [through])?;
+                tx.execute(
+                    "UPDATE store_meta SET value = ?1 WHERE key = 'changes_pruned_through' AND value < ?1",
+                    [through],
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(done)
+    }
+
+    /// How far the derived query index is behind the store.
+    pub fn index_lag(&self) -> Result<IndexLag> {
+        self.derived.lag()
+    }
+
+    /// Keeps the derived query index caught up on a thread of its own until the handle is
+    /// dropped (the desk runs one; the command line catches up when it queries).
+    pub fn spawn_indexer(self: &std::sync::Arc<Store>) -> IndexerHandle {
+        IndexerHandle::spawn(std::sync::Arc::clone(self))
+    }
+
+    /// [`Store::read`] for queries over the derived query index (`ix.*` tables): catches it
+    /// up first, so the query sees every committed write.
+    pub fn read_indexed<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.catch_up_index()?;
+        self.read(f)
     }
 
     /// Runs `f` on a reader connection (a consistent snapshot for the duration of `f` when
@@ -129,7 +184,11 @@ impl Store {
         };
         let conn = match conn {
             Some(c) => c,
-            None => open_connection(&self.path, READER_CACHE_KIB)?,
+            None => {
+                let c = open_connection(&self.path, READER_CACHE_KIB)?;
+                derived::attach(&c, self.derived.path(), derived::READER_CACHE_KIB)?;
+                c
+            }
         };
         let out = f(&conn);
         if let Ok(mut idle) = self.readers.lock()
@@ -140,15 +199,23 @@ impl Store {
         out
     }
 
-    /// `PRAGMA integrity_check`: `Ok(())` or the problems SQLite reports.
+    /// `PRAGMA integrity_check` of the database and of the derived query index: empty, or
+    /// the problems SQLite reports.
     pub fn integrity_check(&self) -> Result<Vec<String>> {
-        self.read(|c| {
-            let mut stmt = c.prepare("PRAGMA integrity_check")?;
+        let mut problems = self.read(|c| {
+            let mut stmt = c.prepare("PRAGMA main.integrity_check")?;
             let rows: Vec<String> = stmt
                 .query_map([], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
             Ok(if rows == ["ok"] { Vec::new() } else { rows })
-        })
+        })?;
+        problems.extend(
+            self.derived
+                .integrity_check()?
+                .into_iter()
+                .map(|p| format!("query index: {p}")),
+        );
+        Ok(problems)
     }
 
     /// Copies the write-ahead log into the database file and truncates it (after a bulk
@@ -156,16 +223,17 @@ impl Store {
     pub fn checkpoint(&self) -> Result<()> {
         let conn = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
+        drop(conn);
+        self.derived.checkpoint()
     }
 
     /// The schema version this database is at.
     pub fn schema_version(&self) -> Result<i64> {
-        self.read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
+        self.read(|c| Ok(c.query_row("PRAGMA main.user_version", [], |r| r.get(0))?))
     }
 }
 
-fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection> {
+pub(super) fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX

@@ -10,8 +10,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::requests::{
-    IncomingRequest, LocalState, StoredRequest, UpsertReport, get_in, reindex_text, upsert_in,
-    write_row,
+    IncomingRequest, LocalState, StoredRequest, UpsertReport, get_in, upsert_in, write_row,
 };
 use super::{Result, Store, StoreError, events, from_ms, ms};
 use crate::model::{CaseEvent, CaseEventKind, HelpRequest, Origin, TriageAction};
@@ -154,9 +153,7 @@ impl Store {
                 save_base(tx, &current.request)?;
             }
             let rowid: i64 = tx.query_row("SELECT rowid FROM requests WHERE id = ?1", [request_id], |r| r.get(0))?;
-            let mut noted = false;
             for (n, kind) in kinds.into_iter().enumerate() {
-                noted |= matches!(kind, CaseEventKind::Note { .. });
                 events::insert_in(
                     tx,
                     &CaseEvent {
@@ -176,9 +173,6 @@ impl Store {
             )?
             .execute(params![idempotency_key, request_id, action_json, actor, current.request.version, ms(now)])?;
             write_row(tx, &next, LocalState::Pending, &current.source, Some(rowid))?;
-            if noted {
-                reindex_text(tx, rowid)?;
-            }
             let item = item_by_key(tx, idempotency_key)?;
             let shown = get_in(tx, request_id)?.ok_or_else(|| StoreError::RequestNotFound(request_id.to_owned()))?;
             Ok((shown, Some(item)))

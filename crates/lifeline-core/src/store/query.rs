@@ -1,5 +1,7 @@
 //! Reading requests back: filters, viewport (R*Tree, antimeridian-aware), ranked text
-//! search, counts and timeline buckets. One [`RequestQuery`] describes what an officer or a
+//! search, counts and timeline buckets, over the derived query index (`derived.rs`: the
+//! filter keys `ix.request_keys`, `ix.requests_rtree`, `ix.requests_fts`), joined to the
+//! store's rows only for what is returned. One [`RequestQuery`] describes what an officer or a
 //! script asked for; every reader here takes it, so the queue, the map's list, the export and
 //! the CLI agree on what "matching" means.
 
@@ -83,7 +85,7 @@ pub struct TimeBucket {
 /// A tolerance for the R*Tree's 32-bit coordinates; exact bounds are re-checked on the row.
 const RTREE_SLACK_DEG: f64 = 1e-4;
 
-/// The FROM/WHERE part of a query, with its parameters in order.
+/// The FROM/WHERE part of a query over the filter keys (`k`), with its parameters in order.
 struct Selection {
     from: String,
     conditions: Vec<String>,
@@ -94,7 +96,7 @@ struct Selection {
 impl Selection {
     fn new(q: &RequestQuery) -> Option<Selection> {
         let mut s = Selection {
-            from: "requests r".into(),
+            from: "ix.request_keys k".into(),
             conditions: Vec::new(),
             params: Vec::new(),
             ranked: false,
@@ -102,8 +104,8 @@ impl Selection {
         if let Some(text) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
             // Text that holds nothing searchable matches nothing, rather than everything.
             let expr = search::match_expression(text)?;
-            s.from = "(SELECT rowid AS fts_rowid, bm25(requests_fts) AS rank FROM requests_fts WHERE requests_fts MATCH ?) f \
-                      CROSS JOIN requests r ON r.rowid = f.fts_rowid"
+            s.from = "(SELECT rowid AS fts_rowid, bm25(requests_fts) AS rank FROM ix.requests_fts WHERE requests_fts MATCH ?) f \
+                      CROSS JOIN ix.request_keys k ON k.rowid = f.fts_rowid"
                 .into();
             s.params.push(Value::Text(expr));
             s.ranked = true;
@@ -114,54 +116,54 @@ impl Selection {
                 .iter()
                 .map(|p| {
                     s.params.extend([p.west - RTREE_SLACK_DEG, p.east + RTREE_SLACK_DEG, p.south - RTREE_SLACK_DEG, p.north + RTREE_SLACK_DEG].map(Value::Real));
-                    "SELECT id FROM requests_rtree WHERE min_lon >= ? AND max_lon <= ? AND min_lat >= ? AND max_lat <= ?".to_owned()
+                    "SELECT id FROM ix.requests_rtree WHERE min_lon >= ? AND max_lon <= ? AND min_lat >= ? AND max_lat <= ?".to_owned()
                 })
                 .collect();
             s.conditions
-                .push(format!("r.rowid IN ({})", parts.join(" UNION ALL ")));
+                .push(format!("k.rowid IN ({})", parts.join(" UNION ALL ")));
             s.conditions.push(if b.crosses_antimeridian() {
-                "(r.lon >= ? OR r.lon <= ?) AND r.lat BETWEEN ? AND ?".into()
+                "(k.lon >= ? OR k.lon <= ?) AND k.lat BETWEEN ? AND ?".into()
             } else {
-                "r.lon BETWEEN ? AND ? AND r.lat BETWEEN ? AND ?".into()
+                "k.lon BETWEEN ? AND ? AND k.lat BETWEEN ? AND ?".into()
             });
             s.params
                 .extend([b.west, b.east, b.south, b.north].map(Value::Real));
         }
         s.any_of(
-            "r.status",
+            "k.status",
             q.statuses.iter().map(|v| Value::Text(v.as_str().into())),
         );
         s.any_of(
-            "r.priority",
+            "k.priority",
             q.priorities.iter().map(|v| Value::Integer(v.rank().into())),
         );
         s.any_of(
-            "r.category",
+            "k.category",
             q.categories.iter().map(|v| Value::Text(v.as_str().into())),
         );
         s.any_of(
-            "r.country",
+            "k.country",
             q.countries.iter().map(|v| Value::Text(v.clone())),
         );
-        s.any_of("r.post", q.posts.iter().map(|v| Value::Text(v.clone())));
+        s.any_of("k.post", q.posts.iter().map(|v| Value::Text(v.clone())));
         if let Some(e) = q.emergency {
-            s.conditions.push("r.emergency = ?".into());
+            s.conditions.push("k.emergency = ?".into());
             s.params.push(Value::Integer(e.into()));
         }
         match &q.assignee {
-            Some(AssigneeFilter::Unassigned) => s.conditions.push("r.assignee IS NULL".into()),
+            Some(AssigneeFilter::Unassigned) => s.conditions.push("k.assignee IS NULL".into()),
             Some(AssigneeFilter::To(who)) => {
-                s.conditions.push("r.assignee = ?".into());
+                s.conditions.push("k.assignee = ?".into());
                 s.params.push(Value::Text(who.clone()));
             }
             None => {}
         }
         if let Some(t) = q.created_from {
-            s.conditions.push("r.created_at >= ?".into());
+            s.conditions.push("k.created_at >= ?".into());
             s.params.push(Value::Integer(ms(t)));
         }
         if let Some(t) = q.created_to {
-            s.conditions.push("r.created_at < ?".into());
+            s.conditions.push("k.created_at < ?".into());
             s.params.push(Value::Integer(ms(t)));
         }
         Some(s)
@@ -177,8 +179,65 @@ impl Selection {
         }
     }
 
+    /// `SELECT {select}` over the keys alone (counts, groups, ids need nothing else).
     fn sql(&self, select: &str) -> String {
-        let mut sql = format!("SELECT {select} FROM {}", self.from);
+        self.sql_from(select, &self.from)
+    }
+
+    /// `SELECT {select}` over the keys joined to the store's rows (`r`), for whole requests,
+    /// in `q`'s order; with a limit or offset, only that page.
+    ///
+    /// A page is chosen from the keys alone, then joined to the rows: joining first read
+    /// the row of every match before sorting (measured at 10^6 requests, a country view of
+    /// 65k matches: 230 ms to the first 100 rows joined first, 150 ms paged first).
+    fn sql_with_rows(&self, select: &str, q: &RequestQuery, params: &mut Vec<Value>) -> String {
+        let keys = order_keys(q, self.ranked);
+        let direction = |desc: bool| if desc { " DESC" } else { "" };
+        if q.limit.is_none() && q.offset == 0 {
+            // Everything (exports): one pass, which SQLite can walk in index order without
+            // sorting in memory. CROSS JOIN keeps it from starting at `requests`: every
+            // filter is on the keys.
+            let order: Vec<String> = keys
+                .iter()
+                .map(|(e, _, d)| format!("{e}{}", direction(*d)))
+                .collect();
+            return format!(
+                "{} ORDER BY {}",
+                self.sql_from(
+                    select,
+                    &format!(
+                        "{} CROSS JOIN main.requests r ON r.rowid = k.rowid",
+                        self.from
+                    )
+                ),
+                order.join(", ")
+            );
+        }
+        let inner_cols: Vec<String> = keys
+            .iter()
+            .map(|(e, alias, _)| format!("{e} AS {alias}"))
+            .collect();
+        let inner_order: Vec<String> = keys
+            .iter()
+            .map(|(e, _, d)| format!("{e}{}", direction(*d)))
+            .collect();
+        let outer_order: Vec<String> = keys
+            .iter()
+            .map(|(_, alias, d)| format!("page.{alias}{}", direction(*d)))
+            .collect();
+        params.push(Value::Integer(q.limit.map_or(-1, i64::from)));
+        params.push(Value::Integer(q.offset.into()));
+        format!(
+            "SELECT {select} FROM ({} ORDER BY {} LIMIT ? OFFSET ?) page \
+             CROSS JOIN main.requests r ON r.rowid = page.page_rowid ORDER BY {}",
+            self.sql(&format!("k.rowid AS page_rowid, {}", inner_cols.join(", "))),
+            inner_order.join(", "),
+            outer_order.join(", ")
+        )
+    }
+
+    fn sql_from(&self, select: &str, from: &str) -> String {
+        let mut sql = format!("SELECT {select} FROM {from}");
         if !self.conditions.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&self.conditions.join(" AND "));
@@ -187,14 +246,28 @@ impl Selection {
     }
 }
 
-fn order_by(q: &RequestQuery, ranked: bool) -> &'static str {
+/// The sort keys of an order: (expression, alias in a page, descending).
+fn order_keys(q: &RequestQuery, ranked: bool) -> &'static [(&'static str, &'static str, bool)] {
     match q.order {
-        RequestOrder::Relevance if ranked => " ORDER BY f.rank, r.triage_rank, r.created_at DESC",
-        RequestOrder::Triage | RequestOrder::Relevance => {
-            " ORDER BY r.triage_rank, r.created_at DESC, r.rowid DESC"
-        }
-        RequestOrder::Newest => " ORDER BY r.created_at DESC, r.rowid DESC",
-        RequestOrder::Oldest => " ORDER BY r.created_at, r.rowid",
+        RequestOrder::Relevance if ranked => &[
+            ("f.rank", "o_rank", false),
+            ("k.triage_rank", "o_triage", false),
+            ("k.created_at", "o_created", true),
+            ("k.rowid", "o_rowid", true),
+        ],
+        RequestOrder::Triage | RequestOrder::Relevance => &[
+            ("k.triage_rank", "o_triage", false),
+            ("k.created_at", "o_created", true),
+            ("k.rowid", "o_rowid", true),
+        ],
+        RequestOrder::Newest => &[
+            ("k.created_at", "o_created", true),
+            ("k.rowid", "o_rowid", true),
+        ],
+        RequestOrder::Oldest => &[
+            ("k.created_at", "o_created", false),
+            ("k.rowid", "o_rowid", false),
+        ],
     }
 }
 
@@ -218,14 +291,9 @@ impl Store {
         let Some(sel) = Selection::new(q) else {
             return Ok(());
         };
-        let mut sql = sel.sql(REQUEST_COLUMNS);
-        sql.push_str(order_by(q, sel.ranked));
-        let mut params = sel.params;
-        if q.limit.is_some() || q.offset > 0 {
-            sql.push_str(" LIMIT ? OFFSET ?");
-            params.push(Value::Integer(q.limit.map_or(-1, i64::from)));
-            params.push(Value::Integer(q.offset.into()));
-        }
+        let mut params = sel.params.clone();
+        let sql = sel.sql_with_rows(REQUEST_COLUMNS, q, &mut params);
+        self.catch_up_index()?;
         self.with_reader(|c| {
             let mut stmt = c.prepare_cached(&sql).map_err(super::StoreError::from)?;
             let mut rows = stmt
@@ -243,13 +311,9 @@ impl Store {
         let Some(sel) = Selection::new(q) else {
             return Ok(Vec::new());
         };
-        let mut sql = sel.sql("r.id");
-        sql.push_str(order_by(q, sel.ranked));
-        let mut params = sel.params;
-        sql.push_str(" LIMIT ? OFFSET ?");
-        params.push(Value::Integer(q.limit.map_or(-1, i64::from)));
-        params.push(Value::Integer(q.offset.into()));
-        self.read(|c| {
+        let mut params = sel.params.clone();
+        let sql = sel.sql_with_rows("r.id", q, &mut params);
+        self.read_indexed(|c| {
             let mut stmt = c.prepare_cached(&sql)?;
             let ids = stmt.query_map(rusqlite::params_from_iter(params), |r| r.get(0))?;
             Ok(ids.collect::<rusqlite::Result<_>>()?)
@@ -262,7 +326,7 @@ impl Store {
             return Ok(0);
         };
         let sql = sel.sql("count(*)");
-        self.read(|c| {
+        self.read_indexed(|c| {
             Ok(c.prepare_cached(&sql)?
                 .query_row(rusqlite::params_from_iter(sel.params), |r| r.get(0))?)
         })
@@ -270,9 +334,12 @@ impl Store {
 
     /// Open emergencies in the whole store: the number the banner shows.
     pub fn open_emergency_count(&self) -> Result<u64> {
-        self.read(|c| {
+        if let Some(n) = self.indexed_open_emergencies()? {
+            return Ok(n);
+        }
+        self.read_indexed(|c| {
             Ok(c.prepare_cached(
-                "SELECT count(*) FROM requests WHERE emergency = 1 AND is_open = 1",
+                "SELECT count(*) FROM ix.request_keys WHERE emergency = 1 AND is_open = 1",
             )?
             .query_row([], |r| r.get(0))?)
         })
@@ -280,8 +347,8 @@ impl Store {
 
     /// Every consular post named by a request, for the post filter.
     pub fn distinct_posts(&self) -> Result<Vec<String>> {
-        self.read(|c| {
-            let mut stmt = c.prepare_cached("SELECT DISTINCT post FROM requests WHERE post IS NOT NULL ORDER BY post LIMIT 1000")?;
+        self.read_indexed(|c| {
+            let mut stmt = c.prepare_cached("SELECT DISTINCT post FROM ix.request_keys WHERE post IS NOT NULL ORDER BY post LIMIT 1000")?;
             let posts = stmt.query_map([], |r| r.get(0))?;
             Ok(posts.collect::<rusqlite::Result<_>>()?)
         })
@@ -297,7 +364,7 @@ impl Store {
                 "{} GROUP BY 1 ORDER BY 2 DESC, 1",
                 sel.sql(&format!("coalesce({column}, ''), count(*)"))
             );
-            self.read(|c| {
+            self.read_indexed(|c| {
                 let mut stmt = c.prepare_cached(&sql)?;
                 let rows = stmt.query_map(rusqlite::params_from_iter(sel.params.iter()), |r| {
                     Ok((r.get(0)?, r.get(1)?))
@@ -305,12 +372,12 @@ impl Store {
                 Ok(rows.collect::<rusqlite::Result<_>>()?)
             })
         };
-        let by_status = group("r.status")?;
+        let by_status = group("k.status")?;
         Ok(Counts {
             total: by_status.iter().map(|(_, n)| n).sum(),
             by_status,
-            by_category: group("r.category")?,
-            by_country: group("r.country")?,
+            by_category: group("k.category")?,
+            by_country: group("k.country")?,
             open_emergencies: self.open_emergency_count()?,
         })
     }
@@ -328,10 +395,10 @@ impl Store {
         let sql = format!(
             "{} GROUP BY 1 ORDER BY 1",
             sel.sql(&format!(
-                "(r.created_at / {width}) * {width}, count(*), sum(r.emergency)"
+                "(k.created_at / {width}) * {width}, count(*), sum(k.emergency)"
             ))
         );
-        self.read(|c| {
+        self.read_indexed(|c| {
             let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt.query_map(rusqlite::params_from_iter(sel.params.iter()), |r| {
                 Ok(TimeBucket {

@@ -1,11 +1,9 @@
 //! Help requests in the store: batch upsert (never backwards), local edits replayed on top
 //! of newer hub versions, and reading one request back.
 
-use std::collections::HashSet;
-
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use super::{Result, Store, StoreError, events, from_ms, ms, outbox, search, sync_state};
+use super::{Result, Store, StoreError, events, from_ms, ms, outbox, sync_state};
 use crate::model::{
     Attachment, CaseEvent, Category, Channel, Citizen, HelpRequest, Location, Priority, Status,
 };
@@ -237,73 +235,77 @@ pub(crate) fn upsert_in(
     source: &str,
 ) -> Result<UpsertReport> {
     let mut report = UpsertReport::default();
-    // Requests whose text index must be rebuilt from the database (updated ones, or ones
-    // that received a note); new ones are indexed from memory as they are inserted.
-    let mut needs_text_index: HashSet<i64> = HashSet::new();
+    // Prepared once for the batch: looking a statement up in the cache by its text costs
+    // about as much as a short insert.
+    let mut insert = tx.prepare_cached(INSERT_REQUEST)?;
+    let mut lookup = tx.prepare_cached("SELECT rowid, version FROM requests WHERE id = ?1")?;
+    let mut add_event = events::Appender::new(tx)?;
     for incoming in batch {
         let r = &incoming.request;
         // Most rows in a large sync are new: try the insert first, look up only on conflict.
-        let rowid = match write_row(tx, r, LocalState::Synced, source, None)? {
-            Some(rowid) => {
-                index_text_of_new(tx, rowid, r)?;
-                report.inserted.push(r.id.clone());
-                rowid
+        if bind_request(&mut insert, r, LocalState::Synced, source, None)? == 0 {
+            let (rowid, stored_version): (i64, i64) =
+                lookup.query_row([&r.id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            if r.version > stored_version {
+                // A newer hub version. If local edits are pending on this request, the hub
+                // copy becomes their new base and they are replayed on top.
+                let (shown, state) = outbox::rebase_local_edits(tx, r)?
+                    .unwrap_or_else(|| (r.clone(), LocalState::Synced));
+                write_row(tx, &shown, state, source, Some(rowid))?;
+                report.updated.push(r.id.clone());
+            } else {
+                report.unchanged += 1;
             }
-            None => {
-                let (rowid, stored_version): (i64, i64) = tx
-                    .prepare_cached("SELECT rowid, version FROM requests WHERE id = ?1")?
-                    .query_row([&r.id], |row| Ok((row.get(0)?, row.get(1)?)))?;
-                if r.version > stored_version {
-                    // A newer hub version. If local edits are pending on this request, the hub
-                    // copy becomes their new base and they are replayed on top.
-                    let (shown, state) = outbox::rebase_local_edits(tx, r)?
-                        .unwrap_or_else(|| (r.clone(), LocalState::Synced));
-                    write_row(tx, &shown, state, source, Some(rowid))?;
-                    report.updated.push(r.id.clone());
-                    needs_text_index.insert(rowid);
-                } else {
-                    report.unchanged += 1;
-                }
-                rowid
-            }
-        };
+        } else {
+            report.inserted.push(r.id.clone());
+        }
         for event in &incoming.events {
-            if events::insert_in(tx, event)? {
+            if add_event.append(event)? {
                 report.events_added += 1;
-                if matches!(event.kind, crate::model::CaseEventKind::Note { .. }) {
-                    needs_text_index.insert(rowid);
-                }
             }
         }
-    }
-    for rowid in needs_text_index {
-        reindex_text(tx, rowid)?;
     }
     Ok(report)
 }
 
-/// Writes the row and its R*Tree entry. With `rowid: None` it inserts, unless a request with
-/// this id exists (then it writes nothing and returns `None`); with a rowid it overwrites.
-/// The text index is refreshed separately, once per request per transaction.
-pub(crate) fn write_row(
-    tx: &Transaction<'_>,
+const INSERT_REQUEST: &str = "INSERT INTO requests (id, channel, category, emergency, priority, status, is_open, triage_rank, \
+     duplicate_of, citizen_name, citizen_phone, citizen_id_doc, citizen_nationality, citizen_language, \
+     people_count, lat, lon, accuracy_m, located_at, address, country, description, attachments, assignee, \
+     post, created_at, updated_at, version, local_state, source) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
+     ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30) ON CONFLICT (id) DO NOTHING";
+
+const UPDATE_REQUEST: &str = "UPDATE requests SET id = ?1, channel = ?2, category = ?3, emergency = ?4, priority = ?5, status = ?6, \
+     is_open = ?7, triage_rank = ?8, duplicate_of = ?9, citizen_name = ?10, citizen_phone = ?11, \
+     citizen_id_doc = ?12, citizen_nationality = ?13, citizen_language = ?14, people_count = ?15, lat = ?16, \
+     lon = ?17, accuracy_m = ?18, located_at = ?19, address = ?20, country = ?21, description = ?22, \
+     attachments = ?23, assignee = ?24, post = ?25, created_at = ?26, updated_at = ?27, version = ?28, \
+     local_state = ?29, source = ?30 WHERE rowid = ?31";
+
+/// Binds a request's columns (and, for [`UPDATE_REQUEST`], its rowid) and runs the
+/// statement; returns the number of rows it changed.
+fn bind_request(
+    stmt: &mut rusqlite::Statement<'_>,
     r: &HelpRequest,
     local_state: LocalState,
     source: &str,
     rowid: Option<i64>,
-) -> Result<Option<i64>> {
-    let attachments: Vec<WireAttachment> = r
-        .attachments
-        .iter()
-        .map(|a| WireAttachment {
-            name: a.name.clone(),
-            media_type: a.media_type.clone(),
-            size_bytes: a.size_bytes,
-            url: a.url.clone(),
-        })
-        .collect();
-    let attachments =
-        serde_json::to_string(&attachments).map_err(|e| StoreError::corrupt("attachments", e))?;
+) -> Result<usize> {
+    let attachments = if r.attachments.is_empty() {
+        "[]".to_owned()
+    } else {
+        let wire: Vec<WireAttachment> = r
+            .attachments
+            .iter()
+            .map(|a| WireAttachment {
+                name: a.name.clone(),
+                media_type: a.media_type.clone(),
+                size_bytes: a.size_bytes,
+                url: a.url.clone(),
+            })
+            .collect();
+        serde_json::to_string(&wire).map_err(|e| StoreError::corrupt("attachments", e))?
+    };
     let loc = r.location.as_ref();
     let values = params![
         r.id,
@@ -325,8 +327,8 @@ pub(crate) fn write_row(
         loc.map(|l| l.lon),
         loc.and_then(|l| l.accuracy_m),
         loc.and_then(|l| l.captured_at).map(ms),
-        loc.and_then(|l| l.address.clone()),
-        loc.and_then(|l| l.country.clone()),
+        loc.and_then(|l| l.address.as_deref()),
+        loc.and_then(|l| l.country.as_deref()),
         r.description,
         attachments,
         r.assignee,
@@ -337,131 +339,39 @@ pub(crate) fn write_row(
         local_state.as_str(),
         source,
     ];
-    let rowid = match rowid {
+    Ok(match rowid {
+        None => stmt.execute(values)?,
+        Some(rowid) => stmt.execute(rusqlite::params_from_iter(
+            values
+                .iter()
+                .copied()
+                .chain([&rowid as &dyn rusqlite::ToSql]),
+        ))?,
+    })
+}
+
+/// Writes the row. With `rowid: None` it inserts, unless a request with this id exists (then
+/// it writes nothing and returns `None`); with a rowid it overwrites. The query indexes
+/// follow from the change log and the derived index (`derived.rs`).
+pub(crate) fn write_row(
+    tx: &Transaction<'_>,
+    r: &HelpRequest,
+    local_state: LocalState,
+    source: &str,
+    rowid: Option<i64>,
+) -> Result<Option<i64>> {
+    match rowid {
         None => {
-            tx.prepare_cached(
-                "INSERT INTO requests (id, channel, category, emergency, priority, status, is_open, triage_rank, \
-                 duplicate_of, citizen_name, citizen_phone, citizen_id_doc, citizen_nationality, citizen_language, \
-                 people_count, lat, lon, accuracy_m, located_at, address, country, description, attachments, assignee, \
-                 post, created_at, updated_at, version, local_state, source) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-                 ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30) ON CONFLICT (id) DO NOTHING",
-            )?
-            .execute(values)?;
-            if tx.changes() == 0 {
+            let mut insert = tx.prepare_cached(INSERT_REQUEST)?;
+            if bind_request(&mut insert, r, local_state, source, None)? == 0 {
                 return Ok(None);
             }
-            tx.last_insert_rowid()
+            Ok(Some(tx.last_insert_rowid()))
         }
         Some(rowid) => {
-            tx.prepare_cached(
-                "UPDATE requests SET id = ?1, channel = ?2, category = ?3, emergency = ?4, priority = ?5, status = ?6, \
-                 is_open = ?7, triage_rank = ?8, duplicate_of = ?9, citizen_name = ?10, citizen_phone = ?11, \
-                 citizen_id_doc = ?12, citizen_nationality = ?13, citizen_language = ?14, people_count = ?15, lat = ?16, \
-                 lon = ?17, accuracy_m = ?18, located_at = ?19, address = ?20, country = ?21, description = ?22, \
-                 attachments = ?23, assignee = ?24, post = ?25, created_at = ?26, updated_at = ?27, version = ?28, \
-                 local_state = ?29, source = ?30 WHERE rowid = ?31",
-            )?
-            .execute(rusqlite::params_from_iter(values.iter().copied().chain([&rowid as &dyn rusqlite::ToSql])))?;
-            tx.prepare_cached("DELETE FROM requests_rtree WHERE id = ?1")?
-                .execute([rowid])?;
-            rowid
-        }
-    };
-    if let Some(l) = loc {
-        tx.prepare_cached("INSERT INTO requests_rtree (id, min_lon, max_lon, min_lat, max_lat) VALUES (?1, ?2, ?2, ?3, ?3)")?
-            .execute(params![rowid, l.lon, l.lat])?;
-    }
-    Ok(Some(rowid))
-}
-
-/// Indexes the text of a request just inserted, from memory (it has no notes yet: notes
-/// arriving in the same batch trigger a [`reindex_text`]).
-fn index_text_of_new(tx: &Transaction<'_>, rowid: i64, r: &HelpRequest) -> Result<()> {
-    let address = r
-        .location
-        .as_ref()
-        .and_then(|l| l.address.as_deref())
-        .unwrap_or("");
-    insert_text(
-        tx,
-        rowid,
-        &r.id,
-        &r.description,
-        &r.citizen.name,
-        address,
-        "",
-    )
-}
-
-/// Rewrites the FTS row of one request from its current text and notes.
-pub(crate) fn reindex_text(tx: &Transaction<'_>, rowid: i64) -> Result<()> {
-    let (id, description, name, address): (String, String, String, Option<String>) = tx
-        .prepare_cached(
-            "SELECT id, description, citizen_name, address FROM requests WHERE rowid = ?1",
-        )?
-        .query_row([rowid], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
-    let mut notes = String::new();
-    {
-        let mut stmt = tx.prepare_cached(
-            "SELECT json_extract(detail, '$.text') FROM case_events WHERE request_id = ?1 AND kind = 'note' ORDER BY seq",
-        )?;
-        let mut rows = stmt.query([&id])?;
-        while let Some(row) = rows.next()? {
-            if let Some(text) = row.get::<_, Option<String>>(0)? {
-                notes.push_str(&text);
-                notes.push('\n');
-            }
+            let mut update = tx.prepare_cached(UPDATE_REQUEST)?;
+            bind_request(&mut update, r, local_state, source, Some(rowid))?;
+            Ok(Some(rowid))
         }
     }
-    tx.prepare_cached("DELETE FROM requests_fts WHERE rowid = ?1")?
-        .execute([rowid])?;
-    insert_text(
-        tx,
-        rowid,
-        &id,
-        &description,
-        &name,
-        address.as_deref().unwrap_or(""),
-        &notes,
-    )
-}
-
-fn insert_text(
-    tx: &Transaction<'_>,
-    rowid: i64,
-    id: &str,
-    description: &str,
-    name: &str,
-    address: &str,
-    notes: &str,
-) -> Result<()> {
-    let mut unigrams = String::new();
-    let mut segment = |text: &str| {
-        let (segmented, uni) = search::segment_for_index(text);
-        unigrams.push_str(&uni);
-        segmented
-    };
-    let (description, name, address, notes) = (
-        segment(description),
-        segment(name),
-        segment(address),
-        segment(notes),
-    );
-    tx.prepare_cached(
-        "INSERT INTO requests_fts (rowid, description, name, address, notes, ref, unigrams) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        rowid,
-        description,
-        name,
-        address,
-        notes,
-        id,
-        unigrams
-    ])?;
-    Ok(())
 }

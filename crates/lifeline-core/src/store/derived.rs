@@ -1,0 +1,676 @@
+//! The derived query index: a second SQLite file beside the store (`desk.index.sqlite` for
+//! `desk.sqlite`) holding everything that can be rebuilt from the store's requests: the text
+//! index (FTS5, with the CJK segmentation of `search.rs`), the spatial index (R*Tree) and
+//! the filter keys with the B-tree indexes the queue's order and the filters use.
+//!
+//! Why a second file (measured 2026-12, 10^6 requests, docs/PERFORMANCE.md): written
+//! inline, these indexes made one synced request cost ~17 times a bare row insert (the
+//! R*Tree and FTS5 about 10 µs each, five secondary indexes ~8 µs). Here a sync page writes
+//! the request rows, their id key and their case events, and this index catches up in its
+//! own, larger transactions. A SQLite file has one writer: because this is another file,
+//! catching up never holds the store's write lock, and runs on another core while sync
+//! writes the next page.
+//!
+//! Invariants:
+//! * It is derived. It can be deleted at any moment and is rebuilt from the store; nothing
+//!   here exists only here.
+//! * Every SQL query that reads it first catches it up (`Store::read_indexed`), so what a
+//!   query finds is what the store holds at that moment: a request is searchable the
+//!   moment its transaction commits, whether or not the background indexer got to it.
+//! * New requests are found by rowid (requests are never deleted, so rowids are never
+//!   reused: a trigger refuses deletes); changed ones through `request_changes`, which
+//!   triggers fill in the same transaction as the change. Indexing a request always reads
+//!   its whole current state (row and notes), so indexing it twice is harmless.
+//! * It records the identity of the store it was built from and how far it got. An index of
+//!   another store, one ahead of the store (a restored backup), or one behind the pruned
+//!   part of the change log is rebuilt from scratch, never trusted.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Result, StoreError, open_connection, search};
+
+/// Schema of the derived file. A file at another version is rebuilt (never migrated: it is
+/// derived data).
+const DERIVED_VERSION: i64 = 1;
+
+/// Requests indexed per transaction when catching up. Large enough that FTS5 writes few
+/// segments (each transaction flushes one), small enough that queries waiting for the
+/// index see it move and the page cache holds the transaction's pages.
+const CATCH_UP_ROWS: i64 = 5_000;
+
+/// Page cache (KiB) of the indexer's connection for the derived file: the R*Tree and FTS5
+/// pages a catch-up touches again and again.
+const INDEXER_CACHE_KIB: i64 = 16 * 1024;
+
+/// Page cache (KiB) of the derived file on each reader connection.
+pub(super) const READER_CACHE_KIB: i64 = 2 * 1024;
+
+/// Prune the change log once this many entries are indexed and not yet pruned.
+const PRUNE_AFTER: i64 = 10_000;
+
+/// The schema of the derived file, on a connection where it is attached as `ix`.
+const SCHEMA: &str = "
+CREATE TABLE derived_state (
+    key     TEXT PRIMARY KEY,
+    value   NOT NULL
+);
+-- One row per request: what the filters and the queue's order look at.
+CREATE TABLE request_keys (
+    rowid       INTEGER PRIMARY KEY,        -- the store's requests.rowid
+    lon         REAL,
+    lat         REAL,
+    created_at  INTEGER NOT NULL,
+    located_at  INTEGER,
+    priority    INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    category    TEXT NOT NULL,
+    emergency   INTEGER NOT NULL,
+    is_open     INTEGER NOT NULL,
+    triage_rank INTEGER NOT NULL,
+    country     TEXT,
+    post        TEXT,
+    assignee    TEXT
+);
+CREATE INDEX keys_queue ON request_keys (triage_rank, created_at DESC);
+CREATE INDEX keys_created ON request_keys (created_at);
+CREATE INDEX keys_country ON request_keys (country, created_at);
+CREATE INDEX keys_post ON request_keys (post, created_at);
+CREATE INDEX keys_open_emergencies ON request_keys (created_at) WHERE emergency = 1 AND is_open = 1;
+-- One box per located request (min = max). 32-bit floats rounded outwards: queries
+-- re-check the exact lon/lat of request_keys.
+CREATE VIRTUAL TABLE requests_rtree USING rtree (id, min_lon, max_lon, min_lat, max_lat);
+-- Contentless (the text lives in the store) with deletes enabled. Text is pre-segmented
+-- (search.rs): CJK runs become bigrams, which unicode61 treats as words; `unigrams` holds
+-- single CJK characters; `ref` the request's id, so an officer can type its number.
+CREATE VIRTUAL TABLE requests_fts USING fts5 (
+    description, name, address, notes, ref, unigrams,
+    content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+";
+
+const DROP_SCHEMA: &str = "
+DROP TABLE IF EXISTS derived_state;
+DROP TABLE IF EXISTS request_keys;
+DROP TABLE IF EXISTS requests_rtree;
+DROP TABLE IF EXISTS requests_fts;
+";
+
+/// The columns of `requests` that indexing reads, in the order [`index_row`] expects.
+const INDEXED_COLUMNS: &str = "rowid, id, description, citizen_name, address, lon, lat, created_at, located_at, \
+     priority, status, category, emergency, is_open, triage_rank, country, post, assignee";
+
+/// Where the derived file of the store at `store_path` lives.
+pub(super) fn derived_path(store_path: &Path) -> PathBuf {
+    let stem = store_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "store".into());
+    store_path.with_file_name(format!("{stem}.index.sqlite"))
+}
+
+/// Attaches the derived file to a connection of the store as `ix`.
+pub(super) fn attach(conn: &Connection, derived: &Path, cache_kib: i64) -> Result<()> {
+    let path = derived.to_str().ok_or_else(|| StoreError::Io {
+        path: derived.to_path_buf(),
+        source: std::io::Error::other("the path is not valid UTF-8"),
+    })?;
+    conn.execute("ATTACH DATABASE ?1 AS ix", [path])?;
+    // WAL is the file's own setting (see `prepare_file`); synchronous is per connection.
+    conn.execute_batch("PRAGMA ix.synchronous = NORMAL;")?;
+    conn.execute_batch(&format!("PRAGMA ix.cache_size = -{cache_kib}"))?;
+    Ok(())
+}
+
+/// How far the derived index is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IndexLag {
+    /// Requests written to the store and not yet indexed.
+    pub new_requests: u64,
+    /// Changes (newer versions, edits, notes) not yet indexed.
+    pub changes: u64,
+}
+
+impl IndexLag {
+    pub fn is_caught_up(&self) -> bool {
+        self.new_requests == 0 && self.changes == 0
+    }
+}
+
+/// What one catch-up did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CatchUp {
+    pub indexed_new: u64,
+    pub reindexed: u64,
+    /// The index did not match the store and was rebuilt from scratch.
+    pub rebuilt: bool,
+}
+
+/// Where the index stands, as recorded in the derived file.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    high_rowid: i64,
+    last_seq: i64,
+}
+
+/// Where the store stands.
+#[derive(Debug, Clone, Copy)]
+struct StoreHead {
+    max_rowid: i64,
+    last_seq: i64,
+}
+
+pub(super) struct DerivedIndex {
+    path: PathBuf,
+    /// The indexer's connection: the store's file as `main` (only ever read) with the
+    /// derived file attached as `ix` (written). One catch-up at a time.
+    indexer: Mutex<Connection>,
+    /// Wakes the background indexer after a write.
+    wake: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl DerivedIndex {
+    /// Opens the derived file of the store at `store_path` (creating it, or recreating it at
+    /// this build's schema). The store's migrations have run.
+    pub(super) fn open(store_path: &Path) -> Result<DerivedIndex> {
+        let path = derived_path(store_path);
+        prepare_file(&path)?;
+        let conn = open_connection(store_path, 2 * 1024)?;
+        attach(&conn, &path, INDEXER_CACHE_KIB)?;
+        Ok(DerivedIndex {
+            path,
+            indexer: Mutex::new(conn),
+            wake: Arc::new((Mutex::new(false), Condvar::new())),
+        })
+    }
+
+    pub(super) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Tells the background indexer (if one runs) that the store changed.
+    pub(super) fn notify_written(&self) {
+        let (flag, cvar) = &*self.wake;
+        if let Ok(mut pending) = flag.lock() {
+            *pending = true;
+            cvar.notify_one();
+        }
+    }
+
+    /// Brings the index up to what the store holds now, in transactions of
+    /// [`CATCH_UP_ROWS`]. Returns what it did, and the change-log entry through which the
+    /// store may prune its change log (when that is worth it).
+    pub(super) fn catch_up(&self) -> Result<(CatchUp, Option<i64>)> {
+        let conn = self.indexer.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut total = CatchUp::default();
+        // Most calls find nothing to do: find that out without writing anything.
+        {
+            let tx = conn.unchecked_transaction()?;
+            let head = store_head(&tx)?;
+            if let Some(pos) = valid_position(&tx)?
+                && pos.high_rowid == head.max_rowid
+                && pos.last_seq == head.last_seq
+            {
+                return Ok((total, None));
+            }
+        }
+        loop {
+            let step = catch_up_step(&conn, CATCH_UP_ROWS)?;
+            total.indexed_new += step.done.indexed_new;
+            total.reindexed += step.done.reindexed;
+            total.rebuilt |= step.done.rebuilt;
+            if step.finished {
+                if total.indexed_new + total.reindexed > CATCH_UP_ROWS as u64 {
+                    // A long catch-up filled the cache with pages the desk rarely reads
+                    // again: give the memory back.
+                    conn.execute_batch("PRAGMA shrink_memory")?;
+                }
+                let prune = step
+                    .prunable
+                    .filter(|&(through, pruned)| through - pruned >= PRUNE_AFTER)
+                    .map(|(through, _)| through);
+                return Ok((total, prune));
+            }
+        }
+    }
+
+    /// How far the index is behind the store (without changing anything).
+    pub(super) fn lag(&self) -> Result<IndexLag> {
+        let conn = self.indexer.lock().map_err(|_| StoreError::Poisoned)?;
+        let tx = conn.unchecked_transaction()?;
+        let (high_rowid, last_seq) = match valid_position(&tx)? {
+            Some(pos) => (pos.high_rowid, pos.last_seq),
+            None => (0, i64::MAX),
+        };
+        Ok(IndexLag {
+            new_requests: tx.query_row(
+                "SELECT count(*) FROM main.requests WHERE rowid > ?1",
+                [high_rowid],
+                |r| r.get(0),
+            )?,
+            changes: tx.query_row(
+                "SELECT count(*) FROM main.request_changes WHERE seq > ?1",
+                [last_seq],
+                |r| r.get(0),
+            )?,
+        })
+    }
+
+    /// `PRAGMA integrity_check` of the derived file.
+    pub(super) fn integrity_check(&self) -> Result<Vec<String>> {
+        let conn = self.indexer.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut stmt = conn.prepare("PRAGMA ix.integrity_check")?;
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(if rows == ["ok"] { Vec::new() } else { rows })
+    }
+
+    pub(super) fn checkpoint(&self) -> Result<()> {
+        let conn = self.indexer.lock().map_err(|_| StoreError::Poisoned)?;
+        conn.query_row("PRAGMA ix.wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// The wake-up signal the background indexer waits on.
+    pub(super) fn wake_signal(&self) -> Arc<(Mutex<bool>, Condvar)> {
+        Arc::clone(&self.wake)
+    }
+}
+
+/// Creates the derived file at this build's schema, or recreates it (empty: the next
+/// catch-up rebuilds it) when it has another. Checked and done under the file's write lock,
+/// so a desk and a script opening the store at once do not both recreate it.
+fn prepare_file(path: &Path) -> Result<()> {
+    let mut conn = open_connection(path, 1024)?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version != DERIVED_VERSION {
+        tx.execute_batch(DROP_SCHEMA)?;
+        tx.execute_batch(SCHEMA)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {DERIVED_VERSION}"))?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+struct Step {
+    done: CatchUp,
+    finished: bool,
+    /// `(indexed through seq, pruned through seq)` once caught up.
+    prunable: Option<(i64, i64)>,
+}
+
+fn store_head(conn: &Connection) -> Result<StoreHead> {
+    Ok(StoreHead {
+        max_rowid: conn.query_row(
+            "SELECT coalesce(max(rowid), 0) FROM main.requests",
+            [],
+            |r| r.get(0),
+        )?,
+        last_seq: conn
+            .query_row(
+                "SELECT seq FROM main.sqlite_sequence WHERE name = 'request_changes'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or(0),
+    })
+}
+
+fn meta(conn: &Connection, key: &str) -> Result<Option<rusqlite::types::Value>> {
+    Ok(conn
+        .query_row(
+            "SELECT value FROM main.store_meta WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+fn text_meta(conn: &Connection, key: &str) -> Result<String> {
+    match meta(conn, key)? {
+        Some(rusqlite::types::Value::Text(s)) => Ok(s),
+        other => Err(StoreError::corrupt(
+            format!("store_meta {key}"),
+            format!("{other:?}"),
+        )),
+    }
+}
+
+fn int_meta(conn: &Connection, key: &str) -> Result<i64> {
+    match meta(conn, key)? {
+        Some(rusqlite::types::Value::Integer(n)) => Ok(n),
+        other => Err(StoreError::corrupt(
+            format!("store_meta {key}"),
+            format!("{other:?}"),
+        )),
+    }
+}
+
+/// The index's position, `None` when it was never built (or belongs to another store).
+fn position(conn: &Connection) -> Result<Option<Position>> {
+    let state = |key: &str| -> Result<Option<rusqlite::types::Value>> {
+        Ok(conn
+            .query_row(
+                "SELECT value FROM ix.derived_state WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    };
+    let identity = text_meta(conn, "identity")?;
+    match (state("identity")?, state("high_rowid")?, state("last_seq")?) {
+        (
+            Some(rusqlite::types::Value::Text(built_from)),
+            Some(rusqlite::types::Value::Integer(high_rowid)),
+            Some(rusqlite::types::Value::Integer(last_seq)),
+        ) if built_from == identity => Ok(Some(Position {
+            high_rowid,
+            last_seq,
+        })),
+        _ => Ok(None),
+    }
+}
+
+/// The index's position if it can be trusted: built from this store, not ahead of it, and
+/// not behind the part of the change log that was pruned.
+fn valid_position(conn: &Connection) -> Result<Option<Position>> {
+    let head = store_head(conn)?;
+    let pruned_through = int_meta(conn, "changes_pruned_through")?;
+    Ok(position(conn)?.filter(|p| {
+        p.high_rowid <= head.max_rowid
+            && p.last_seq <= head.last_seq
+            && p.last_seq >= pruned_through
+    }))
+}
+
+fn set_position(conn: &Connection, identity: &str, pos: Position) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO ix.derived_state (key, value) VALUES (?1, ?2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?;
+    stmt.execute(params!["identity", identity])?;
+    stmt.execute(params!["high_rowid", pos.high_rowid])?;
+    stmt.execute(params!["last_seq", pos.last_seq])?;
+    Ok(())
+}
+
+/// One transaction of catching up: up to `limit` new requests, then up to `limit` changes.
+fn catch_up_step(conn: &Connection, limit: i64) -> Result<Step> {
+    // DEFERRED, not IMMEDIATE: IMMEDIATE would take the write lock of every attached file,
+    // the store's included. The first statement writes the derived file, so its lock is
+    // taken (waiting out another process's catch-up) before anything is read.
+    let tx = conn.unchecked_transaction()?;
+    tx.execute(
+        "INSERT INTO ix.derived_state (key, value) VALUES ('touched', 1) \
+         ON CONFLICT (key) DO UPDATE SET value = value",
+        [],
+    )?;
+    let identity = text_meta(&tx, "identity")?;
+    let pruned_through = int_meta(&tx, "changes_pruned_through")?;
+    let head = store_head(&tx)?;
+    let mut done = CatchUp::default();
+    let mut pos = match valid_position(&tx)? {
+        Some(p) => p,
+        None => {
+            // Never built, built from another store, ahead of this one, or missing changes
+            // that were pruned: start over. Every change up to now is covered by reading
+            // every request from rowid 0.
+            tx.execute_batch(
+                "DELETE FROM ix.request_keys; DELETE FROM ix.requests_rtree; \
+                 INSERT INTO ix.requests_fts (requests_fts) VALUES ('delete-all');",
+            )?;
+            done.rebuilt = true;
+            Position {
+                high_rowid: 0,
+                last_seq: head.last_seq,
+            }
+        }
+    };
+
+    // Changes to requests already indexed. Those to requests beyond `high_rowid` are
+    // consumed without work: the request is read whole when its rowid is reached.
+    let mut last_seq = pos.last_seq;
+    let mut changed: Vec<i64> = Vec::new();
+    {
+        let mut changes = tx.prepare_cached(
+            "SELECT seq, request_rowid FROM main.request_changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let mut rows = changes.query(params![pos.last_seq, limit])?;
+        while let Some(row) = rows.next()? {
+            last_seq = row.get(0)?;
+            let rowid: i64 = row.get(1)?;
+            if rowid <= pos.high_rowid {
+                changed.push(rowid);
+            }
+        }
+    }
+    changed.sort_unstable();
+    changed.dedup();
+    // All removals first, then all inserts. Why: FTS5 writes out its pending terms at every
+    // statement savepoint, and statements that can delete open one; interleaved with the
+    // inserts they made every request its own index segment (~40% of the time, measured).
+    for &rowid in &changed {
+        unindex_row(&tx, rowid)?;
+    }
+    {
+        let mut read = tx.prepare_cached(&format!(
+            "SELECT {INDEXED_COLUMNS} FROM main.requests WHERE rowid = ?1"
+        ))?;
+        for &rowid in &changed {
+            let mut rows = read.query([rowid])?;
+            if let Some(row) = rows.next()? {
+                index_row(&tx, row)?;
+                done.reindexed += 1;
+            }
+        }
+    }
+    // New requests, in rowid order.
+    let mut new_high = pos.high_rowid;
+    {
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT {INDEXED_COLUMNS} FROM main.requests WHERE rowid > ?1 ORDER BY rowid LIMIT ?2"
+        ))?;
+        let mut rows = stmt.query(params![pos.high_rowid, limit])?;
+        while let Some(row) = rows.next()? {
+            new_high = index_row(&tx, row)?;
+            done.indexed_new += 1;
+        }
+    }
+    pos.high_rowid = new_high;
+    let more_new = new_high < head.max_rowid;
+    pos.last_seq = last_seq;
+    let more_changes = last_seq < head.last_seq;
+    set_position(&tx, &identity, pos)?;
+    tx.commit()?;
+    let finished = !more_new && !more_changes;
+    Ok(Step {
+        done,
+        finished,
+        prunable: finished.then_some((pos.last_seq, pruned_through)),
+    })
+}
+
+/// Removes what the index holds for a request.
+fn unindex_row(tx: &Connection, rowid: i64) -> Result<()> {
+    tx.prepare_cached("DELETE FROM ix.request_keys WHERE rowid = ?1")?
+        .execute([rowid])?;
+    tx.prepare_cached("DELETE FROM ix.requests_rtree WHERE id = ?1")?
+        .execute([rowid])?;
+    tx.prepare_cached("DELETE FROM ix.requests_fts WHERE rowid = ?1")?
+        .execute([rowid])?;
+    Ok(())
+}
+
+/// Writes the keys, box and text of the request in `row` (read with [`INDEXED_COLUMNS`];
+/// not indexed at the moment). Returns its rowid.
+fn index_row(tx: &Connection, row: &rusqlite::Row<'_>) -> Result<i64> {
+    let rowid: i64 = row.get(0)?;
+    let id: String = row.get(1)?;
+    let description: String = row.get(2)?;
+    let name: String = row.get(3)?;
+    let address: Option<String> = row.get(4)?;
+    let lon: Option<f64> = row.get(5)?;
+    let lat: Option<f64> = row.get(6)?;
+    tx.prepare_cached(
+        "INSERT INTO ix.request_keys (rowid, lon, lat, created_at, located_at, priority, status, category, \
+         emergency, is_open, triage_rank, country, post, assignee) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        rowid,
+        lon,
+        lat,
+        row.get::<_, i64>(7)?,
+        row.get::<_, Option<i64>>(8)?,
+        row.get::<_, i64>(9)?,
+        row.get::<_, String>(10)?,
+        row.get::<_, String>(11)?,
+        row.get::<_, bool>(12)?,
+        row.get::<_, bool>(13)?,
+        row.get::<_, i64>(14)?,
+        row.get::<_, Option<String>>(15)?,
+        row.get::<_, Option<String>>(16)?,
+        row.get::<_, Option<String>>(17)?,
+    ])?;
+    if let (Some(lon), Some(lat)) = (lon, lat) {
+        tx.prepare_cached(
+            "INSERT INTO ix.requests_rtree (id, min_lon, max_lon, min_lat, max_lat) VALUES (?1, ?2, ?2, ?3, ?3)",
+        )?
+        .execute(params![rowid, lon, lat])?;
+    }
+    let mut notes = String::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT json_extract(detail, '$.text') FROM main.case_events \
+             WHERE request_id = ?1 AND kind = 'note' ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([&id])?;
+        while let Some(row) = rows.next()? {
+            if let Some(text) = row.get::<_, Option<String>>(0)? {
+                notes.push_str(&text);
+                notes.push('\n');
+            }
+        }
+    }
+    let mut unigrams = String::new();
+    let mut segment = |text: &str| {
+        let (segmented, uni) = search::segment_for_index(text);
+        unigrams.push_str(&uni);
+        segmented
+    };
+    let (description, name, address, notes) = (
+        segment(&description),
+        segment(&name),
+        segment(address.as_deref().unwrap_or("")),
+        segment(&notes),
+    );
+    tx.prepare_cached(
+        "INSERT INTO ix.requests_fts (rowid, description, name, address, notes, ref, unigrams) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        rowid,
+        description,
+        name,
+        address,
+        notes,
+        id,
+        unigrams
+    ])?;
+    Ok(rowid)
+}
+
+/// The background indexer: catches the derived index up after every write, on its own
+/// thread, until dropped.
+pub struct IndexerHandle {
+    stop: Arc<AtomicBool>,
+    last_error: Arc<Mutex<Option<String>>>,
+    wake: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for IndexerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexerHandle").finish_non_exhaustive()
+    }
+}
+
+impl IndexerHandle {
+    pub(super) fn spawn(store: Arc<super::Store>) -> IndexerHandle {
+        let stop = Arc::new(AtomicBool::new(false));
+        let last_error = Arc::new(Mutex::new(None));
+        let wake = store.derived.wake_signal();
+        let thread = {
+            let (stop, wake, errors) = (
+                Arc::clone(&stop),
+                Arc::clone(&wake),
+                Arc::clone(&last_error),
+            );
+            std::thread::Builder::new()
+                .name("lifeline-indexer".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::SeqCst) {
+                        let outcome = store.catch_up_index();
+                        let failed = outcome.is_err();
+                        if let Ok(mut slot) = errors.lock() {
+                            *slot = outcome.err().map(|e| e.to_string());
+                        }
+                        if failed {
+                            // A busy or broken file: try again later, not in a tight loop.
+                            std::thread::sleep(Duration::from_secs(1));
+                        }
+                        let (flag, cvar) = &*wake;
+                        let Ok(mut pending) = flag.lock() else { return };
+                        // Also wake now and then: another process (the command line) may
+                        // have written the store.
+                        while !*pending && !stop.load(Ordering::SeqCst) {
+                            match cvar.wait_timeout(pending, Duration::from_secs(5)) {
+                                Ok((guard, timeout)) => {
+                                    pending = guard;
+                                    if timeout.timed_out() {
+                                        break;
+                                    }
+                                }
+                                Err(_) => return,
+                            }
+                        }
+                        *pending = false;
+                    }
+                })
+                .ok()
+        };
+        IndexerHandle {
+            stop,
+            last_error,
+            wake,
+            thread,
+        }
+    }
+
+    /// Why the last catch-up failed, if it did (the next one may succeed).
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|e| e.clone())
+    }
+}
+
+impl Drop for IndexerHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let (flag, cvar) = &*self.wake;
+        if let Ok(mut pending) = flag.lock() {
+            *pending = true;
+        }
+        cvar.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
