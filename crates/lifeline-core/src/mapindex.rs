@@ -50,9 +50,9 @@ impl MapPoint {
     }
 }
 
-/// The fields a point is built from (what the store streams).
+/// The fields a point is built from (what the store streams), borrowing the row's text.
 #[derive(Debug, Clone)]
-pub struct PointSource {
+pub struct PointSource<'a> {
     pub rowid: i64,
     /// `(lon, lat)`, when located.
     pub position: Option<(f64, f64)>,
@@ -62,10 +62,42 @@ pub struct PointSource {
     pub status: Status,
     pub category: Category,
     pub emergency: bool,
-    pub country: Option<String>,
-    pub post: Option<String>,
-    pub assignee: Option<String>,
+    pub country: Option<&'a str>,
+    pub post: Option<&'a str>,
+    pub assignee: Option<&'a str>,
 }
+
+/// A hasher for the index's own integer keys (rowids, cell numbers): one multiply instead
+/// of SipHash, which was a fifth of building the index. Not for text from outside, which
+/// could be chosen to collide.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct IntHasher(u64);
+
+impl std::hash::Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+}
+
+type IntMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IntHasher>>;
 
 /// Interns short strings (countries, posts, assignees) to small integers. 0 means "none".
 #[derive(Debug, Default)]
@@ -201,8 +233,8 @@ const UNLOCATED: u32 = u32::MAX;
 
 #[derive(Debug, Default)]
 pub struct MapIndex {
-    cells: HashMap<u32, Vec<MapPoint>>,
-    cell_of: HashMap<i64, u32>,
+    cells: IntMap<u32, Vec<MapPoint>>,
+    cell_of: IntMap<i64, u32>,
     countries: Interner,
     posts: Interner,
     assignees: Interner,
@@ -230,8 +262,7 @@ impl MapIndex {
     }
 
     /// Adds or replaces the point of `src.rowid`.
-    pub fn upsert(&mut self, src: &PointSource) {
-        self.remove(src.rowid);
+    pub fn upsert(&mut self, src: &PointSource<'_>) {
         let status = Status::ALL
             .iter()
             .position(|s| *s == src.status)
@@ -258,24 +289,32 @@ impl MapIndex {
                 .position(|c| *c == src.category)
                 .unwrap_or(0) as u8,
             emergency: src.emergency,
-            country: self.countries.get_or_add(src.country.as_deref()),
-            post: self.posts.get_or_add(src.post.as_deref()),
-            assignee: self.assignees.get_or_add(src.assignee.as_deref()),
+            country: self.countries.get_or_add(src.country),
+            post: self.posts.get_or_add(src.post),
+            assignee: self.assignees.get_or_add(src.assignee),
         };
         let key = src
             .position
             .map_or(UNLOCATED, |(lon, lat)| cell_key(lon, lat));
+        // One lookup for "where was it" and "it is here now" (most calls add a new point).
+        if let Some(old_key) = self.cell_of.insert(src.rowid, key) {
+            self.remove_from_cell(old_key, src.rowid);
+        }
         if point.emergency && point.is_open() {
             self.open_emergencies += 1;
         }
         self.cells.entry(key).or_default().push(point);
-        self.cell_of.insert(src.rowid, key);
     }
 
     /// Removes a point (a request that lost its location or was deleted).
     pub fn remove(&mut self, rowid: i64) {
-        if let Some(key) = self.cell_of.remove(&rowid)
-            && let Some(cell) = self.cells.get_mut(&key)
+        if let Some(key) = self.cell_of.remove(&rowid) {
+            self.remove_from_cell(key, rowid);
+        }
+    }
+
+    fn remove_from_cell(&mut self, key: u32, rowid: i64) {
+        if let Some(cell) = self.cells.get_mut(&key)
             && let Some(i) = cell.iter().position(|p| p.rowid == rowid)
         {
             let gone = cell.swap_remove(i);
@@ -629,7 +668,13 @@ fn merge_close(groups: HashMap<(i64, i64), ClusterAcc>, cell: f64) -> Vec<Cluste
 mod tests {
     use super::*;
 
-    fn src(rowid: i64, lon: f64, lat: f64, status: Status, emergency: bool) -> PointSource {
+    fn src(
+        rowid: i64,
+        lon: f64,
+        lat: f64,
+        status: Status,
+        emergency: bool,
+    ) -> PointSource<'static> {
         PointSource {
             rowid,
             position: Some((lon, lat)),

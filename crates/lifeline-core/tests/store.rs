@@ -858,6 +858,46 @@ mod index {
         );
     }
 
+    /// The index builds from the query index's keys when that is nearly caught up, and from
+    /// the request rows when it is far behind: both give the same index.
+    #[test]
+    fn the_index_is_the_same_built_from_keys_or_from_rows() {
+        let (_dir, far_behind) = seeded_store(20_500);
+        assert!(far_behind.index_lag().expect("lag").new_requests > 20_000);
+        far_behind.enable_index().expect("index from the rows");
+        let (_dir2, caught_up) = seeded_store(20_500);
+        caught_up.catch_up_index().expect("catch up");
+        caught_up.enable_index().expect("index from the keys");
+        for q in [
+            RequestQuery::default(),
+            RequestQuery::open(),
+            RequestQuery {
+                emergency: Some(true),
+                ..Default::default()
+            },
+        ] {
+            let page = |s: &Store| {
+                let (n, rows) = s
+                    .indexed_page(&RequestQuery {
+                        limit: Some(50),
+                        ..q.clone()
+                    })
+                    .expect("page");
+                (
+                    n,
+                    rows.into_iter().map(|r| r.request.id).collect::<Vec<_>>(),
+                )
+            };
+            assert_eq!(page(&far_behind), page(&caught_up), "{q:?}");
+            assert_eq!(
+                far_behind.indexed_counts(&q).expect("counts"),
+                caught_up.indexed_counts(&q).expect("counts")
+            );
+        }
+        assert_eq!(far_behind.indexed_count().expect("n"), 20_500);
+        assert_eq!(caught_up.indexed_count().expect("n"), 20_500);
+    }
+
     #[test]
     fn rolled_back_writes_do_not_reach_the_index() {
         let (_dir, store) = seeded_store(10);

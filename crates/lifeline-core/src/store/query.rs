@@ -415,13 +415,24 @@ impl Store {
 /// Columns read by [`point_from_row`].
 pub(crate) const POINT_COLUMNS: &str = "rowid, lon, lat, created_at, located_at, priority, status, category, emergency, country, post, assignee";
 
-pub(crate) fn point_from_row(r: &rusqlite::Row<'_>) -> Result<crate::mapindex::PointSource> {
+pub(crate) fn point_from_row<'r>(
+    r: &'r rusqlite::Row<'_>,
+) -> Result<crate::mapindex::PointSource<'r>> {
     use crate::model::{Category, Priority, Status};
-    let word = |i: usize| -> Result<String> { Ok(r.get::<_, String>(i)?) };
-    let status: Status = word(6)?
+    // Text is read in place (no allocation per row): building the index at start reads every
+    // request once.
+    let text = |i: usize| -> Result<Option<&'r str>> {
+        r.get_ref(i)?
+            .as_str_or_null()
+            .map_err(|e| super::StoreError::corrupt("request text column", e))
+    };
+    let word = |i: usize, what: &str| -> Result<&'r str> {
+        text(i)?.ok_or_else(|| super::StoreError::corrupt(what, "missing"))
+    };
+    let status: Status = word(6, "request status")?
         .parse()
         .map_err(|e| super::StoreError::corrupt("request status", e))?;
-    let category: Category = word(7)?
+    let category: Category = word(7, "request category")?
         .parse()
         .map_err(|e| super::StoreError::corrupt("request category", e))?;
     let position = match (r.get::<_, Option<f64>>(1)?, r.get::<_, Option<f64>>(2)?) {
@@ -437,8 +448,8 @@ pub(crate) fn point_from_row(r: &rusqlite::Row<'_>) -> Result<crate::mapindex::P
         status,
         category,
         emergency: r.get(8)?,
-        country: r.get(9)?,
-        post: r.get(10)?,
-        assignee: r.get(11)?,
+        country: text(9)?,
+        post: text(10)?,
+        assignee: text(11)?,
     })
 }
