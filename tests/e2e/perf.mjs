@@ -27,7 +27,15 @@ const OUT = process.env.E2E_OUT ?? 'target/perf';
 mkdirSync(OUT, { recursive: true });
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-const BOOT_MS = Number(readFileSync('/proc/stat', 'utf8').match(/^btime (\d+)/m)[1]) * 1000;
+
+/** Wall-clock time (ms) of a moment given in clock ticks since boot, such as a process's
+ *  start in /proc/PID/stat. Measured back from now with /proc/uptime: the boot time in
+ *  /proc/stat (`btime`) is whole seconds, which put every start up to a second too early
+ *  and so made every "app start to first frame" up to a second too long. */
+function wallMsOfTicks(ticks) {
+  const uptimeS = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  return Date.now() - (uptimeS - ticks / CLK_TCK) * 1000;
+}
 
 function percentile(values, p) {
   if (values.length === 0) return NaN;
@@ -51,7 +59,7 @@ function processes() {
       const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
       table.set(Number(name), {
         ppid: Number(fields[1]),
-        startMs: BOOT_MS + (Number(fields[19]) * 1000) / CLK_TCK,
+        startMs: wallMsOfTicks(Number(fields[19])),
         cmdline,
       });
     } catch {
@@ -103,7 +111,11 @@ async function launch(name, store, extraArgs = []) {
   nextPort += 2;
   const driver = await startDriver(port, port + 1, name);
   mkdirSync(driver.dataDir, { recursive: true });
-  if (store) copyFileSync(store, join(driver.dataDir, 'desk.sqlite'));
+  if (store) {
+    // The store and its query index, as a desk that has been running leaves them.
+    copyFileSync(store, join(driver.dataDir, 'desk.sqlite'));
+    copyFileSync(store.replace(/\.sqlite$/, '.index.sqlite'), join(driver.dataDir, 'desk.index.sqlite'));
+  }
   const args = ['--data-dir', driver.dataDir, '--desk', name, '--officer', 'Perf', '--lang', 'zh', ...extraArgs];
   const s = await Session.create(port, DESK, args);
   await s.waitFor('the first map frame with data', () => s.execute('return document.body.dataset.mapReady === "1"'), 120_000, 20);

@@ -288,7 +288,14 @@ async function screenshotWithDrill() {
     await s.waitFor('the map is ready', () => s.execute('return document.body.dataset.mapReady === "1"'), 60_000);
     await s.waitFor('the drill fills the queue', async () => (await queueTotal(s)) >= 60, 60_000);
     await s.clickCss('[data-testid="queue-row"]:nth-child(2)');
-    await sleep(4000);
+    // The map flies to the request and swaps in the 1:50m shapes: wait for those, then for
+    // the clusters of the new view, so the picture is of the settled desk.
+    await s.waitFor(
+      'the 1:50m shapes',
+      () => s.execute("return performance.getEntriesByName('lifeline:basemap-fine').length > 0"),
+      30_000,
+    );
+    await sleep(3000);
     writeFileSync(join(OUT, 'desk-zh.png'), await s.screenshot());
   } finally {
     await s.close();

@@ -30,12 +30,14 @@ fn main() -> ExitCode {
         "test" => setup::run().and_then(|()| ci::run(rest)),
         "run" => run::run(rest),
         "bench" => run::bench(rest),
+        "e2e" => run::e2e(),
         "bindings" => ci::update_bindings(),
         _ => {
             println!(
                 "usage: cargo xtask <task>\n\n  setup     install what is missing (system packages, tauri-driver, npm packages)\n  \
                  ci        everything CI checks (fmt, clippy, host-free core, tests, UI tests, end-to-end)\n  \
-                 test      setup, then ci\n  run       start a local hub with a drill and open the desk on it\n  \
+                 test      setup, then ci\n  e2e       only the end-to-end suite (the real desk under a virtual display)\n  \
+                 run       start a local hub with a drill and open the desk on it\n  \
                  bench     run the benchmarks (release) and print their figures;\n            `bench app [--minutes N]` measures the desk itself\n  bindings  regenerate the UI's TypeScript types from Rust"
             );
             return if task == "help" {

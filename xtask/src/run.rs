@@ -178,22 +178,26 @@ fn bench_app(args: &[String]) -> Result {
     let bin = target_dir().join("release");
     let out = target_dir().join("perf");
     fresh_output_dir(&out)?;
+    // Written afresh each run (~10 s), so the store always has this build's schema.
     let store = out.join("store-100000.sqlite");
-    if !store.exists() {
-        step("writing a desk store of 10^5 requests");
-        exec(
-            &root(),
-            &path_str(&bin.join("lifeline-bench")),
-            &[
-                "make-store",
-                "--requests",
-                "100000",
-                "--out",
-                &path_str(&store),
-            ],
-            &[],
-        )?;
+    for stale in ["store-100000.sqlite", "store-100000.index.sqlite"] {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(out.join(format!("{stale}{suffix}")));
+        }
     }
+    step("writing a desk store of 10^5 requests");
+    exec(
+        &root(),
+        &path_str(&bin.join("lifeline-bench")),
+        &[
+            "make-store",
+            "--requests",
+            "100000",
+            "--out",
+            &path_str(&store),
+        ],
+        &[],
+    )?;
     step(&format!(
         "the desk under a virtual display (takes about {} minutes)",
         minutes.parse::<u64>().unwrap_or(10) + 3
@@ -248,7 +252,7 @@ pub fn e2e() -> Result {
 }
 
 /// Creates `dir`, removing the desks' and hubs' folders an earlier run left there (each holds
-/// a copy of a store); screenshots and the prepared 10^5 store stay.
+/// a copy of a store); screenshots stay.
 fn fresh_output_dir(dir: &Path) -> Result {
     std::fs::create_dir_all(dir)
         .map_err(|e| Failed(format!("cannot create {}: {e}", dir.display())))?;

@@ -1,6 +1,6 @@
 // The one MapLibre map, behind a small imperative API. The map never calls the backend: it
 // reports what the officer does (pans, clicks) and draws what it is given.
-import { Map as MapLibre, Popup, setWorkerUrl } from 'maplibre-gl';
+import { Map as MapLibre, Popup, prewarm, setWorkerUrl } from 'maplibre-gl';
 import type { GeoJSONSource, MapGeoJSONFeature, MapMouseEvent } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 // Under tauri:// MapLibre cannot find its worker from import.meta.url (it only does so on
@@ -9,9 +9,11 @@ import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import type { Region, Viewport } from '../ipc/bindings';
 import type { Basemap } from './basemap';
 import type { ClusterProps } from './clusters';
-import { ADVISORY_LAYERS, CLICKABLE, baseStyle, countryLabels, layers } from './style';
+import { ADVISORY_LAYERS, CLICKABLE, OVERLAY_LAYERS, baseStyle, countryLabels } from './style';
 
 setWorkerUrl(workerUrl);
+// Start the map worker now, while the rest of the page loads, not when the map is created.
+prewarm();
 
 export type MapMode = 'clusters' | 'heat';
 
@@ -78,16 +80,22 @@ export class DeskMap {
   private frameTimes: number[] = [];
   private lastFrame = 0;
   private moveTimer: number | undefined;
-  /** The style and the desk's layers are in place (MapLibre's `load` has fired). */
+  /** The style and the desk's layers are in place (MapLibre's `style.load` has fired). */
   private layersReady = false;
+  private mode: MapMode = 'clusters';
+  /** Overlays that currently hold features. */
+  private shownOverlays = new Set<keyof typeof OVERLAY_LAYERS>();
 
-  constructor(container: HTMLElement, private handlers: MapHandlers, language: 'zh' | 'en') {
+  constructor(container: HTMLElement, private handlers: MapHandlers, private language: 'zh' | 'en') {
     this.map = new MapLibre({
       container,
-      style: baseStyle(),
+      style: baseStyle(language),
       center: [60, 25],
       zoom: 1.6,
       attributionControl: false,
+      // Labels and markers appear at once rather than fading in: under software GL every
+      // fade frame costs both cores for ~50 ms, and the map is not idle until fades end.
+      fadeDuration: 0,
       dragRotate: false,
       pitchWithRotate: false,
       // CJK country names drawn with the machine's fonts (fonts-noto-cjk on Linux).
@@ -95,11 +103,17 @@ export class DeskMap {
     });
     this.map.touchZoomRotate.disableRotation();
     this.popup = new Popup({ closeButton: false, closeOnClick: true, maxWidth: '320px' });
-    this.map.on('load', () => {
-      for (const layer of layers(language)) this.map.addLayer(layer);
+    // `style.load`, not `load`: `load` waits for the first complete render of the empty
+    // map (~0.3-0.6 s here under software GL); sources can take data before that, and the
+    // map worker starts tiling the basemap and the clusters that much sooner.
+    this.map.once('style.load', () => {
+      performance.mark('lifeline:style-load');
       this.layersReady = true;
       this.reportView();
     });
+    this.map.once('load', () => performance.mark('lifeline:map-load'));
+    // Where the start-up time goes (the performance run prints these marks).
+    this.map.once('render', () => performance.mark('lifeline:first-render'));
     this.map.on('moveend', () => this.reportView());
     // During a long pan, refresh at most four times a second.
     this.map.on('move', () => {
@@ -177,10 +191,10 @@ export class DeskMap {
 
   /** Runs `f` now if the layers are in place, else right after they are. (Not
    *  `map.loaded()`: that turns false whenever tiles are loading, e.g. during every pan,
-   *  and `load` never fires again, so an update made then would be lost.) */
+   *  and `style.load` never fires again, so an update made then would be lost.) */
   whenLoaded(f: () => void): void {
     if (this.layersReady) f();
-    else this.map.once('load', () => f());
+    else this.map.once('style.load', () => f());
   }
 
   setBasemap(basemap: Basemap): void {
@@ -209,7 +223,23 @@ export class DeskMap {
   }
 
   setAdvisories(collection: GeoJSON.FeatureCollection): void {
-    this.whenLoaded(() => this.source('advisories')?.setData(collection));
+    this.setOverlay('advisories', collection);
+  }
+
+  /** Fills an overlay source, showing its layers only while it has features. Why: the map
+   *  worker tiles every source a visible layer uses, empty or not; at start three empty
+   *  overlays queued their tiles ahead of the basemap and the clusters. */
+  private setOverlay(id: keyof typeof OVERLAY_LAYERS, collection: GeoJSON.FeatureCollection): void {
+    this.whenLoaded(() => {
+      const has = collection.features.length > 0;
+      if (!has && !this.shownOverlays.has(id)) return;
+      this.source(id)?.setData(collection);
+      if (has !== this.shownOverlays.has(id)) {
+        for (const layer of OVERLAY_LAYERS[id]) this.map.setLayoutProperty(layer, 'visibility', has ? 'visible' : 'none');
+        if (has) this.shownOverlays.add(id);
+        else this.shownOverlays.delete(id);
+      }
+    });
   }
 
   /** Outlines the watched region; one crossing the antimeridian is drawn east of 180°. */
@@ -221,7 +251,7 @@ export class DeskMap {
       const ring = [[west, south], [east, south], [east, north], [west, north], [west, south]];
       features.push({ type: 'Feature', properties: {}, geometry: { type: 'LineString', coordinates: ring } });
     }
-    this.whenLoaded(() => this.source('watch-region')?.setData({ type: 'FeatureCollection', features }));
+    this.setOverlay('watch-region', { type: 'FeatureCollection', features });
   }
 
   setSelected(location: SelectedLocation | null): void {
@@ -236,10 +266,14 @@ export class DeskMap {
         });
       }
     }
-    this.whenLoaded(() => this.source('selected')?.setData({ type: 'FeatureCollection', features }));
+    this.setOverlay('selected', { type: 'FeatureCollection', features });
   }
 
   setMode(mode: MapMode): void {
+    // Changing a layer's layout makes the map worker re-tile its source: never for nothing
+    // (at start this re-tiled the clusters while the basemap waited behind them).
+    if (mode === this.mode) return;
+    this.mode = mode;
     this.whenLoaded(() => {
       const heat = mode === 'heat';
       this.map.setLayoutProperty('heat', 'visibility', heat ? 'visible' : 'none');
@@ -250,9 +284,20 @@ export class DeskMap {
   }
 
   setLanguage(language: 'zh' | 'en'): void {
+    this.language = language;
     this.whenLoaded(() => {
+      if (!this.map.getLayer('country-labels')) return;
       const layer = countryLabels(language);
       this.map.setLayoutProperty('country-labels', 'text-field', layer.layout?.['text-field']);
+    });
+  }
+
+  /** Adds the country names (see `style.layers`: not part of the first frame). */
+  showCountryNames(): void {
+    this.whenLoaded(() => {
+      if (this.map.getLayer('country-labels')) return;
+      // Under the watched region and the clusters, as in the layer order of `style.ts`.
+      this.map.addLayer(countryLabels(this.language), 'watch-region');
     });
   }
 

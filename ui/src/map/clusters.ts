@@ -68,3 +68,12 @@ export function encodeClusters(ready: boolean, clusters: (ClusterProps & { lon: 
   });
   return buffer;
 }
+
+/** Whether two payloads are byte for byte the same (the map then has nothing to redraw). */
+export function samePayload(a: ArrayBuffer, b: ArrayBuffer | null): boolean {
+  if (!b || a.byteLength !== b.byteLength) return false;
+  const x = new Uint8Array(a);
+  const y = new Uint8Array(b);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
