@@ -684,7 +684,7 @@ mod tests {
             status,
             category: Category::Medical,
             emergency,
-            country: Some("TH".into()),
+            country: Some("TH"),
             post: None,
             assignee: None,
         }
