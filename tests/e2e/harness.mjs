@@ -75,9 +75,9 @@ function waitForPort(port, timeoutMs = 20_000) {
 /**
  * Starts tauri-driver for one desk. The app inherits the driver's environment: each desk
  * gets its own HOME and XDG folders, so WebKit and Mesa caches stay in the test's folder.
+ * Given `home`, the desk reuses that one (and the caches an earlier launch left there).
  */
-export async function startDriver(port, nativePort, name) {
-  const home = tempDir(`home-${name}`);
+export async function startDriver(port, nativePort, name, home = tempDir(`home-${name}`)) {
   for (const d of ['data', 'config', 'cache']) mkdirSync(join(home, d), { recursive: true });
   const env = {
     ...process.env,
