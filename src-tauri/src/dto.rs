@@ -274,10 +274,19 @@ pub struct AlertEvent {
     /// `alert`, `escalation`, `summary`, `advisory`, `test`.
     pub kind: String,
     pub request_id: Option<String>,
-    pub title: String,
-    pub body: String,
+    /// In both languages: the banner keeps showing the latest alert after the officer
+    /// switches language (the notification itself went out in the desk's language then).
+    pub title: InBothLanguages,
+    pub body: InBothLanguages,
     pub level: u32,
     pub at: f64,
+}
+
+/// One text in each language of the UI.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct InBothLanguages {
+    pub en: String,
+    pub zh: String,
 }
 
 /// The alarm sounds while an alerted emergency is unacknowledged.

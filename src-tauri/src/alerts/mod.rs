@@ -24,7 +24,9 @@ use tauri::{AppHandle, Emitter, Manager, UserAttentionType};
 use tauri_plugin_notification::NotificationExt;
 
 use crate::convert::{ms, place_name};
-use crate::dto::{AlarmState, AlertEvent, AlertStatus, DecisionDto, NotificationHealth};
+use crate::dto::{
+    AlarmState, AlertEvent, AlertStatus, DecisionDto, InBothLanguages, NotificationHealth,
+};
 
 pub const ALERT_EVENT: &str = "desk:alert";
 pub const ALARM_EVENT: &str = "desk:alarm";
@@ -49,13 +51,16 @@ struct State {
     server: Option<(Instant, NotificationHealth)>,
 }
 
+/// Title and body of an alert, composed for a language (`zh` or `en`).
+type Texts<'a> = &'a dyn Fn(&str) -> (String, String);
+
 /// One alert to put in front of the officer, and the ledger row that explains it.
 struct Delivery<'a> {
     subject: &'a str,
     kind: &'a str,
     request_id: Option<&'a str>,
-    title: &'a str,
-    body: &'a str,
+    /// The notification and the ledger use the desk's language; the window gets both.
+    texts: Texts<'a>,
     level: u32,
     decision: &'a str,
     reason: Reason,
@@ -177,14 +182,21 @@ impl AlertService {
         }
     }
 
-    fn emit(&self, kind: &str, request_id: Option<&str>, title: &str, body: &str, level: u32) {
+    fn emit(&self, kind: &str, request_id: Option<&str>, texts: Texts<'_>, level: u32) {
+        let ((title_en, body_en), (title_zh, body_zh)) = (texts("en"), texts("zh"));
         let _ = self.app.emit(
             ALERT_EVENT,
             AlertEvent {
                 kind: kind.into(),
                 request_id: request_id.map(str::to_owned),
-                title: title.into(),
-                body: body.into(),
+                title: InBothLanguages {
+                    en: title_en,
+                    zh: title_zh,
+                },
+                body: InBothLanguages {
+                    en: body_en,
+                    zh: body_zh,
+                },
                 level,
                 at: ms(Utc::now()),
             },
@@ -197,12 +209,13 @@ impl AlertService {
             subject,
             kind,
             request_id,
-            title,
-            body,
+            texts,
             level,
             decision,
             reason,
         } = d;
+        let (title, body) = texts(&self.lang());
+        let (title, body) = (title.as_str(), body.as_str());
         let now = Utc::now();
         let mut rows = vec![DecisionRecord {
             at: now,
@@ -225,7 +238,7 @@ impl AlertService {
             });
         }
         self.attention();
-        self.emit(kind, request_id, title, body, level);
+        self.emit(kind, request_id, texts, level);
         rows
     }
 
@@ -233,15 +246,17 @@ impl AlertService {
         self.store.get_request(id).ok().flatten().map(|s| s.request)
     }
 
-    fn request_texts(&self, c: &Candidate) -> (String, String) {
-        let lang = self.lang();
-        match self.request(&c.id) {
+    /// The texts of a request's alert, the request read once for both languages.
+    fn request_texts(&self, c: &Candidate) -> impl Fn(&str) -> (String, String) {
+        let request = self.request(&c.id);
+        let (emergency, category) = (c.emergency, c.category);
+        move |lang: &str| match &request {
             Some(r) => (
-                text::alert_title(&lang, r.emergency, r.category, &place_name(&r, &lang)),
-                text::alert_body(&lang, r.people_count, &r.description),
+                text::alert_title(lang, r.emergency, r.category, &place_name(r, lang)),
+                text::alert_body(lang, r.people_count, &r.description),
             ),
             None => (
-                text::alert_title(&lang, c.emergency, c.category, ""),
+                text::alert_title(lang, emergency, category, ""),
                 String::new(),
             ),
         }
@@ -307,14 +322,13 @@ impl AlertService {
                     let Some(c) = candidates.iter().find(|c| c.id == request_id) else {
                         continue;
                     };
-                    let (title, body) = self.request_texts(c);
+                    let texts = self.request_texts(c);
                     let subject = alert::request_subject(&request_id);
                     rows.extend(self.deliver(Delivery {
                         subject: &subject,
                         kind: "alert",
                         request_id: Some(&request_id),
-                        title: &title,
-                        body: &body,
+                        texts: &texts,
                         level,
                         decision: "alerted",
                         reason,
@@ -429,26 +443,28 @@ impl AlertService {
                 .retain(|_, b| b.last_sent.is_none_or(|t| now - t <= window));
             due
         };
-        let lang = self.lang();
+        let (radius_km, window_min) = (
+            self.policy().burst_radius_km,
+            self.policy().burst_window.num_minutes(),
+        );
         for (place, count) in due {
-            let name = if lang == "zh" {
-                place.name_zh
-            } else {
-                place.name_en
-            };
             let subject = format!("burst:{}", place.name_en);
-            let title = text::summary_title(&lang, count, name);
-            let body = text::summary_body(
-                &lang,
-                self.policy().burst_radius_km,
-                self.policy().burst_window.num_minutes(),
-            );
+            let texts = |lang: &str| {
+                let name = if lang == "zh" {
+                    place.name_zh
+                } else {
+                    place.name_en
+                };
+                (
+                    text::summary_title(lang, count, name),
+                    text::summary_body(lang, radius_km, window_min),
+                )
+            };
             let rows = self.deliver(Delivery {
                 subject: &subject,
                 kind: "summary",
                 request_id: None,
-                title: &title,
-                body: &body,
+                texts: &texts,
                 level: 1,
                 decision: "alerted",
                 reason: Reason::Burst,
@@ -493,21 +509,25 @@ impl AlertService {
                 by_place.entry(place).or_default().push((request_id, level));
             }
         }
-        let lang = self.lang();
         let mut alerted = Vec::new();
         let mut rows = Vec::new();
         for (place, group) in by_place {
             if group.len() >= self.policy().burst_threshold && !place.is_empty() {
                 let level = group.iter().map(|(_, l)| *l).max().unwrap_or(2);
-                let name = places::by_name(place)
-                    .map_or(place, |p| if lang == "zh" { p.name_zh } else { p.name_en });
-                let title = text::escalation_summary_title(&lang, group.len(), name);
+                let count = group.len();
+                let texts = |lang: &str| {
+                    let name = places::by_name(place)
+                        .map_or(place, |p| if lang == "zh" { p.name_zh } else { p.name_en });
+                    (
+                        text::escalation_summary_title(lang, count, name),
+                        String::new(),
+                    )
+                };
                 rows.extend(self.deliver(Delivery {
                     subject: &format!("burst:{place}"),
                     kind: "escalation",
                     request_id: None,
-                    title: &title,
-                    body: "",
+                    texts: &texts,
                     level,
                     decision: "escalated",
                     reason: Reason::Escalation,
@@ -522,16 +542,18 @@ impl AlertService {
                     let Some(c) = open.iter().find(|c| c.id == id) else {
                         continue;
                     };
-                    let (title, body) = self.request_texts(c);
+                    let request_texts = self.request_texts(c);
                     let minutes = (now - c.created_at).num_minutes().max(0);
-                    let title = text::escalation_title(&lang, minutes, &title);
+                    let texts = |lang: &str| {
+                        let (title, body) = request_texts(lang);
+                        (text::escalation_title(lang, minutes, &title), body)
+                    };
                     let subject = alert::request_subject(&id);
                     rows.extend(self.deliver(Delivery {
                         subject: &subject,
                         kind: "escalation",
                         request_id: Some(&id),
-                        title: &title,
-                        body: &body,
+                        texts: &texts,
                         level,
                         decision: "escalated",
                         reason: Reason::Escalation,
@@ -605,7 +627,6 @@ impl AlertService {
         let Ok(rows) = self.store.advisories(false, now) else {
             return;
         };
-        let lang = self.lang();
         for row in rows
             .iter()
             .filter(|r| r.state == lifeline_core::model::Lifecycle::Active)
@@ -640,23 +661,26 @@ impl AlertService {
                     reason,
                     ..
                 }) => {
-                    let info = a.info_for(if lang == "zh" { "zh-CN" } else { "en" });
-                    let title = text::advisory_title(
-                        &lang,
-                        a.severity(),
-                        info.map_or("", |i| i.event.as_str()),
-                    );
-                    let body = text::advisory_body(
-                        &lang,
-                        open_requests,
-                        info.and_then(|i| i.headline.as_deref()).unwrap_or(""),
-                    );
+                    let texts = |lang: &str| {
+                        let info = a.info_for(if lang == "zh" { "zh-CN" } else { "en" });
+                        (
+                            text::advisory_title(
+                                lang,
+                                a.severity(),
+                                info.map_or("", |i| i.event.as_str()),
+                            ),
+                            text::advisory_body(
+                                lang,
+                                open_requests,
+                                info.and_then(|i| i.headline.as_deref()).unwrap_or(""),
+                            ),
+                        )
+                    };
                     let rows = self.deliver(Delivery {
                         subject: &subject,
                         kind: "advisory",
                         request_id: None,
-                        title: &title,
-                        body: &body,
+                        texts: &texts,
                         level: 1,
                         decision: "alerted",
                         reason,
@@ -684,13 +708,17 @@ impl AlertService {
 
     /// The "send test alert" button: the whole path, logged as a test.
     pub fn send_test(&self) -> NotificationHealth {
-        let lang = self.lang();
+        let texts = |lang: &str| {
+            (
+                text::test_title(lang).to_owned(),
+                text::test_body(lang).to_owned(),
+            )
+        };
         let rows = self.deliver(Delivery {
             subject: "test",
             kind: "test",
             request_id: None,
-            title: text::test_title(&lang),
-            body: text::test_body(&lang),
+            texts: &texts,
             level: 0,
             decision: "tested",
             reason: Reason::Test,

@@ -39,6 +39,7 @@ fn render() -> String {
         AppInfo,
         RequestsChanged,
         AlertEvent,
+        InBothLanguages,
         AlarmState,
         DecisionDto,
         NotificationHealth,

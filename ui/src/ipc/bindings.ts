@@ -169,7 +169,14 @@ export type AlertEvent = {
 /**
  * `alert`, `escalation`, `summary`, `advisory`, `test`.
  */
-kind: string, request_id: string | null, title: string, body: string, level: number, at: number, };
+kind: string, request_id: string | null, 
+/**
+ * In both languages: the banner keeps showing the latest alert after the officer
+ * switches language (the notification itself went out in the desk's language then).
+ */
+title: InBothLanguages, body: InBothLanguages, level: number, at: number, };
+
+export type InBothLanguages = { en: string, zh: string, };
 
 export type AlarmState = { active: boolean, 
 /**
