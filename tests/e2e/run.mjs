@@ -201,6 +201,13 @@ const TESTS = [
     assert(firstAlerts === 1, `one notification for one request, not ${firstAlerts}`);
     // Unacknowledged past the (short) escalation setting: it alerts again.
     await s.waitFor('an escalation is notified', async () => (await notifyCalls(ctx.notifyLog, `未确认：${title}`)) >= 1, 20_000, 100);
+    // The banner names the latest alert, in the language the officer switches to.
+    const latest = async () => (await s.textContent('[data-testid="banner-latest"]')) ?? '';
+    await s.waitFor('the banner names the escalation', async () => (await latest()).includes('未确认：紧急求助 · 医疗 · 内罗毕'), 10_000);
+    await s.click(await s.find('[data-testid="lang-en"]'));
+    await s.waitFor('the banner names it in English', async () => (await latest()).includes('min: SOS · Medical · Nairobi'), 10_000);
+    await s.click(await s.find('[data-testid="lang-zh"]'));
+    await s.waitFor('the banner is back in Chinese', async () => (await latest()).includes('内罗毕'), 10_000);
     // Desk B acknowledges; desk A hears it through sync and the alarm stops.
     const search = await b.find('#search');
     await b.type(search, '胸痛');
@@ -295,6 +302,9 @@ async function screenshotWithDrill() {
       () => s.execute("return performance.getEntriesByName('lifeline:basemap-fine').length > 0"),
       30_000,
     );
+    const asked = Date.now();
+    await s.waitFor('the clusters of the view on screen', () => s.execute('return window.lifelineMapClustersCurrent()'), 30_000);
+    console.log(`     the clusters of the new view drawn ${Date.now() - asked} ms after the 1:50m shapes`);
     await sleep(3000);
     writeFileSync(join(OUT, 'desk-zh.png'), await s.screenshot());
   } finally {

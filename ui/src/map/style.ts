@@ -215,9 +215,10 @@ export function layers(_language: 'zh' | 'en'): LayerSpecification[] {
     heat,
     sosHalo,
     clusterCircles,
-    clusterCounts,
     selectedAccuracy,
     selectedPoint,
+    // Counts over the selection ring: a ring drawn through "40" made it unreadable.
+    clusterCounts,
   ];
 }
 
