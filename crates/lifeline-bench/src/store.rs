@@ -80,16 +80,8 @@ fn bare_same_rows(dir: &std::path::Path, rows: &[IncomingRequest]) -> Result<Dur
         for inc in chunk {
             let r: &HelpRequest = &inc.request;
             let l = r.location.as_ref();
-            let attachments: Vec<WireAttachment> = r
-                .attachments
-                .iter()
-                .map(|a| WireAttachment {
-                    name: a.name.clone(),
-                    media_type: a.media_type.clone(),
-                    size_bytes: a.size_bytes,
-                    url: a.url.clone(),
-                })
-                .collect();
+            let attachments: Vec<WireAttachment> =
+                r.attachments.iter().map(WireAttachment::from).collect();
             let attachments = serde_json::to_string(&attachments).map_err(|x| x.to_string())?;
             let rank = if r.emergency {
                 0

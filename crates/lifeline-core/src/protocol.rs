@@ -54,6 +54,17 @@ pub struct WireAttachment {
     pub url: Option<String>,
 }
 
+impl From<&Attachment> for WireAttachment {
+    fn from(a: &Attachment) -> Self {
+        Self {
+            name: a.name.clone(),
+            media_type: a.media_type.clone(),
+            size_bytes: a.size_bytes,
+            url: a.url.clone(),
+        }
+    }
+}
+
 /// One entry of a request's case-event log, as the hub records it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireEvent {
@@ -139,16 +150,7 @@ impl WireRequest {
                 country: l.country.clone(),
             }),
             description: r.description.clone(),
-            attachments: r
-                .attachments
-                .iter()
-                .map(|a| WireAttachment {
-                    name: a.name.clone(),
-                    media_type: a.media_type.clone(),
-                    size_bytes: a.size_bytes,
-                    url: a.url.clone(),
-                })
-                .collect(),
+            attachments: r.attachments.iter().map(WireAttachment::from).collect(),
             assignee: r.assignee.clone(),
             post: r.post.clone(),
             created_at: r.created_at,

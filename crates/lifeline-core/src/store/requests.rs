@@ -294,16 +294,7 @@ fn bind_request(
     let attachments = if r.attachments.is_empty() {
         "[]".to_owned()
     } else {
-        let wire: Vec<WireAttachment> = r
-            .attachments
-            .iter()
-            .map(|a| WireAttachment {
-                name: a.name.clone(),
-                media_type: a.media_type.clone(),
-                size_bytes: a.size_bytes,
-                url: a.url.clone(),
-            })
-            .collect();
+        let wire: Vec<WireAttachment> = r.attachments.iter().map(WireAttachment::from).collect();
         serde_json::to_string(&wire).map_err(|e| StoreError::corrupt("attachments", e))?
     };
     let loc = r.location.as_ref();
