@@ -33,6 +33,13 @@ pub(super) fn run(conn: &mut Connection) -> Result<()> {
             });
         }
         if current == SCHEMA_VERSION {
+            // This connection may have applied the first migrations itself and another
+            // process the last ones: its in-memory schema is then a version old, and
+            // SQLite notices a stale schema only when a statement reads a table (preparing
+            // an upsert against it fails: "ON CONFLICT clause does not match any PRIMARY
+            // KEY or UNIQUE constraint"). Reading the schema table makes it compare the
+            // schema cookie and reload.
+            tx.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
             tx.commit()?;
             return Ok(());
         }
@@ -44,5 +51,41 @@ pub(super) fn run(conn: &mut Connection) -> Result<()> {
             .map_err(|e| StoreError::Migration { version, source: e })?;
         tx.commit()
             .map_err(|e| StoreError::Migration { version, source: e })?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two processes opening a new store at once: one applies the first migrations, the
+    /// other the last, and the first must then prepare against the final schema.
+    #[test]
+    fn a_connection_that_migrated_part_way_sees_the_schema_another_finished() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("store.sqlite");
+        let mut first = Connection::open(&path).expect("open");
+        first
+            .execute_batch("PRAGMA journal_mode = WAL")
+            .expect("wal");
+        for (i, migration) in MIGRATIONS[..MIGRATIONS.len() - 1].iter().enumerate() {
+            first.execute_batch(migration).expect("migration");
+            first
+                .execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+                .expect("version");
+        }
+        let mut second = Connection::open(&path).expect("open");
+        run(&mut second).expect("the other process finishes");
+        drop(second);
+
+        run(&mut first).expect("already current");
+        // The case-event key changed in the last migration.
+        first
+            .prepare(
+                "INSERT INTO case_events (event_id, request_id, kind, detail, actor, at, origin) \
+                 VALUES ('e', 'r', 'created', '{}', NULL, 0, 'sync') \
+                 ON CONFLICT (request_id, event_id) DO NOTHING",
+            )
+            .expect("prepared against the final schema");
     }
 }
