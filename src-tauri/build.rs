@@ -13,6 +13,7 @@ pub const COMMANDS: &[&str] = &[
     "map_clusters",
     "act",
     "dismiss_action",
+    "withdraw_action",
     "retry_action",
     "claim",
     "release",

@@ -182,6 +182,7 @@ fn event_dto(e: &CaseEvent) -> EventDto {
             put("ours", action_summary(action));
             put("reason", reason.clone());
         }
+        CaseEventKind::Withdrawn { action } => put("ours", action_summary(action)),
     }
     EventDto {
         id: e.id.clone(),

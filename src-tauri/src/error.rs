@@ -20,6 +20,8 @@ pub enum ErrorCode {
     NotReady,
     /// The hub could not be reached; the desk keeps working offline.
     Network,
+    /// The action already left the outbox: the hub has answered it, so it cannot be undone.
+    AlreadySent,
     Internal,
 }
 

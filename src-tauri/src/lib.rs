@@ -68,6 +68,7 @@ pub fn run() -> ExitCode {
             commands::map::map_clusters,
             commands::actions::act,
             commands::actions::dismiss_action,
+            commands::actions::withdraw_action,
             commands::actions::retry_action,
             commands::actions::claim,
             commands::actions::release,

@@ -117,6 +117,54 @@ const TESTS = [
     assert(log.includes('desk-a/Li'), `desk B's case log says who acknowledged: ${log}`);
   },
 
+  // Regression: "A" once acknowledged the oldest SOS with nothing open, and letters typed
+  // into a note box that had closed acknowledged it four times over.
+  async function the_a_key_acknowledges_only_the_request_on_screen() {
+    const s = ctx.a;
+    const hubStatus = async (id) => (await hubFetch(ctx.hub, `/v1/requests/${id}`)).json.status;
+    const toast = () => s.execute('const t = document.querySelector(\'[data-testid="action-toast"]\'); return t ? { kind: t.dataset.kind, id: t.dataset.request } : null;');
+    // The oldest SOS nobody acknowledged: E2E-007 (E2E-000 was acknowledged above).
+    assert((await hubStatus('E2E-007')) === 'new', 'E2E-007 starts unacknowledged');
+    await s.execute('document.activeElement && document.activeElement.blur()');
+    await sleep(2200);
+    await s.keys('\uE00C'); // Escape: nothing open
+    await s.waitFor('the detail is empty', async () => (await s.findAll('[data-testid="detail-title"]')).length === 0, 10_000);
+    await s.keys('a');
+    await s.waitFor('"A" with nothing open opens the oldest SOS', async () => {
+      const t = await toast();
+      return t && t.kind === 'opened' && t.id === 'E2E-007' && (await s.textContent('[data-testid="detail"]')).includes('#E2E-007');
+    }, 10_000);
+    await sleep(1500);
+    assert((await hubStatus('E2E-007')) === 'new', 'opening is not acknowledging');
+    // Typing a note, the box loses focus mid-word; the officer's fingers keep going.
+    const note = await s.find('#note-input');
+    await s.click(note);
+    await s.type(note, 'citizen is waiting at the ');
+    await s.execute('document.activeElement.blur()');
+    await s.keys('a bank, call back after a while');
+    // And Escape out of the search box, then straight on typing.
+    const search = await s.find('#search');
+    await s.click(search);
+    await s.keys('\uE00C');
+    await s.keys('aaaa');
+    await sleep(2000);
+    assert((await hubStatus('E2E-007')) === 'new', 'letters typed after a field lost focus acknowledged nothing');
+    const pending = await s.findAll('[data-testid="outbox-item"]');
+    assert(pending.length === 0, `nothing was queued: ${pending.length} outbox items`);
+    assert((await toast())?.kind !== 'acknowledged', 'no acknowledgement was reported');
+    await s.type(note, '');
+    await s.execute('document.activeElement.blur()');
+    // After a real pause, "A" acknowledges the request on screen, and says so.
+    await sleep(2200);
+    await s.keys('a');
+    await s.waitFor('the toast names what was acknowledged', async () => {
+      const t = await toast();
+      return t && t.kind === 'acknowledged' && t.id === 'E2E-007';
+    }, 10_000);
+    await s.waitFor('the hub has E2E-007 acknowledged', async () => (await hubStatus('E2E-007')) === 'acknowledged', 20_000);
+    await s.waitFor('once the hub has it, no undo is offered', async () => (await s.findAll('[data-testid="action-undo"]')).length === 0, 20_000);
+  },
+
   async function switching_language_changes_the_labels() {
     const s = ctx.a;
     const tab = async () => s.text(await s.find('.tabs button'));

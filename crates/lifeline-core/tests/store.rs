@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use lifeline_core::geo::BBox;
 use lifeline_core::model::*;
 use lifeline_core::store::{
-    IncomingRequest, LocalState, OutboxState, RequestOrder, RequestQuery, Store,
+    IncomingRequest, LocalState, OutboxState, RequestOrder, RequestQuery, Store, Withdrawal,
 };
 
 fn t0() -> DateTime<Utc> {
@@ -672,6 +672,97 @@ mod outbox {
             now.local_state,
             LocalState::Conflict,
             "a rejection needs an officer's eye"
+        );
+    }
+
+    #[test]
+    fn a_withdrawn_action_is_never_sent_and_its_effect_is_gone() {
+        let (_dir, store) = open_store();
+        store
+            .upsert_requests(&[incoming(request("r1", 13.0, 100.0))], "hub", None)
+            .expect("insert");
+        store
+            .queue_action("r1", &TriageAction::Acknowledge, "li", "k1", t0())
+            .expect("ack");
+        assert_eq!(
+            store.withdraw_action("k1", t0()).expect("withdraw"),
+            Withdrawal::Withdrawn
+        );
+        let (now, events) = store
+            .request_with_events("r1")
+            .expect("read")
+            .expect("exists");
+        assert_eq!(
+            now.request.status,
+            Status::New,
+            "the acknowledgement is undone"
+        );
+        assert_eq!(now.local_state, LocalState::Synced);
+        assert!(
+            store.pending_actions(10).expect("pending").is_empty(),
+            "a withdrawn action must never reach the hub"
+        );
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e.kind, CaseEventKind::Withdrawn { .. })),
+            "the case log says it was taken back"
+        );
+        // Twice is harmless: it says the item is no longer pending.
+        assert_eq!(
+            store.withdraw_action("k1", t0()).expect("again"),
+            Withdrawal::AlreadyAnswered(OutboxState::Dismissed)
+        );
+    }
+
+    #[test]
+    fn a_withdrawal_after_the_hub_answered_changes_nothing() {
+        let (_dir, store) = open_store();
+        store
+            .upsert_requests(&[incoming(request("r1", 13.0, 100.0))], "hub", None)
+            .expect("insert");
+        store
+            .queue_action("r1", &TriageAction::Acknowledge, "li", "k1", t0())
+            .expect("ack");
+        let mut hub_v2 = request("r1", 13.0, 100.0);
+        hub_v2.version = 2;
+        hub_v2.status = Status::Acknowledged;
+        store
+            .confirm_action("k1", &incoming(hub_v2), t0())
+            .expect("confirm");
+        assert_eq!(
+            store.withdraw_action("k1", t0()).expect("withdraw"),
+            Withdrawal::AlreadyAnswered(OutboxState::Confirmed)
+        );
+        assert_eq!(stored(&store, "r1").request.status, Status::Acknowledged);
+    }
+
+    #[test]
+    fn a_withdrawal_that_raced_the_send_shows_what_the_hub_applied() {
+        let (_dir, store) = open_store();
+        store
+            .upsert_requests(&[incoming(request("r1", 13.0, 100.0))], "hub", None)
+            .expect("insert");
+        store
+            .queue_action("r1", &TriageAction::Acknowledge, "li", "k1", t0())
+            .expect("ack");
+        // The engine had already sent it when the officer pressed undo.
+        store.withdraw_action("k1", t0()).expect("withdraw");
+        let mut hub_v2 = request("r1", 13.0, 100.0);
+        hub_v2.version = 2;
+        hub_v2.status = Status::Acknowledged;
+        store
+            .confirm_action("k1", &incoming(hub_v2), t0())
+            .expect("confirm");
+        let now = stored(&store, "r1");
+        assert_eq!(
+            (now.request.version, now.request.status),
+            (2, Status::Acknowledged),
+            "the hub applied it, so the desk must not pretend otherwise"
+        );
+        assert_eq!(
+            store.outbox_for_request("r1").expect("outbox")[0].state,
+            OutboxState::Confirmed
         );
     }
 

@@ -1,7 +1,7 @@
 //! Triage from the desk: applied locally at once (pending), queued for the hub.
 
 use chrono::Utc;
-use lifeline_core::store::OutboxState;
+use lifeline_core::store::{OutboxState, Withdrawal};
 use tauri::{AppHandle, Emitter};
 
 use super::DeskState;
@@ -51,6 +51,31 @@ pub fn dismiss_action(
     key: String,
 ) -> CommandResult<RequestDetail> {
     desk.store.dismiss_action(&key, Utc::now())?;
+    changed(&app, &desk, &id);
+    load_detail(&desk, &id)
+}
+
+/// Takes back ("undo") an action still waiting in the outbox. Refused, with the reason, once
+/// the hub has answered it: then it is no longer the desk's to take back.
+#[tauri::command(async)]
+pub fn withdraw_action(
+    app: AppHandle,
+    desk: DeskState<'_>,
+    id: String,
+    key: String,
+) -> CommandResult<RequestDetail> {
+    match desk.store.withdraw_action(&key, Utc::now())? {
+        Withdrawal::Withdrawn => {}
+        Withdrawal::AlreadyAnswered(state) => {
+            return Err(CommandError::new(
+                ErrorCode::AlreadySent,
+                format!(
+                    "the hub has already answered this action ({}); it can no longer be undone",
+                    state.as_str()
+                ),
+            ));
+        }
+    }
     changed(&app, &desk, &id);
     load_detail(&desk, &id)
 }

@@ -32,6 +32,8 @@ export interface Backend {
   mapClusters(view: Viewport, filter: QueueFilter): Promise<ArrayBuffer>;
   act(id: string, action: ActionDto): Promise<RequestDetail>;
   dismissAction(id: string, key: string): Promise<RequestDetail>;
+  /** Undo: takes back an action still in the outbox; fails with `already_sent` after. */
+  withdrawAction(id: string, key: string): Promise<RequestDetail>;
   retryAction(id: string, key: string): Promise<RequestDetail>;
   claim(id: string): Promise<void>;
   release(id: string): Promise<void>;

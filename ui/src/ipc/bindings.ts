@@ -210,6 +210,6 @@ watch: Array<string>, watch_region: Region | null, };
 
 export type Region = { west: number, south: number, east: number, north: number, };
 
-export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "internal";
+export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "already_sent" | "internal";
 
 export type CommandError = { code: ErrorCode, message: string, };

@@ -18,6 +18,7 @@ export const tauriBackend: Backend = {
   mapClusters: (view, filter) => call<ArrayBuffer>("map_clusters", { view, filter }),
   act: (id, action) => call<import('./bindings').RequestDetail>("act", { id, action }),
   dismissAction: (id, key) => call<import('./bindings').RequestDetail>("dismiss_action", { id, key }),
+  withdrawAction: (id, key) => call<import('./bindings').RequestDetail>("withdraw_action", { id, key }),
   retryAction: (id, key) => call<import('./bindings').RequestDetail>("retry_action", { id, key }),
   claim: (id) => call<void>("claim", { id }),
   release: (id) => call<void>("release", { id }),

@@ -6,6 +6,13 @@ import type { AlarmState, AlertEvent, AppInfo, QueueFilter, Region, RequestDetai
 
 export type Tab = 'queue' | 'advisories';
 
+/** What the desk just did at the officer's hand, shown with an undo while it can be undone. */
+export type LastAction =
+  | { kind: 'acknowledged'; requestId: string; key: string | null; what: string; at: number }
+  | { kind: 'withdrawn'; requestId: string; what: string; at: number }
+  | { kind: 'too_late'; requestId: string; what: string; at: number }
+  | { kind: 'opened'; requestId: string; what: string; at: number };
+
 /** Something the map should show: an area to fit or a point to fly to. */
 export type MapFocus = { bounds: [number, number, number, number] } | { lon: number; lat: number };
 
@@ -31,6 +38,7 @@ export const desk = $state({
   focus: null as MapFocus | null,
   selectedAdvisory: null as number | null,
   error: null as string | null,
+  lastAction: null as LastAction | null,
   alarm: null as AlarmState | null,
   lastAlert: null as AlertEvent | null,
   alertsPanelOpen: false,

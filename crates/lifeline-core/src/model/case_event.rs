@@ -52,6 +52,10 @@ pub enum CaseEventKind {
         action: serde_json::Value,
         reason: String,
     },
+    /// The officer took back (undid) a desk's action before it was sent to the hub.
+    Withdrawn {
+        action: serde_json::Value,
+    },
 }
 
 impl CaseEventKind {
@@ -66,6 +70,7 @@ impl CaseEventKind {
             CaseEventKind::Merged { .. } => "merged",
             CaseEventKind::Conflict { .. } => "conflict",
             CaseEventKind::Rejected { .. } => "rejected",
+            CaseEventKind::Withdrawn { .. } => "withdrawn",
         }
     }
 }

@@ -41,7 +41,7 @@ pub use claims::Claim;
 pub use derived::{CatchUp, IndexLag, IndexerHandle};
 pub use error::StoreError;
 pub use events::local_event_id;
-pub use outbox::{OutboxCounts, OutboxItem, OutboxState};
+pub use outbox::{OutboxCounts, OutboxItem, OutboxState, WITHDRAWN_NOTE, Withdrawal};
 pub use quarantine::{QuarantinedRecord, Rejection};
 pub use query::{AssigneeFilter, Counts, RequestOrder, RequestQuery, TimeBucket};
 pub use requests::{IncomingRequest, LocalState, StoredRequest, UpsertReport};

@@ -72,6 +72,13 @@ pub struct OutboxItem {
 const OUTBOX_COLUMNS: &str = "seq, idempotency_key, request_id, action, actor, base_version, state, attempts, \
                               last_error, result_version, created_at, updated_at";
 
+impl OutboxItem {
+    /// Taken back by the officer before it was sent ([`Store::withdraw_action`]).
+    pub fn is_withdrawn(&self) -> bool {
+        self.state == OutboxState::Dismissed && self.last_error.as_deref() == Some(WITHDRAWN_NOTE)
+    }
+}
+
 fn item_from_row(row: &Row<'_>) -> rusqlite::Result<(OutboxItem, String, String)> {
     Ok((
         OutboxItem {
@@ -115,6 +122,19 @@ fn item_by_key(tx: &Transaction<'_>, key: &str) -> Result<OutboxItem> {
     query_items(tx, "WHERE idempotency_key = ?1", [key])?
         .pop()
         .ok_or_else(|| StoreError::OutboxItemNotFound(key.to_owned()))
+}
+
+/// What `last_error` says of an item the officer withdrew before it was sent. A withdrawn item
+/// is `dismissed`; this note tells it apart from a conflict or rejection set aside.
+pub const WITHDRAWN_NOTE: &str = "withdrawn by the officer before it was sent";
+
+/// What became of an officer's "undo" of a queued action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Withdrawal {
+    /// It had not been sent: its local effect is gone and it never will be sent.
+    Withdrawn,
+    /// Too late: the hub already answered it (its state is given).
+    AlreadyAnswered(OutboxState),
 }
 
 /// Counts for the sync-health bar.
@@ -230,7 +250,9 @@ impl Store {
     ) -> Result<UpsertReport> {
         self.write(|tx| {
             let item = item_by_key(tx, key)?;
-            if item.state != OutboxState::Pending {
+            // A withdrawal that raced the send: the hub applied it all the same, and the
+            // desk must show what the hub holds, so it counts as confirmed.
+            if item.state != OutboxState::Pending && !item.is_withdrawn() {
                 return Ok(UpsertReport::default()); // a replayed confirmation
             }
             let new_version = hub_record.request.version;
@@ -325,6 +347,37 @@ impl Store {
                 },
             )?;
             recompute_local(tx, &item.request_id)
+        })
+    }
+
+    /// The officer takes back an action that is still waiting in the outbox ("undo"). Its
+    /// local effect is dropped and a `withdrawn` case event records it. An action the hub
+    /// already answered cannot be taken back this way: the outcome says so.
+    pub fn withdraw_action(&self, key: &str, now: DateTime<Utc>) -> Result<Withdrawal> {
+        self.write(|tx| {
+            let item = item_by_key(tx, key)?;
+            if item.state != OutboxState::Pending {
+                return Ok(Withdrawal::AlreadyAnswered(item.state));
+            }
+            tx.prepare_cached(
+                "UPDATE outbox SET state = 'dismissed', last_error = ?2, updated_at = ?3 WHERE idempotency_key = ?1",
+            )?
+            .execute(params![key, WITHDRAWN_NOTE, ms(now)])?;
+            events::insert_in(
+                tx,
+                &CaseEvent {
+                    id: format!("{key}.withdrawn"),
+                    request_id: item.request_id.clone(),
+                    kind: CaseEventKind::Withdrawn {
+                        action: serde_json::to_value(&item.action).map_err(|e| StoreError::corrupt("action", e))?,
+                    },
+                    actor: Some(item.actor.clone()),
+                    at: now,
+                    origin: Origin::Desk,
+                },
+            )?;
+            recompute_local(tx, &item.request_id)?;
+            Ok(Withdrawal::Withdrawn)
         })
     }
 
