@@ -1,0 +1,287 @@
+//! The engine: its types, state and the run loop. The jobs live beside it, one file each:
+//! `builder.rs` (configuration), `pull.rs` (cursor pages), `stream.rs` (the event stream),
+//! `outbox.rs` (this desk's actions and claims), `feeds.rs` (advisory feeds).
+
+mod builder;
+mod feeds;
+mod outbox;
+mod pull;
+mod stream;
+
+pub use builder::SyncEngineBuilder;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use lifeline_core::Store;
+use lifeline_core::store::{SourceConnection, SourceKind, StoreError};
+use tokio::sync::{Notify, watch};
+
+use crate::backoff::Backoff;
+use crate::http::{Http, HttpError};
+
+/// What the engine tells its observers (the desk forwards these to the UI and the alert
+/// policy). Small payloads: what changed, not the data.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncEvent {
+    RequestsChanged {
+        ids: Vec<String>,
+        origin: ChangeOrigin,
+    },
+    OutboxChanged,
+    AdvisoriesChanged,
+    ClaimsChanged,
+    HealthChanged,
+}
+
+/// Where a change came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOrigin {
+    /// A page pulled from the hub.
+    Pull,
+    /// The hub's live stream.
+    Stream,
+    /// The hub's answer to this desk's own action.
+    Outbox,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no hub is configured: give one with --hub URL or in the settings")]
+    NoHub,
+    #[error("the hub's event stream is not available ({0}); polling instead")]
+    StreamUnavailable(String),
+}
+
+impl SyncError {
+    fn is_transient(&self) -> bool {
+        match self {
+            SyncError::Http(e) => e.is_transient(),
+            SyncError::Store(e) => e.is_transient(),
+            SyncError::NoHub => false,
+            SyncError::StreamUnavailable(_) => true,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SyncError::Http(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+}
+
+/// Fires a [`Stop`].
+#[derive(Debug)]
+pub struct StopHandle(watch::Sender<bool>);
+
+/// Tells a running engine to finish.
+#[derive(Debug, Clone)]
+pub struct Stop(watch::Receiver<bool>);
+
+impl Stop {
+    pub fn new() -> (StopHandle, Stop) {
+        let (tx, rx) = watch::channel(false);
+        (StopHandle(tx), Stop(rx))
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    pub async fn stopped(&mut self) {
+        while !*self.0.borrow() {
+            if self.0.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+impl StopHandle {
+    pub fn stop(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+type Observer = Arc<dyn Fn(&SyncEvent) + Send + Sync>;
+
+struct Hub {
+    url: String,
+    token: String,
+}
+
+impl Hub {
+    fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.url.trim_end_matches('/'))
+    }
+}
+
+struct Inner {
+    store: Arc<Store>,
+    hub: Option<Hub>,
+    feeds: Vec<String>,
+    desk: String,
+    page_size: u32,
+    poll_interval: Duration,
+    feed_interval: Duration,
+    http: Http,
+    observers: Vec<Observer>,
+    outbox_wake: Notify,
+    backoff: (Duration, Duration),
+    feed_polled: Mutex<HashMap<String, Instant>>,
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OnceReport {
+    pub pulled: u64,
+    pub quarantined: u64,
+    pub actions_sent: u64,
+    pub feeds_polled: u64,
+}
+
+#[derive(Clone)]
+pub struct SyncEngine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SyncEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncEngine")
+            .field("hub", &self.inner.hub.as_ref().map(|h| &h.url))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncEngine {
+    fn emit(&self, e: SyncEvent) {
+        for o in &self.inner.observers {
+            o(&e);
+        }
+    }
+
+    fn hub(&self) -> Result<&Hub, SyncError> {
+        self.inner.hub.as_ref().ok_or(SyncError::NoHub)
+    }
+
+    fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Wakes the engine to send newly queued actions now.
+    pub fn wake_outbox(&self) {
+        self.inner.outbox_wake.notify_one();
+    }
+
+    /// One pass: pull until caught up, send the outbox, poll every feed. Returns an error only
+    /// when the hub could not be reached at all.
+    pub async fn sync_once(&self) -> Result<OnceReport, SyncError> {
+        let mut report = OnceReport::default();
+        if self.inner.hub.is_some() {
+            let (pulled, quarantined) = self.pull_until_caught_up(ChangeOrigin::Pull).await?;
+            report.pulled = pulled;
+            report.quarantined = quarantined;
+            report.actions_sent = self.flush_outbox().await?;
+        }
+        report.feeds_polled = self.poll_feeds(true).await;
+        Ok(report)
+    }
+
+    /// Runs until `stop` fires: pull, follow the stream (or poll), send the outbox, poll feeds,
+    /// backing off on failures.
+    pub async fn run(&self, mut stop: Stop) {
+        let hub_url = self.inner.hub.as_ref().map(|h| h.url.clone());
+        if let Some(url) = &hub_url {
+            let _ = self.store().ensure_source(url, SourceKind::Hub);
+        }
+        let (base, cap) = self.inner.backoff;
+        let mut backoff = Backoff::new(base, cap);
+        let mut stream_broken_since: Option<Instant> = None;
+        while !stop.is_stopped() {
+            let result = async {
+                if hub_url.is_none() {
+                    self.poll_feeds(false).await;
+                    return Ok(Some(self.inner.feed_interval));
+                }
+                self.pull_until_caught_up(ChangeOrigin::Pull).await?;
+                self.flush_outbox().await?;
+                self.poll_feeds(false).await;
+                // Retry the stream every minute while polling.
+                let try_stream =
+                    stream_broken_since.is_none_or(|t| t.elapsed() > Duration::from_secs(60));
+                if try_stream {
+                    match self.follow(&mut stop).await {
+                        Ok(()) => {
+                            stream_broken_since = None;
+                            Ok(None)
+                        }
+                        Err(SyncError::StreamUnavailable(reason)) => {
+                            tracing::warn!("event stream unavailable: {reason}");
+                            stream_broken_since = Some(Instant::now());
+                            self.set_connection(SourceConnection::Polling);
+                            Ok(Some(self.inner.poll_interval))
+                        }
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    self.set_connection(SourceConnection::Polling);
+                    Ok(Some(self.inner.poll_interval))
+                }
+            }
+            .await;
+            let wait = match result {
+                Ok(wait) => {
+                    backoff.reset();
+                    wait.unwrap_or(Duration::from_millis(100))
+                }
+                Err(e) => {
+                    let wait = backoff.next(e.retry_after());
+                    self.record_failure(&e, backoff.attempts());
+                    if !e.is_transient() {
+                        tracing::error!("sync: {e}");
+                    }
+                    wait
+                }
+            };
+            tokio::select! {
+                _ = stop.stopped() => break,
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.inner.outbox_wake.notified() => {}
+            }
+        }
+        self.set_connection(SourceConnection::Offline);
+    }
+
+    fn record_failure(&self, e: &SyncError, attempts: u32) {
+        if let Some(hub) = &self.inner.hub {
+            let state = if attempts > 3 {
+                SourceConnection::Offline
+            } else {
+                SourceConnection::Reconnecting
+            };
+            let _ = self
+                .store()
+                .record_source_failure(&hub.url, state, &e.to_string(), Utc::now());
+            self.emit(SyncEvent::HealthChanged);
+        }
+    }
+
+    fn set_connection(&self, c: SourceConnection) {
+        if let Some(hub) = &self.inner.hub {
+            let _ = self.store().set_source_connection(&hub.url, c);
+            self.emit(SyncEvent::HealthChanged);
+        }
+    }
+
+    fn cursor(&self) -> Result<Option<String>, SyncError> {
+        let hub = self.hub()?;
+        Ok(self.store().source_state(&hub.url)?.and_then(|s| s.cursor))
+    }
+}

@@ -1,0 +1,117 @@
+//! Following the hub's Server-Sent Events.
+
+use chrono::Utc;
+use lifeline_core::protocol::{WireClaim, sse as events};
+use lifeline_core::store::{Claim, Rejection, SourceConnection};
+
+use super::*;
+use crate::http::HttpError;
+use crate::sse::SseParser;
+
+impl SyncEngine {
+    /// Follows the event stream until it ends, fails, or `stop` fires. Sends the outbox and
+    /// polls feeds in between, as they come due.
+    pub(super) async fn follow(&self, stop: &mut Stop) -> Result<(), SyncError> {
+        let hub = self.hub()?;
+        let cursor = self.cursor()?.unwrap_or_default();
+        let url = format!("{}?after={cursor}", hub.endpoint("/v1/events"));
+        let mut answer = match self
+            .inner
+            .http
+            .open_stream(
+                &url,
+                Some(&hub.token),
+                &[("Last-Event-ID", &cursor), ("Accept", "text/event-stream")],
+            )
+            .await
+        {
+            Ok(a) => a,
+            Err(e) if matches!(e.status(), Some(404 | 405 | 406 | 501)) => {
+                return Err(SyncError::StreamUnavailable(e.to_string()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !answer
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/event-stream"))
+        {
+            return Err(SyncError::StreamUnavailable(format!(
+                "{url} is not an event stream"
+            )));
+        }
+        self.store().record_source_success(
+            &hub.url,
+            SourceConnection::Connected,
+            None,
+            Utc::now(),
+        )?;
+        self.emit(SyncEvent::HealthChanged);
+        let mut parser = SseParser::new(self.inner.http.limits().max_event);
+        let mut feed_timer = tokio::time::interval(self.inner.feed_interval);
+        feed_timer.tick().await;
+        loop {
+            tokio::select! {
+                _ = stop.stopped() => return Ok(()),
+                _ = self.inner.outbox_wake.notified() => { self.flush_outbox().await?; }
+                _ = feed_timer.tick() => { self.poll_feeds(false).await; }
+                chunk = answer.chunk() => {
+                    let Some(chunk) = chunk? else { return Ok(()) };
+                    let parsed = parser.push(&chunk).map_err(|e| HttpError::Body { url: url.clone(), reason: e.to_string() })?;
+                    for event in parsed {
+                        self.on_stream_event(event).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn on_stream_event(&self, event: crate::sse::SseEvent) -> Result<(), SyncError> {
+        match event.event.as_str() {
+            events::REQUEST => {
+                let Some(cursor) = event.id else {
+                    return Ok(());
+                };
+                let value: serde_json::Value = match serde_json::from_str(&event.data) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let hub = self.hub()?;
+                        let rej = Rejection {
+                            record_ref: Some(format!("event {cursor}")),
+                            reason: format!("not valid JSON: {e}"),
+                            raw: event.data.into_bytes(),
+                        };
+                        self.store().apply_sync_batch(
+                            &[],
+                            &[rej],
+                            &hub.url,
+                            &cursor,
+                            Utc::now(),
+                        )?;
+                        return Ok(());
+                    }
+                };
+                self.apply(vec![value], &cursor, ChangeOrigin::Stream)?;
+            }
+            events::CLAIMS => {
+                if let Ok(claims) = serde_json::from_str::<Vec<WireClaim>>(&event.data) {
+                    let claims: Vec<Claim> = claims
+                        .into_iter()
+                        .map(|c| Claim {
+                            request_id: c.request_id,
+                            desk: c.desk,
+                            officer: c.officer,
+                            expires_at: c.expires_at,
+                        })
+                        .collect();
+                    self.store().replace_claims(&claims)?;
+                    self.emit(SyncEvent::ClaimsChanged);
+                }
+            }
+            events::ADVISORIES => {
+                self.poll_feeds(true).await;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
