@@ -14,6 +14,9 @@ use crate::model::{
 
 /// Path prefix of every protocol endpoint.
 pub const API_PREFIX: &str = "/v1";
+/// The largest answer body a desk reads (after decompression). The hub keeps every record
+/// well under it (its case-log cap), so one record always fits in a page.
+pub const DESK_MAX_BODY: usize = 32 * 1024 * 1024;
 /// Header carrying the key that makes a triage action idempotent.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
@@ -236,6 +239,10 @@ impl WireRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WirePage {
     pub requests: Vec<serde_json::Value>,
+    /// Requests this desk may no longer see (moved to a post it does not work for): drop
+    /// them. Applied before `requests`, in which a request that came back appears again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
     pub next_cursor: String,
     pub has_more: bool,
 }
@@ -271,7 +278,10 @@ pub struct WireActionRequest {
     #[serde(flatten)]
     pub action: TriageAction,
     pub base_version: i64,
-    pub actor: String,
+    /// Who acts is the signed-in officer; a desk may name them here, and the hub refuses
+    /// an action whose actor disagrees with its credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
 }
 
 /// The body of every error answer: `{"error": {"code": …, "message": …}}`, plus the current
@@ -302,12 +312,87 @@ pub struct WireClaim {
 /// `POST /v1/requests/{id}/claim`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireClaimRequest {
+    /// Taken from the signed-in session; a value that disagrees is refused.
+    #[serde(default)]
     pub desk: String,
+    #[serde(default)]
     pub officer: String,
     /// How long the claim lasts without renewal; the hub caps it.
     #[serde(default)]
     pub ttl_seconds: Option<u32>,
 }
+
+/// `POST /v1/auth/sign-in`: an officer signs in at a desk.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireSignIn {
+    pub officer: String,
+    pub password: String,
+    /// The desk's name; the refresh token works only with it.
+    pub desk: String,
+}
+
+/// `POST /v1/auth/refresh`: new tokens for a signed-in desk.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireRefresh {
+    pub refresh_token: String,
+    pub desk: String,
+}
+
+/// The officer a session belongs to, and what they may do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireOfficer {
+    pub id: String,
+    pub display_name: String,
+    /// `duty_officer`, `supervisor`, `regional_viewer` or `admin`.
+    pub role: String,
+    /// Post ids, or `["*"]` for every post.
+    pub posts: Vec<String>,
+}
+
+/// The answer to a sign-in or refresh. The tokens are secrets: never logged, never printed
+/// in a `Debug` form, never passed as a process argument.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireSession {
+    pub session_id: String,
+    pub access_token: String,
+    pub access_expires_at: DateTime<Utc>,
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+    pub officer: WireOfficer,
+}
+
+/// A post (embassy or consulate) and the places it answers for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WirePost {
+    pub id: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub countries: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subregions: Vec<String>,
+}
+
+/// `POST /v1/requests/{id}/transfer`: a supervisor moves a request to another post.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireTransfer {
+    pub post: String,
+}
+
+macro_rules! hide_secrets_in_debug {
+    ($t:ident { $($shown:ident),* ; $($hidden:ident),* }) => {
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($t))
+                    $(.field(stringify!($shown), &self.$shown))*
+                    $(.field(stringify!($hidden), &"<hidden>"))*
+                    .finish()
+            }
+        }
+    };
+}
+hide_secrets_in_debug!(WireSignIn { officer, desk ; password });
+hide_secrets_in_debug!(WireRefresh { desk ; refresh_token });
+hide_secrets_in_debug!(WireSession { session_id, access_expires_at, refresh_expires_at, officer ; access_token, refresh_token });
 
 /// Server-Sent Events names on `GET /v1/events`.
 pub mod sse {
@@ -317,6 +402,9 @@ pub mod sse {
     pub const CLAIMS: &str = "claims";
     /// The advisory feed changed; `data` is `{}`. Desks refetch `advisories.atom`.
     pub const ADVISORIES: &str = "advisories";
+    /// A request left this desk's posts; `data` is `{"id": …}`, `id` the cursor. The desk
+    /// drops it.
+    pub const REMOVED: &str = "removed";
 }
 
 #[cfg(test)]
@@ -351,7 +439,7 @@ mod tests {
                 priority: Priority::Critical,
             },
             base_version: 4,
-            actor: "desk-1/li".into(),
+            actor: Some("desk-1/li".into()),
         };
         let json = serde_json::to_value(&body).expect("serializes");
         assert_eq!(json["action"], "set_priority");

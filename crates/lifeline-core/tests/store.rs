@@ -74,13 +74,13 @@ mod migrations {
         let path = dir.path().join("desk.sqlite");
         {
             let store = Store::open(&path).expect("first open creates the schema");
-            assert_eq!(store.schema_version().expect("version"), 3);
+            assert_eq!(store.schema_version().expect("version"), 4);
             store
                 .upsert_requests(&[incoming(request("r1", 13.75, 100.5))], "test", None)
                 .expect("insert");
         }
         let store = Store::open(&path).expect("re-open runs no migration twice");
-        assert_eq!(store.schema_version().expect("version"), 3);
+        assert_eq!(store.schema_version().expect("version"), 4);
         assert_eq!(
             store.request_count().expect("count"),
             1,
@@ -1252,16 +1252,101 @@ mod derived_index {
     }
 
     #[test]
-    fn requests_are_never_deleted() {
+    fn requests_are_deleted_only_by_the_stores_removal() {
         let (dir, store) = open_store();
         store
             .upsert_requests(&[described("r1", 1, "x")], "t", None)
             .expect("insert");
+        store
+            .queue_action("r1", &TriageAction::Acknowledge, "li", "k1", t0())
+            .expect("a case event");
         let conn = rusqlite::Connection::open(dir.path().join("desk.sqlite")).expect("raw open");
         let err = conn
             .execute("DELETE FROM requests", [])
-            .expect_err("a deleted rowid could be reused and never indexed");
-        assert!(err.to_string().contains("never deleted"), "{err}");
+            .expect_err("a stray delete would leave the indexes and the case log behind");
+        assert!(
+            err.to_string().contains("only through the store's removal"),
+            "{err}"
+        );
+        let err = conn
+            .execute("DELETE FROM case_events", [])
+            .expect_err("the case log is append-only outside a removal");
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+
+    #[test]
+    fn a_removed_request_leaves_the_store_and_every_index() {
+        let (_dir, store) = open_store();
+        store
+            .upsert_requests(
+                &[
+                    described("r1", 1, "passport stolen"),
+                    described("r2", 1, "passport lost"),
+                ],
+                "t",
+                None,
+            )
+            .expect("insert");
+        store
+            .queue_action("r1", &TriageAction::Acknowledge, "li", "k1", t0())
+            .expect("a pending edit");
+        store.enable_index().expect("map index");
+        assert_eq!(search(&store, "passport"), ["r1", "r2"]);
+        let removed = store
+            .apply_removals(&["r1".into(), "unknown".into()], "hub", "c.9")
+            .expect("remove");
+        assert_eq!(removed, 1, "unknown ids are skipped");
+        assert_eq!(
+            search(&store, "passport"),
+            ["r2"],
+            "the text index forgot it"
+        );
+        assert!(store.request_with_events("r1").expect("read").is_none());
+        assert!(
+            store.outbox_for_request("r1").expect("outbox").is_empty(),
+            "its outbox went with it"
+        );
+        assert_eq!(
+            store.indexed_count().expect("count"),
+            1,
+            "the in-memory index forgot it too"
+        );
+        assert_eq!(
+            store
+                .source_state("hub")
+                .expect("state")
+                .and_then(|s| s.cursor)
+                .as_deref(),
+            Some("c.9"),
+            "the cursor moved past the removal in the same transaction"
+        );
+    }
+
+    #[test]
+    fn a_rowid_handed_out_again_after_a_removal_is_indexed() {
+        // SQLite gives the next insert the highest rowid + 1: after the highest row is
+        // removed, a new request reuses its rowid, which the index had already passed.
+        let (_dir, store) = open_store();
+        store
+            .upsert_requests(
+                &[described("r1", 1, "first"), described("r2", 1, "second")],
+                "t",
+                None,
+            )
+            .expect("insert");
+        assert_eq!(search(&store, "second"), ["r2"]);
+        store
+            .apply_removals(&["r2".into()], "hub", "c.1")
+            .expect("remove the last row");
+        store
+            .upsert_requests(&[described("r3", 1, "third")], "t", None)
+            .expect("insert again");
+        assert_eq!(
+            search(&store, "third"),
+            ["r3"],
+            "the reused rowid was indexed"
+        );
+        assert!(search(&store, "second").is_empty());
     }
 
     /// A desk from before the derived index (schema 2): its data, case log and notes come
@@ -1291,7 +1376,7 @@ mod derived_index {
             .expect("a schema-2 desk with one request");
         }
         let store = Store::open(&path).expect("migrates");
-        assert_eq!(store.schema_version().expect("version"), 3);
+        assert_eq!(store.schema_version().expect("version"), 4);
         let (stored, events) = store
             .request_with_events("old-1")
             .expect("read")

@@ -56,6 +56,15 @@ pub enum CaseEventKind {
     Withdrawn {
         action: serde_json::Value,
     },
+    /// A supervisor moved the request to another post (`None`: no post covered it).
+    Transferred {
+        from: Option<String>,
+        to: String,
+    },
+    /// A kind this version does not know (a newer hub's): kept as an entry in the log
+    /// instead of refusing the whole record.
+    #[serde(other)]
+    Unknown,
 }
 
 impl CaseEventKind {
@@ -71,6 +80,8 @@ impl CaseEventKind {
             CaseEventKind::Conflict { .. } => "conflict",
             CaseEventKind::Rejected { .. } => "rejected",
             CaseEventKind::Withdrawn { .. } => "withdrawn",
+            CaseEventKind::Transferred { .. } => "transferred",
+            CaseEventKind::Unknown => "unknown",
         }
     }
 }

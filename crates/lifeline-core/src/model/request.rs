@@ -175,6 +175,9 @@ pub struct HelpRequest {
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 /// Longest short field (names, addresses, ids).
 pub const MAX_SHORT_BYTES: usize = 512;
+/// The id prefix of exercise data: a hub in exercise mode (drills) gives it to every
+/// request, and desks show a permanent EXERCISE band while they hold any.
+pub const EXERCISE_ID_PREFIX: &str = "EX-";
 
 impl HelpRequest {
     /// Checks the invariants every stored request satisfies. Intake, sync and import all

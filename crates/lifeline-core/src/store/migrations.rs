@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_alert_decisions_and_claims.sql"),
     include_str!("../../migrations/0003_derived_query_index.sql"),
+    include_str!("../../migrations/0004_removals.sql"),
 ];
 
 /// The schema version this build writes.

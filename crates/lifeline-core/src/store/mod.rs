@@ -24,6 +24,7 @@ mod migrations;
 mod outbox;
 mod quarantine;
 pub mod query;
+mod removal;
 mod requests;
 pub mod search;
 mod sync_state;

@@ -189,7 +189,22 @@ impl Store {
         cursor: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<UpsertReport> {
+        self.apply_sync_page(batch, rejected, &[], source, cursor, now)
+    }
+
+    /// A page of the hub's change feed: removals (requests this desk may no longer see)
+    /// first, then the records, then the cursor, in one transaction.
+    pub fn apply_sync_page(
+        &self,
+        batch: &[IncomingRequest],
+        rejected: &[super::Rejection],
+        removed: &[String],
+        source: &str,
+        cursor: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<UpsertReport> {
         self.write(|tx| {
+            super::removal::remove_in(tx, removed)?;
             let report = upsert_in(tx, batch, source)?;
             for r in rejected {
                 super::quarantine::insert_in(tx, source, r, now)?;
