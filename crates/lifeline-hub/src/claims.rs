@@ -1,6 +1,7 @@
 //! Soft claims ("Wang at desk 2 is working on this"). Kept in memory: they are advisory,
 //! expire within minutes, and desks renew them while a request is open on screen, so a hub
-//! restart loses nothing that matters.
+//! restart loses nothing that matters. A claim belongs to the session that made it: only
+//! that session renews or releases it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,21 +13,35 @@ use lifeline_core::protocol::WireClaim;
 pub const MAX_TTL: Duration = Duration::minutes(5);
 pub const DEFAULT_TTL: Duration = Duration::minutes(2);
 
+/// A live claim and the session that owns it.
+type OwnedClaim = (WireClaim, Option<String>);
+
 #[derive(Debug, Default)]
 pub struct Claims {
-    live: Mutex<HashMap<(String, String), WireClaim>>,
+    /// By (request, desk): the claim and the session that owns it (`None`: a development
+    /// token's claim).
+    live: Mutex<HashMap<(String, String), OwnedClaim>>,
+}
+
+/// The outcome of claiming.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claimed {
+    Yes(WireClaim),
+    /// Another session holds the claim for this desk name.
+    HeldByAnotherSession,
 }
 
 impl Claims {
-    /// Claims (or renews) `request_id` for `desk`; returns the claim.
+    /// Claims (or renews) `request_id` for `desk`, owned by `session`.
     pub fn claim(
         &self,
         request_id: &str,
         desk: &str,
         officer: &str,
+        session: Option<&str>,
         ttl: Option<Duration>,
         now: DateTime<Utc>,
-    ) -> WireClaim {
+    ) -> Claimed {
         let ttl = ttl
             .unwrap_or(DEFAULT_TTL)
             .clamp(Duration::seconds(5), MAX_TTL);
@@ -37,15 +52,31 @@ impl Claims {
             expires_at: now + ttl,
         };
         if let Ok(mut live) = self.live.lock() {
-            live.insert((request_id.into(), desk.into()), claim.clone());
+            let key = (request_id.to_owned(), desk.to_owned());
+            if let Some((held, owner)) = live.get(&key)
+                && held.expires_at > now
+                && owner.as_deref() != session
+            {
+                return Claimed::HeldByAnotherSession;
+            }
+            live.insert(key, (claim.clone(), session.map(str::to_owned)));
         }
-        claim
+        Claimed::Yes(claim)
     }
 
-    pub fn release(&self, request_id: &str, desk: &str) -> bool {
+    /// Releases the claim on `request_id` for `desk`, when `session` owns it.
+    pub fn release(&self, request_id: &str, desk: &str, session: Option<&str>) -> bool {
         self.live.lock().is_ok_and(|mut live| {
-            live.remove(&(request_id.to_owned(), desk.to_owned()))
-                .is_some()
+            let key = (request_id.to_owned(), desk.to_owned());
+            if live
+                .get(&key)
+                .is_some_and(|(_, owner)| owner.as_deref() == session)
+            {
+                live.remove(&key);
+                true
+            } else {
+                false
+            }
         })
     }
 
@@ -54,8 +85,8 @@ impl Claims {
         let Ok(mut live) = self.live.lock() else {
             return Vec::new();
         };
-        live.retain(|_, c| c.expires_at > now);
-        let mut out: Vec<WireClaim> = live.values().cloned().collect();
+        live.retain(|_, (c, _)| c.expires_at > now);
+        let mut out: Vec<WireClaim> = live.values().map(|(c, _)| c.clone()).collect();
         out.sort_by(|a, b| (&a.request_id, &a.desk).cmp(&(&b.request_id, &b.desk)));
         out
     }

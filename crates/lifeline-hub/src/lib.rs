@@ -4,26 +4,41 @@
 //! relayed CAP advisories. It runs for real on one machine, for demos, crisis drills and the
 //! project's own tests; the drill simulator feeds it realistic traffic.
 
+pub mod admin;
 pub mod api;
 pub mod atom;
+pub mod auth;
 pub mod claims;
+pub mod dev_ca;
 pub mod drill;
+pub mod limits;
+pub mod secrets;
+pub mod serve;
 pub mod store;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::claims::Claims;
+use crate::limits::{Buckets, Limits, StreamCounts};
+use crate::serve::TlsFiles;
 use crate::store::{HubStore, SqliteHubStore};
 
 /// Everything a handler needs.
 pub struct HubState {
     pub store: Arc<dyn HubStore>,
-    pub tokens: Vec<String>,
+    /// Development tokens (`--dev-token`): empty on a production hub.
+    pub dev_tokens: Vec<String>,
     pub claims: Claims,
+    pub limits: Limits,
+    pub buckets: Buckets,
+    pub streams: Arc<StreamCounts>,
+    /// A drill hub: its requests and advisories are exercises.
+    pub exercise: bool,
     /// The latest change_seq; SSE streams wait on it.
     pub head: watch::Sender<u64>,
     /// Bumped whenever the set of live claims changes.
@@ -35,13 +50,19 @@ pub struct HubState {
 impl HubState {
     pub fn new(
         store: Arc<dyn HubStore>,
-        tokens: Vec<String>,
+        dev_tokens: Vec<String>,
+        limits: Limits,
+        exercise: bool,
     ) -> Result<Arc<HubState>, store::HubError> {
         let head = store.head()?;
         Ok(Arc::new(HubState {
             store,
-            tokens,
+            dev_tokens,
             claims: Claims::default(),
+            limits,
+            buckets: Buckets::default(),
+            streams: Arc::new(StreamCounts::default()),
+            exercise,
             head: watch::channel(head).0,
             claims_changed: watch::channel(0).0,
             advisories_changed: watch::channel(0).0,
@@ -64,13 +85,41 @@ impl HubState {
     }
 }
 
+/// TLS certificate and key (PEM files).
+#[derive(Debug, Clone)]
+pub struct TlsPaths {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 /// How the hub is started.
 #[derive(Debug, Clone)]
 pub struct HubConfig {
-    pub db: std::path::PathBuf,
+    pub db: PathBuf,
     pub listen: SocketAddr,
-    pub tokens: Vec<String>,
+    /// Development tokens: every post, any actor. Only for drills and local development.
+    pub dev_tokens: Vec<String>,
+    /// Serve HTTPS with these; without, plain HTTP, which is allowed on loopback only.
+    pub tls: Option<TlsPaths>,
+    pub limits: Limits,
+    /// Exercise mode: the only mode a drill runs in.
+    pub exercise: bool,
     pub drill: Option<drill::DrillConfig>,
+}
+
+impl HubConfig {
+    /// A hub on `db` listening on `listen`, no TLS, default limits, not in exercise mode.
+    pub fn new(db: PathBuf, listen: SocketAddr) -> HubConfig {
+        HubConfig {
+            db,
+            listen,
+            dev_tokens: Vec::new(),
+            tls: None,
+            limits: Limits::default(),
+            exercise: false,
+            drill: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,25 +133,54 @@ pub enum ServeError {
     },
     #[error("the server stopped: {0}")]
     Io(#[from] std::io::Error),
-    #[error("give at least one token (--token or --tokens FILE): the hub serves personal data")]
-    NoTokens,
+    #[error(transparent)]
+    Tls(#[from] serve::TlsError),
+    #[error(
+        "refusing to serve plain HTTP on {0}: give --tls-cert and --tls-key (plain HTTP is for loopback only)"
+    )]
+    PlainHttpOffLoopback(SocketAddr),
+    #[error("a drill runs only on a hub in exercise mode (--exercise)")]
+    DrillNeedsExercise,
 }
 
 /// A running hub: its address and state; dropping the stop sender stops it.
 pub struct RunningHub {
     pub addr: SocketAddr,
     pub state: Arc<HubState>,
+    pub tls: Option<Arc<TlsFiles>>,
     pub stop: tokio::sync::oneshot::Sender<()>,
     pub task: tokio::task::JoinHandle<Result<(), ServeError>>,
 }
 
+impl RunningHub {
+    /// `https://…` or `http://…`, as desks are given it.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+}
+
 /// Opens the store, binds, and serves until stopped (in the current tokio runtime).
 pub async fn start(config: HubConfig) -> Result<RunningHub, ServeError> {
-    if config.tokens.is_empty() {
-        return Err(ServeError::NoTokens);
+    if config.drill.is_some() && !config.exercise {
+        return Err(ServeError::DrillNeedsExercise);
     }
-    let store: Arc<dyn HubStore> = Arc::new(SqliteHubStore::open(&config.db)?);
-    let state = HubState::new(store, config.tokens.clone())?;
+    if config.tls.is_none() && !config.listen.ip().is_loopback() {
+        return Err(ServeError::PlainHttpOffLoopback(config.listen));
+    }
+    let tls = match &config.tls {
+        Some(p) => Some(Arc::new(TlsFiles::load(&p.cert, &p.key)?)),
+        None => None,
+    };
+    let store: Arc<dyn HubStore> = Arc::new(
+        SqliteHubStore::open(&config.db)?.with_case_event_cap(config.limits.max_case_events),
+    );
+    let state = HubState::new(
+        store,
+        config.dev_tokens.clone(),
+        config.limits,
+        config.exercise,
+    )?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| ServeError::Bind {
@@ -115,17 +193,16 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, ServeError> {
         tokio::spawn(drill::run(Arc::clone(&state), drill));
     }
     let router = api::router(Arc::clone(&state));
+    let serving_tls = tls.clone();
+    let limits = config.limits;
     let task = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await?;
+        serve::serve(listener, router, serving_tls, limits, stopped).await?;
         Ok(())
     });
     Ok(RunningHub {
         addr,
         state,
+        tls,
         stop,
         task,
     })

@@ -56,7 +56,7 @@ pub fn render(a: &DrillAlert<'_>) -> String {
     };
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">\n  \
-         <identifier>{}</identifier>\n  <sender>{}</sender>\n  <sent>{sent}</sent>\n  <status>Actual</status>\n  \
+         <identifier>{}</identifier>\n  <sender>{}</sender>\n  <sent>{sent}</sent>\n  <status>Exercise</status>\n  \
          <msgType>Alert</msgType>\n  <scope>Public</scope>\n",
         escape(a.identifier),
         escape(a.sender)

@@ -18,7 +18,8 @@ use lifeline_core::protocol::{WireAttachment, WireCitizen, WireIntake, WireLocat
 use lifeline_core::synth::{Flavour, Rng, request_near};
 
 use crate::HubState;
-use crate::store::NewAdvisory;
+use crate::api::EXERCISE_PREFIX;
+use crate::store::{NewAdvisory, Post};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -127,6 +128,59 @@ pub fn intake_of(r: HelpRequest) -> WireIntake {
             .collect(),
         post: r.post,
     }
+}
+
+impl Scenario {
+    /// The places a scenario's requests come from.
+    pub fn places(self) -> Vec<&'static Place> {
+        match self {
+            Scenario::Evacuation => vec![place("Khartoum"), place("Addis Ababa")],
+            Scenario::Earthquake => vec![place("Istanbul")],
+            Scenario::Everyday => SOUTHEAST_ASIA.iter().map(|n| place(n)).collect(),
+        }
+    }
+}
+
+/// A post's id from its English name: `Consulate-General Istanbul` → `consulate-general-istanbul`.
+pub fn post_id(name_en: &str) -> String {
+    let mut id = String::new();
+    for c in name_en.chars() {
+        if c.is_ascii_alphanumeric() {
+            id.push(c.to_ascii_lowercase());
+        } else if !id.ends_with('-') {
+            id.push('-');
+        }
+    }
+    id.trim_matches('-').to_owned()
+}
+
+/// The posts that answer for a scenario's places, as a drill hub is set up with them.
+pub fn posts_of(scenario: Scenario) -> Vec<Post> {
+    let mut posts: Vec<Post> = Vec::new();
+    for p in scenario.places() {
+        let zh = if let Some(city) = p.post.strip_prefix("Embassy ") {
+            format!("驻{}使馆", by_name(city).map_or(p.name_zh, |c| c.name_zh))
+        } else if p.post.starts_with("Consulate-General") {
+            format!("驻{}总领馆", p.name_zh)
+        } else {
+            format!("驻{}领事办公室", p.name_zh)
+        };
+        match posts.iter_mut().find(|x| x.name_en == p.post) {
+            Some(existing) => {
+                if !existing.countries.iter().any(|c| c == p.country) {
+                    existing.countries.push(p.country.into());
+                }
+            }
+            None => posts.push(Post {
+                id: post_id(p.post),
+                name_zh: zh,
+                name_en: p.post.into(),
+                countries: vec![p.country.into()],
+                subregions: Vec::new(),
+            }),
+        }
+    }
+    posts
 }
 
 /// The next request of a scenario, `n` counting from zero.
@@ -281,11 +335,12 @@ pub async fn run(state: Arc<HubState>, cfg: DrillConfig) {
                 title: &title,
                 xml: &xml,
             },
+            "drill",
             Utc::now(),
         )
     })
     .await;
-    if matches!(published, Ok(Ok((_, true)))) {
+    if matches!(published, Ok(Ok(crate::store::Published::New(_)))) {
         state.advisories_changed.send_modify(|v| *v += 1);
     }
     let started = std::time::Instant::now();
@@ -297,10 +352,12 @@ pub async fn run(state: Arc<HubState>, cfg: DrillConfig) {
         // Exponential inter-arrival times: a Poisson stream, like real calls.
         let wait = -(1.0 - rng.unit()).ln() * 60.0 / rate;
         tokio::time::sleep(Duration::from_secs_f64(wait.min(600.0))).await;
-        let intake = intake_of(next_request(cfg.scenario, &mut rng, n));
+        let mut intake = intake_of(next_request(cfg.scenario, &mut rng, n));
+        // A drill runs only on an exercise hub: its ids say it is an exercise.
+        intake.id = Some(format!("{EXERCISE_PREFIX}{}-{n:06}", cfg.seed));
         let store = Arc::clone(&state.store);
         if let Ok(Ok(_)) =
-            tokio::task::spawn_blocking(move || store.intake(intake, Utc::now())).await
+            tokio::task::spawn_blocking(move || store.intake(intake, "drill", Utc::now())).await
             && let Ok(head) = state.store.head()
         {
             state.announce(head);

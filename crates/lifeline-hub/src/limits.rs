@@ -1,0 +1,168 @@
+//! Rate limits and stream caps, per credential (or per address for sign-in). Kept in this
+//! process's memory: each replica limits what it serves.
+//!
+//! A limit answers `429` with `Retry-After` in the protocol's error shape; desks already back
+//! off on it. Development tokens are not limited (drills and load tests use them).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The hub's limits; the defaults suit one post's hub, flags change them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Intake per credential: sustained per second, and the burst allowed above it.
+    pub intake_per_sec: f64,
+    pub intake_burst: f64,
+    /// Triage actions and claims per session.
+    pub actions_per_sec: f64,
+    pub actions_burst: f64,
+    /// Sign-in attempts per client address, per minute.
+    pub sign_ins_per_minute: f64,
+    /// Event streams open at once per credential.
+    pub streams_per_credential: usize,
+    /// Connections open at once, in all and per client address.
+    pub max_connections: usize,
+    pub max_connections_per_address: usize,
+    /// A connection that has not sent a whole request head within this is closed (also
+    /// between requests on a kept-alive connection). TLS handshakes get the same time.
+    pub header_timeout: Duration,
+    /// Case events a request keeps at most (`store::MAX_CASE_EVENTS`, or lower).
+    pub max_case_events: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            intake_per_sec: 20.0,
+            intake_burst: 200.0,
+            actions_per_sec: 10.0,
+            actions_burst: 60.0,
+            sign_ins_per_minute: 10.0,
+            streams_per_credential: 4,
+            max_connections: 768,
+            max_connections_per_address: 256,
+            header_timeout: Duration::from_secs(10),
+            max_case_events: crate::store::MAX_CASE_EVENTS,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Token buckets by key: `rate` per second, up to `burst`.
+#[derive(Debug, Default)]
+pub struct Buckets {
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl Buckets {
+    /// Takes one token for `key`; `Err(wait)` says when the next one is there.
+    pub fn take(&self, key: &str, rate: f64, burst: f64, now: Instant) -> Result<(), Duration> {
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(()); // a poisoned limiter must not lock everyone out
+        };
+        if buckets.len() > 100_000 {
+            // Idle keys hold full buckets; forgetting them changes nothing.
+            buckets.retain(|_, b| now.duration_since(b.at).as_secs_f64() * rate < burst);
+        }
+        let b = buckets.entry(key.to_owned()).or_insert(Bucket {
+            tokens: burst,
+            at: now,
+        });
+        let refill = now.duration_since(b.at).as_secs_f64() * rate;
+        b.tokens = (b.tokens + refill).min(burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                ((1.0 - b.tokens) / rate).max(0.001),
+            ))
+        }
+    }
+}
+
+/// Open event streams per credential; a [`StreamSlot`] gives its place back when dropped.
+#[derive(Debug, Default)]
+pub struct StreamCounts {
+    open: Mutex<HashMap<String, usize>>,
+}
+
+pub struct StreamSlot {
+    counts: Arc<StreamCounts>,
+    key: String,
+}
+
+impl StreamCounts {
+    pub fn open(self: &Arc<Self>, key: &str, max: usize) -> Option<StreamSlot> {
+        let mut open = self.open.lock().ok()?;
+        let n = open.entry(key.to_owned()).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot {
+            counts: Arc::clone(self),
+            key: key.to_owned(),
+        })
+    }
+
+    pub fn open_count(&self, key: &str) -> usize {
+        self.open
+            .lock()
+            .map_or(0, |o| o.get(key).copied().unwrap_or(0))
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.counts.open.lock()
+            && let Some(n) = open.get_mut(&self.key)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_says_when_to_come_back() {
+        let b = Buckets::default();
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            assert!(b.take("k", 1.0, 5.0, t0).is_ok());
+        }
+        let wait = b.take("k", 1.0, 5.0, t0).expect_err("the burst is spent");
+        assert!(
+            wait <= Duration::from_secs(1) && wait > Duration::ZERO,
+            "{wait:?}"
+        );
+        assert!(
+            b.take("k", 1.0, 5.0, t0 + Duration::from_secs(1)).is_ok(),
+            "refilled"
+        );
+        assert!(b.take("other", 1.0, 5.0, t0).is_ok(), "keys are apart");
+    }
+
+    #[test]
+    fn stream_slots_are_counted_and_given_back() {
+        let c = Arc::new(StreamCounts::default());
+        let a = c.open("k", 2).expect("first");
+        let _b = c.open("k", 2).expect("second");
+        assert!(c.open("k", 2).is_none(), "a third is refused");
+        drop(a);
+        assert!(c.open("k", 2).is_some(), "a closed stream frees its place");
+    }
+}

@@ -1,0 +1,646 @@
+//! The hub's store on one SQLite file: requests, the change feed, actions, advisories.
+//! Accounts and the audit trail are in `sqlite_accounts.rs` and `sqlite_audit.rs`, on the
+//! same connection.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use lifeline_core::model::{
+    CaseEvent, CaseEventKind, HelpRequest, Origin, Priority, Status, TriageAction,
+};
+use lifeline_core::protocol::{WireError, WireEvent, WireIntake, WireRequest};
+use lifeline_core::store::local_event_id;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::sqlite_audit::append_in;
+use super::{
+    ActionAnswer, ActionCall, ActionOutcome, AuditEntry, Change, HubError, Intake, MAX_CASE_EVENTS,
+    NewAdvisory, PostScope, Published, RelayedAdvisory, Requests, Transfer, TransferCall,
+};
+
+pub struct SqliteHubStore {
+    pub(super) conn: Mutex<Connection>,
+    instance: String,
+    /// The most case events a request keeps ([`MAX_CASE_EVENTS`] unless set lower).
+    case_event_cap: usize,
+}
+
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_hub.sql"),
+    include_str!("../../migrations/0002_trust.sql"),
+];
+
+impl SqliteHubStore {
+    pub fn open(path: &Path) -> Result<SqliteHubStore, HubError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                HubError::Invalid(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        )?;
+        let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+            tx.commit()?;
+        }
+        let instance = match conn
+            .query_row("SELECT value FROM meta WHERE key = 'instance'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()?
+        {
+            Some(i) => i,
+            None => {
+                let i = new_instance_id();
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('instance', ?1)",
+                    [&i],
+                )?;
+                i
+            }
+        };
+        Ok(SqliteHubStore {
+            conn: Mutex::new(conn),
+            instance,
+            case_event_cap: MAX_CASE_EVENTS,
+        })
+    }
+
+    /// A lower cap on case events per request (tests, and hubs that want one).
+    pub fn with_case_event_cap(mut self, cap: usize) -> SqliteHubStore {
+        self.case_event_cap = cap.clamp(2, MAX_CASE_EVENTS);
+        self
+    }
+
+    pub(super) fn with_tx<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, HubError>,
+    ) -> Result<T, HubError> {
+        let mut conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+/// 12 hex digits from the clock and the process id: unique enough to tell databases apart.
+fn new_instance_id() -> String {
+    let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64;
+    format!(
+        "{:012x}",
+        (nanos ^ (u64::from(std::process::id()) << 40)) & 0xffff_ffff_ffff
+    )
+}
+
+fn next_seq(tx: &Transaction<'_>) -> Result<u64, HubError> {
+    Ok(tx.query_row(
+        "SELECT coalesce(max(change_seq), 0) + 1 FROM requests",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+fn load(conn: &Connection, id: &str) -> Result<Option<WireRequest>, HubError> {
+    let record: Option<String> = conn
+        .prepare_cached("SELECT record FROM requests WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    let Some(record) = record else {
+        return Ok(None);
+    };
+    let mut wire: WireRequest = serde_json::from_str(&record)
+        .map_err(|e| HubError::Corrupt(format!("request {id}: {e}")))?;
+    let mut stmt =
+        conn.prepare_cached("SELECT body FROM events WHERE request_id = ?1 ORDER BY seq")?;
+    let bodies = stmt.query_map([id], |r| r.get::<_, String>(0))?;
+    for body in bodies {
+        wire.events.push(
+            serde_json::from_str(&body?)
+                .map_err(|e| HubError::Corrupt(format!("event of {id}: {e}")))?,
+        );
+    }
+    Ok(Some(wire))
+}
+
+fn save(tx: &Transaction<'_>, r: &HelpRequest, seq: u64, insert: bool) -> Result<(), HubError> {
+    let record = serde_json::to_string(&WireRequest::from_domain(r, &[]))
+        .map_err(|e| HubError::Corrupt(e.to_string()))?;
+    if insert {
+        tx.prepare_cached("INSERT INTO requests (id, version, change_seq, record, created_at, post) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+            .execute(params![r.id, r.version, seq, record, r.created_at.timestamp_millis(), r.post])?;
+    } else {
+        tx.prepare_cached(
+            "UPDATE requests SET version = ?2, change_seq = ?3, record = ?4, post = ?5 WHERE id = ?1",
+        )?
+        .execute(params![r.id, r.version, seq, record, r.post])?;
+    }
+    Ok(())
+}
+
+/// The post a new request goes to: the one it names (by id, or by its name in either
+/// language), else the first post whose countries include the request's. With no posts
+/// configured (a drill, a laptop), the named post is kept as given.
+fn route(
+    tx: &Transaction<'_>,
+    named: Option<&str>,
+    country: Option<&str>,
+) -> Result<Option<String>, HubError> {
+    let any_posts: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM posts)")?
+        .query_row([], |r| r.get(0))?;
+    if !any_posts {
+        return Ok(named.map(str::to_owned));
+    }
+    if let Some(named) = named {
+        let found: Option<String> = tx
+            .prepare_cached(
+                "SELECT id FROM posts WHERE id = ?1 OR name_en = ?1 OR name_zh = ?1 ORDER BY id = ?1 DESC LIMIT 1",
+            )?
+            .query_row([named], |r| r.get(0))
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    let Some(country) = country else {
+        return Ok(None);
+    };
+    // Whole-country posts first: a sub-regional consulate is chosen only by name.
+    Ok(tx
+        .prepare_cached(
+            "SELECT id FROM posts WHERE instr(',' || countries || ',', ',' || ?1 || ',') > 0 \
+             ORDER BY subregions != '', id LIMIT 1",
+        )?
+        .query_row([country], |r| r.get(0))
+        .optional()?)
+}
+
+fn post_exists(tx: &Transaction<'_>, id: &str) -> Result<bool, HubError> {
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM posts WHERE id = ?1)")?
+        .query_row([id], |r| r.get(0))?)
+}
+
+fn event_count(conn: &Connection, id: &str) -> Result<usize, HubError> {
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM events WHERE request_id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+fn post_of(record: &WireRequest) -> Option<&str> {
+    record.post.as_deref()
+}
+
+fn append_events(tx: &Transaction<'_>, events: &[CaseEvent]) -> Result<(), HubError> {
+    for e in events {
+        let body = serde_json::to_string(&WireEvent {
+            id: e.id.clone(),
+            kind: e.kind.clone(),
+            actor: e.actor.clone(),
+            at: e.at,
+        })
+        .map_err(|err| HubError::Corrupt(err.to_string()))?;
+        tx.prepare_cached("INSERT INTO events (event_id, request_id, body) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?
+            .execute(params![e.id, e.request_id, body])?;
+    }
+    Ok(())
+}
+
+/// Builds a new request from an intake, validated.
+fn from_intake(intake: WireIntake, id: String, now: DateTime<Utc>) -> Result<HelpRequest, String> {
+    let r = HelpRequest {
+        id,
+        channel: intake.channel,
+        category: intake.category,
+        emergency: intake.emergency,
+        priority: intake.priority.unwrap_or(if intake.emergency {
+            Priority::Critical
+        } else {
+            Priority::Normal
+        }),
+        status: Status::New,
+        duplicate_of: None,
+        citizen: lifeline_core::model::Citizen {
+            name: intake.citizen.name,
+            phone: intake.citizen.phone,
+            id_document: intake.citizen.id_document,
+            nationality: intake.citizen.nationality,
+            language: intake.citizen.language,
+        },
+        people_count: intake.people_count,
+        location: intake.location.map(|l| lifeline_core::model::Location {
+            lat: l.lat,
+            lon: l.lon,
+            accuracy_m: l.accuracy_m,
+            captured_at: l.captured_at,
+            address: l.address,
+            country: l.country,
+        }),
+        description: intake.description,
+        attachments: intake
+            .attachments
+            .into_iter()
+            .map(|a| lifeline_core::model::Attachment {
+                name: a.name,
+                media_type: a.media_type,
+                size_bytes: a.size_bytes,
+                url: a.url,
+            })
+            .collect(),
+        assignee: None,
+        post: intake.post,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    r.validate().map_err(|e| e.to_string())?;
+    Ok(r)
+}
+
+impl Requests for SqliteHubStore {
+    fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    fn intake(
+        &self,
+        intake: WireIntake,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Intake, HubError> {
+        if let Some(id) = &intake.id {
+            // Event ids are derived from it (`<id>.created`): keep room for the suffix.
+            lifeline_core::model::request::check_id("id", id)
+                .map_err(|e| HubError::Invalid(e.to_string()))?;
+            if id.len() > 100 {
+                return Err(HubError::Invalid("id: at most 100 characters".into()));
+            }
+        }
+        self.with_tx(|tx| {
+            if let Some(id) = &intake.id
+                && let Some(existing) = load(tx, id)?
+            {
+                return Ok(Intake::Existing(existing));
+            }
+            let seq = next_seq(tx)?;
+            let id = match intake.id.clone() {
+                Some(id) => id,
+                None => {
+                    // A readable id; in the rare case a client chose the same one, add a suffix.
+                    let base = format!("R-{}-{seq:06}", now.format("%Y%m%d"));
+                    let mut id = base.clone();
+                    let mut n = 1;
+                    while load(tx, &id)?.is_some() {
+                        id = format!("{base}-{n}");
+                        n += 1;
+                    }
+                    id
+                }
+            };
+            let country = intake.location.as_ref().and_then(|l| l.country.clone());
+            let post = route(tx, intake.post.as_deref(), country.as_deref())?;
+            let mut request = from_intake(intake, id.clone(), now).map_err(HubError::Invalid)?;
+            request.post = post;
+            save(tx, &request, seq, true)?;
+            let created = CaseEvent {
+                id: format!("{id}.created"),
+                request_id: id.clone(),
+                kind: CaseEventKind::Created,
+                actor: Some(format!("intake ({})", request.channel)),
+                at: now,
+                origin: Origin::Sync,
+            };
+            append_events(tx, std::slice::from_ref(&created))?;
+            append_in(
+                tx,
+                AuditEntry {
+                    actor,
+                    action: "intake",
+                    target: Some(&id),
+                    detail: request.post.as_deref().unwrap_or(""),
+                },
+                now,
+            )?;
+            Ok(Intake::Created(WireRequest::from_domain(
+                &request,
+                &[created],
+            )))
+        })
+    }
+
+    fn changes_after(
+        &self,
+        after: u64,
+        limit: u32,
+        scope: &PostScope,
+    ) -> Result<Vec<Change>, HubError> {
+        let conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
+        // (seq, id, removed)
+        let rows: Vec<(u64, String, bool)> = match scope {
+            PostScope::All => conn
+                .prepare_cached("SELECT change_seq, id, 0 FROM requests WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2")?
+                .query_map(params![after, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?,
+            PostScope::Posts(posts) => {
+                let posts = serde_json::to_string(posts).map_err(|e| HubError::Corrupt(e.to_string()))?;
+                // A departure counts only while the request is still outside the posts:
+                // one that came back shows as its later change instead.
+                conn.prepare_cached(
+                    "SELECT change_seq, id, 0 FROM requests \
+                       WHERE change_seq > ?1 AND post IN (SELECT value FROM json_each(?3)) \
+                     UNION ALL \
+                     SELECT d.change_seq, d.request_id, 1 FROM post_departures d JOIN requests r ON r.id = d.request_id \
+                       WHERE d.change_seq > ?1 AND d.post IN (SELECT value FROM json_each(?3)) \
+                         AND (r.post IS NULL OR r.post NOT IN (SELECT value FROM json_each(?3))) \
+                     ORDER BY 1 LIMIT ?2",
+                )?
+                .query_map(params![after, limit, posts], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?
+            }
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for (seq, id, removed) in rows {
+            if removed {
+                out.push(Change::Removed { seq, id });
+            } else if let Some(record) = load(&conn, &id)? {
+                out.push(Change::Upsert {
+                    seq,
+                    record: Box::new(record),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn head(&self) -> Result<u64, HubError> {
+        let conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
+        Ok(conn.query_row(
+            "SELECT coalesce(max(change_seq), 0) FROM requests",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn get(&self, id: &str) -> Result<Option<WireRequest>, HubError> {
+        let conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
+        load(&conn, id)
+    }
+
+    fn act(&self, call: ActionCall<'_>, now: DateTime<Utc>) -> Result<ActionAnswer, HubError> {
+        self.with_tx(|tx| {
+            let current = load(tx, call.request_id)?
+                .filter(|r| call.scope.admits(post_of(r)));
+            let stored: Option<(String, Option<String>, u16, String)> = tx
+                .prepare_cached("SELECT request_id, outcome, status, response FROM idempotency WHERE key = ?1")?
+                .query_row([call.key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .optional()?;
+            if let Some((request_id, outcome, status, response)) = stored {
+                if request_id != call.request_id {
+                    return Ok(ActionAnswer { outcome: ActionOutcome::KeyReused { request_id }, replayed: false });
+                }
+                // A replay tells nothing to a caller who may no longer see the request.
+                let outcome = if current.is_none() { ActionOutcome::NotFound } else { stored_outcome(outcome, status, &response)? };
+                return Ok(ActionAnswer { outcome, replayed: true });
+            }
+            let Some(current) = current else {
+                // Not stored under the key: the request may arrive later, and a retry should see it.
+                return Ok(ActionAnswer { outcome: ActionOutcome::NotFound, replayed: false });
+            };
+            let outcome = decide(tx, current, call, self.case_event_cap, now)?;
+            if matches!(outcome, ActionOutcome::Applied { .. }) {
+                append_in(
+                    tx,
+                    AuditEntry { actor: call.audit_actor, action: "act", target: Some(call.request_id), detail: call.action.name() },
+                    now,
+                )?;
+            }
+            let json = serde_json::to_string(&outcome).map_err(|e| HubError::Corrupt(e.to_string()))?;
+            tx.prepare_cached("INSERT INTO idempotency (key, request_id, status, response, at, outcome) VALUES (?1, ?2, 0, '', ?3, ?4)")?
+                .execute(params![call.key, call.request_id, now.timestamp_millis(), json])?;
+            Ok(ActionAnswer { outcome, replayed: false })
+        })
+    }
+
+    fn transfer(&self, call: TransferCall<'_>, now: DateTime<Utc>) -> Result<Transfer, HubError> {
+        let (id, to_post, scope) = (call.request_id, call.to_post, call.scope);
+        self.with_tx(|tx| {
+            let Some(current) = load(tx, id)?.filter(|r| scope.admits(post_of(r))) else {
+                return Ok(Transfer::NotFound);
+            };
+            if !scope.admits(Some(to_post)) || !post_exists(tx, to_post)? {
+                return Ok(Transfer::UnknownPost);
+            }
+            if current.post.as_deref() == Some(to_post) {
+                return Ok(Transfer::Unchanged(current));
+            }
+            if event_count(tx, id)? >= self.case_event_cap {
+                return Ok(Transfer::CaseLogFull(format!(
+                    "the case log of {id} is full ({} entries): the move cannot be recorded",
+                    self.case_event_cap
+                )));
+            }
+            let (mut request, _) = current
+                .into_domain(Origin::Sync)
+                .map_err(|e| HubError::Corrupt(e.to_string()))?;
+            let from = request.post.replace(to_post.to_owned());
+            request.version += 1;
+            request.updated_at = now;
+            let seq = next_seq(tx)?;
+            save(tx, &request, seq, false)?;
+            tx.prepare_cached(
+                "INSERT INTO post_departures (change_seq, request_id, post) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![seq, id, from])?;
+            append_events(
+                tx,
+                &[CaseEvent {
+                    id: format!("{id}.transfer.{seq}"),
+                    request_id: id.to_owned(),
+                    kind: CaseEventKind::Transferred {
+                        from,
+                        to: to_post.to_owned(),
+                    },
+                    actor: Some(call.actor.to_owned()),
+                    at: now,
+                    origin: Origin::Sync,
+                }],
+            )?;
+            append_in(
+                tx,
+                AuditEntry {
+                    actor: call.audit_actor,
+                    action: "transfer",
+                    target: Some(id),
+                    detail: &format!("to {to_post}"),
+                },
+                now,
+            )?;
+            let record =
+                load(tx, id)?.ok_or_else(|| HubError::Corrupt("request vanished".into()))?;
+            Ok(Transfer::Moved(record))
+        })
+    }
+
+    fn publish_advisory(
+        &self,
+        a: NewAdvisory<'_>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Published, HubError> {
+        self.with_tx(|tx| {
+            let existing: Option<(i64, String)> = tx
+                .prepare_cached("SELECT id, xml FROM advisories WHERE sender = ?1 AND identifier = ?2")?
+                .query_row(params![a.sender, a.identifier], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((id, xml)) = existing {
+                return Ok(if xml == a.xml { Published::Same(id) } else { Published::Conflict(id) });
+            }
+            tx.prepare_cached(
+                "INSERT INTO advisories (sender, identifier, sent, title, xml, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![a.sender, a.identifier, a.sent, a.title, a.xml, now.timestamp_millis()])?;
+            let id = tx.last_insert_rowid();
+            append_in(
+                tx,
+                AuditEntry { actor, action: "publish_advisory", target: Some(&id.to_string()), detail: &format!("{},{}", a.sender, a.identifier) },
+                now,
+            )?;
+            Ok(Published::New(id))
+        })
+    }
+
+    fn advisories(&self, limit: u32) -> Result<Vec<RelayedAdvisory>, HubError> {
+        let conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, sender, identifier, sent, title, published_at FROM advisories ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok(RelayedAdvisory {
+                id: r.get(0)?,
+                sender: r.get(1)?,
+                identifier: r.get(2)?,
+                sent: r.get(3)?,
+                title: r.get(4)?,
+                published_at: DateTime::from_timestamp_millis(r.get(5)?).unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn advisory_xml(&self, id: i64) -> Result<Option<String>, HubError> {
+        let conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
+        Ok(conn
+            .prepare_cached("SELECT xml FROM advisories WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?)
+    }
+}
+
+/// An answer stored under an idempotency key: the outcome form, or (rows written before
+/// schema 2) the HTTP status and body it was first sent as.
+fn stored_outcome(
+    outcome: Option<String>,
+    status: u16,
+    response: &str,
+) -> Result<ActionOutcome, HubError> {
+    let corrupt = |e: serde_json::Error| HubError::Corrupt(format!("stored answer: {e}"));
+    if let Some(outcome) = outcome {
+        return serde_json::from_str(&outcome).map_err(corrupt);
+    }
+    Ok(match status {
+        200 => ActionOutcome::Applied {
+            record: serde_json::from_str(response).map_err(corrupt)?,
+        },
+        409 => {
+            let e: WireError = serde_json::from_str(response).map_err(corrupt)?;
+            match e.current {
+                Some(current) => ActionOutcome::Conflict { current },
+                None => ActionOutcome::Invalid {
+                    message: e.error.message,
+                },
+            }
+        }
+        _ => {
+            let e: WireError = serde_json::from_str(response).map_err(corrupt)?;
+            ActionOutcome::Invalid {
+                message: e.error.message,
+            }
+        }
+    })
+}
+
+/// Decides an action against the current record: applied, a version conflict or invalid.
+/// Applies it when it is to be applied.
+fn decide(
+    tx: &Transaction<'_>,
+    current: WireRequest,
+    call: ActionCall<'_>,
+    case_event_cap: usize,
+    now: DateTime<Utc>,
+) -> Result<ActionOutcome, HubError> {
+    if !call.action.is_commutative() && call.base_version != current.version {
+        return Ok(ActionOutcome::Conflict { current });
+    }
+    let (request, _) = current
+        .clone()
+        .into_domain(Origin::Sync)
+        .map_err(|e| HubError::Corrupt(e.to_string()))?;
+    // The original must be one the caller may see: another post's requests do not exist
+    // for them, not even as an answer saying so.
+    if let TriageAction::MarkDuplicate { of } = call.action
+        && load(tx, of)?
+            .filter(|r| call.scope.admits(post_of(r)))
+            .is_none()
+    {
+        return Ok(ActionOutcome::Invalid {
+            message: format!("no request {of} to be a duplicate of"),
+        });
+    }
+    let (mut next, kinds) = match call.action.apply(&request, now) {
+        Ok(done) => done,
+        Err(e) => {
+            return Ok(ActionOutcome::Invalid {
+                message: e.to_string(),
+            });
+        }
+    };
+    if kinds.is_empty() {
+        return Ok(ActionOutcome::Applied { record: current });
+    }
+    if event_count(tx, &request.id)? + kinds.len() > case_event_cap {
+        return Ok(ActionOutcome::CaseLogFull {
+            message: format!(
+                "the case log of {} is full ({case_event_cap} entries); record further work in a follow-up request",
+                request.id
+            ),
+        });
+    }
+    next.version = request.version + 1;
+    next.updated_at = now;
+    let seq = next_seq(tx)?;
+    save(tx, &next, seq, false)?;
+    let events: Vec<CaseEvent> = kinds
+        .into_iter()
+        .enumerate()
+        .map(|(n, kind)| CaseEvent {
+            id: local_event_id(call.key, n),
+            request_id: next.id.clone(),
+            kind,
+            actor: Some(call.actor.to_owned()),
+            at: now,
+            origin: Origin::Sync,
+        })
+        .collect();
+    append_events(tx, &events)?;
+    let record = load(tx, &next.id)?.ok_or_else(|| HubError::Corrupt("request vanished".into()))?;
+    Ok(ActionOutcome::Applied { record })
+}
