@@ -183,6 +183,11 @@ fn event_dto(e: &CaseEvent) -> EventDto {
             put("reason", reason.clone());
         }
         CaseEventKind::Withdrawn { action } => put("ours", action_summary(action)),
+        CaseEventKind::Transferred { from, to } => {
+            put("from", from.clone().unwrap_or_default());
+            put("to", to.clone());
+        }
+        CaseEventKind::Unknown => {}
     }
     EventDto {
         id: e.id.clone(),

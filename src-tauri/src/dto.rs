@@ -229,6 +229,10 @@ pub struct SyncHealth {
     pub outbox_conflicted: u32,
     pub outbox_rejected: u32,
     pub quarantined: u32,
+    /// The desk holds exercise data (a drill): the UI shows a permanent EXERCISE band.
+    pub exercise: bool,
+    /// The signed-in officer's name, as the hub knows it (once it has answered).
+    pub signed_in: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

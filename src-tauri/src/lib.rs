@@ -38,7 +38,7 @@ pub fn run() -> ExitCode {
             let default_dir = app.path().app_data_dir()?;
             let settings = Settings::resolve(args.clone(), default_dir);
             if settings.missing_token {
-                tracing::error!("a hub is configured without a token: set LIFELINE_HUB_TOKEN or `token` in settings.json");
+                tracing::error!("a hub is configured without a way to sign in: give --sign-in OFFICER (password in LIFELINE_HUB_PASSWORD) or LIFELINE_HUB_TOKEN");
             }
             let store = Arc::new(lifeline_core::Store::open(settings.data_dir.join("desk.sqlite"))?);
             let alerts = AlertService::new(app.handle().clone(), Arc::clone(&store), alerts::policy_from(&settings), &settings.language);

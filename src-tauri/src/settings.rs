@@ -15,9 +15,21 @@ pub struct DeskArgs {
     /// The hub to sync with (overrides the settings file).
     #[arg(long)]
     pub hub: Option<String>,
-    /// This workstation's hub token (or LIFELINE_HUB_TOKEN, or `token` in the settings).
+    /// A fixed hub token (LIFELINE_HUB_TOKEN, or `token` in the settings): a development
+    /// token or a service account's secret. Officers sign in instead (--sign-in).
     #[arg(long, env = "LIFELINE_HUB_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Sign in to the hub as this officer. The password is read from LIFELINE_HUB_PASSWORD
+    /// (or the file --password-file names), never from the command line.
+    #[arg(long)]
+    pub sign_in: Option<String>,
+    /// A file whose first line is the officer's password (for --sign-in).
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+    /// A CA certificate (PEM) to trust for the hub besides the system's: the ministry's own
+    /// certificate authority (or `hub_ca` in the settings).
+    #[arg(long)]
+    pub hub_ca: Option<PathBuf>,
     /// This desk's name, shown to other desks.
     #[arg(long)]
     pub desk: Option<String>,
@@ -43,6 +55,9 @@ pub struct DeskArgs {
 pub struct SettingsFile {
     pub hub_url: Option<String>,
     pub token: Option<String>,
+    /// The officer who signs in at this desk.
+    pub officer_id: Option<String>,
+    pub hub_ca: Option<PathBuf>,
     pub desk: Option<String>,
     pub officer: Option<String>,
     pub language: Option<String>,
@@ -63,11 +78,31 @@ pub struct SettingsFile {
     pub quiet: bool,
 }
 
+/// How the desk proves itself to the hub.
+#[derive(Clone, PartialEq)]
+pub enum HubCredential {
+    /// A fixed token (development, service account).
+    Token(String),
+    /// An officer signing in with their password.
+    Officer { id: String, password: String },
+}
+
+impl std::fmt::Debug for HubCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HubCredential::Token(_) => f.write_str("Token(<hidden>)"),
+            HubCredential::Officer { id, .. } => write!(f, "Officer({id}, <password hidden>)"),
+        }
+    }
+}
+
 /// The resolved settings the desk runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub data_dir: PathBuf,
-    pub hub: Option<(String, String)>,
+    /// The hub's URL and how to sign in to it.
+    pub hub: Option<(String, HubCredential)>,
+    pub hub_ca: Option<PathBuf>,
     pub desk: String,
     pub officer: String,
     pub language: String,
@@ -77,7 +112,8 @@ pub struct Settings {
     pub watch_region: Option<[f64; 4]>,
     pub escalate_after_s: u64,
     pub quiet: bool,
-    /// A hub URL given without a token: the UI says so instead of failing silently.
+    /// A hub URL given without a token or an officer to sign in: the UI says so instead of
+    /// failing silently.
     pub missing_token: bool,
 }
 
@@ -97,8 +133,31 @@ impl Settings {
             Err(_) => SettingsFile::default(),
         };
         let hub_url = args.hub.or(file.hub_url);
-        let token = args.token.or(file.token);
-        let missing_token = hub_url.is_some() && token.is_none();
+        let officer_id = args.sign_in.or(file.officer_id);
+        let credential = match officer_id {
+            Some(id) => {
+                let password = match &args.password_file {
+                    Some(path) => std::fs::read_to_string(path)
+                        .map(|t| t.lines().next().unwrap_or_default().to_owned())
+                        .unwrap_or_else(|e| {
+                            tracing::error!(
+                                "cannot read the password file {}: {e}",
+                                path.display()
+                            );
+                            String::new()
+                        }),
+                    None => std::env::var("LIFELINE_HUB_PASSWORD").unwrap_or_default(),
+                };
+                Some(HubCredential::Officer { id, password })
+            }
+            None => args.token.or(file.token).map(HubCredential::Token),
+        };
+        let missing_token = hub_url.is_some() && credential.is_none();
+        // A signed-in desk acts as its officer: assignments and the case log use the id.
+        let signed_in_officer = match &credential {
+            Some(HubCredential::Officer { id, .. }) => Some(id.clone()),
+            _ => None,
+        };
         let language = args
             .lang
             .or(file.language)
@@ -107,10 +166,11 @@ impl Settings {
         let mut feeds = file.feeds;
         feeds.extend(args.feed);
         Settings {
-            hub: hub_url.zip(token),
+            hub: hub_url.zip(credential),
+            hub_ca: args.hub_ca.or(file.hub_ca),
             desk: args.desk.or(file.desk).unwrap_or_else(|| "desk-1".into()),
-            officer: args
-                .officer
+            officer: signed_in_officer
+                .or(args.officer)
                 .or(file.officer)
                 .unwrap_or_else(|| "officer".into()),
             language,
@@ -186,7 +246,10 @@ mod tests {
         assert_eq!(again.watch_countries, vec!["TH".to_string()]);
         assert_eq!(
             again.hub,
-            Some(("http://127.0.0.1:7070".into(), "t".into()))
+            Some((
+                "http://127.0.0.1:7070".into(),
+                HubCredential::Token("t".into())
+            ))
         );
     }
 

@@ -7,13 +7,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use chrono::Utc;
 use lifeline_core::Store;
 use lifeline_core::store::AdvisoryRow;
-use lifeline_sync::{ChangeOrigin, Stop, StopHandle, SyncEngine, SyncEvent};
+use lifeline_sync::{ChangeOrigin, HubAuth, SessionAuth, Stop, StopHandle, SyncEngine, SyncEvent};
 use tauri::{AppHandle, Emitter};
 
 use crate::alerts::AlertService;
 use crate::dto::RequestsChanged;
 use crate::events;
-use crate::settings::Settings;
+use crate::settings::{HubCredential, Settings};
 
 pub struct Desk {
     pub store: Arc<Store>,
@@ -78,18 +78,49 @@ impl Desk {
                     forward(&emitter, e);
                     alert_on(&alerting, e);
                 });
-            if let Some((url, token)) = &settings.hub {
-                builder = builder.hub(url, token);
+            if let Some((url, credential)) = &settings.hub {
+                let auth = match credential {
+                    HubCredential::Token(t) => HubAuth::Token(t.clone()),
+                    HubCredential::Officer { id, password } => HubAuth::Session(Arc::new(
+                        SessionAuth::with_password(id, password.clone(), &settings.desk, None),
+                    )),
+                };
+                builder = builder.hub_auth(url, auth);
+            }
+            if let Some(ca) = &settings.hub_ca {
+                match std::fs::read(ca) {
+                    Ok(pem) => builder = builder.extra_roots(vec![pem]),
+                    Err(e) => tracing::error!("cannot read the hub CA file {}: {e}", ca.display()),
+                }
             }
             for feed in &settings.feeds {
                 builder = builder.feed(feed);
             }
-            let built = builder.build()?;
-            let (handle, signal) = Stop::new();
-            let runner = built.clone();
-            tauri::async_runtime::spawn(async move { runner.run(signal).await });
-            engine = Some(built);
-            stop = Some(handle);
+            match builder.build() {
+                Ok(built) => {
+                    let (handle, signal) = Stop::new();
+                    let runner = built.clone();
+                    tauri::async_runtime::spawn(async move { runner.run(signal).await });
+                    engine = Some(built);
+                    stop = Some(handle);
+                }
+                // A hub the desk must not talk to (plain http:// off this computer, an
+                // unreadable CA file): the desk opens on its local data and the health bar
+                // says why it is not syncing.
+                Err(e) => {
+                    tracing::error!("not syncing: {e}");
+                    if let Some((url, _)) = &settings.hub {
+                        let url = url.trim_end_matches('/');
+                        let _ = store.ensure_source(url, lifeline_core::store::SourceKind::Hub);
+                        let _ = store.record_source_failure(
+                            url,
+                            lifeline_core::store::SourceConnection::Offline,
+                            &e.to_string(),
+                            Utc::now(),
+                        );
+                    }
+                }
+            }
         }
         Ok(Arc::new(Desk {
             store,

@@ -207,9 +207,18 @@ pub struct AdvisoriesArgs {
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The hub's base URL, e.g. http://127.0.0.1:7070 (or `hub_url` in the settings file).
+    /// The hub's base URL, e.g. https://hub.example:7443 (or `hub_url` in the settings
+    /// file). Plain http:// is refused except to this computer (127.0.0.1, localhost).
     #[arg(long)]
     pub hub: Option<String>,
+    /// A CA certificate file (PEM) to trust for the hub, beside the system's: the ministry's
+    /// own certificate authority.
+    #[arg(long)]
+    pub hub_ca: Option<PathBuf>,
+    /// Sign in as this officer (the password is read from LIFELINE_HUB_PASSWORD, else from
+    /// the first line of standard input). Without it, LIFELINE_HUB_TOKEN is sent.
+    #[arg(long)]
+    pub officer: Option<String>,
     /// One pass (pull until caught up, send the outbox, fetch feeds), then exit.
     #[arg(long, conflicts_with = "follow")]
     pub once: bool,

@@ -1,6 +1,11 @@
 //! The one way the desk reads the network: explicit connect, read and total timeouts, a
 //! body cap applied after decompression (a gzip bomb stops at the cap), and errors sorted
 //! into transient (retry with backoff) and permanent (needs a person).
+//!
+//! Off this computer, only HTTPS: a plain `http://` address is refused unless it names the
+//! loopback (`127.0.0.0/8`, `::1`, `localhost`), also when a server redirects to one. The
+//! system's trusted certificates apply, plus any extra CA the desk is given (a ministry's
+//! own PKI); a certificate that does not verify is a permanent error that says so.
 
 use std::time::Duration;
 
@@ -30,7 +35,7 @@ impl Default for Limits {
             read_timeout: Duration::from_secs(10),
             total_timeout: Duration::from_secs(30),
             stream_read_timeout: Duration::from_secs(15),
-            max_body: 32 * 1024 * 1024,
+            max_body: lifeline_core::protocol::DESK_MAX_BODY,
             max_event: 1024 * 1024,
         }
     }
@@ -57,6 +62,14 @@ pub enum HttpError {
     Json { url: String, reason: String },
     #[error("invalid address {url}: {reason}")]
     Url { url: String, reason: String },
+    #[error(
+        "refusing plain http:// to {host}: personal data leaves this computer only over https:// (plain HTTP is allowed to this computer's own loopback address only)"
+    )]
+    PlainHttp { host: String },
+    #[error(
+        "the certificate of {url} is not trusted ({reason}). If the hub uses the ministry's own certificate authority, give its CA file (--hub-ca FILE); otherwise do not connect"
+    )]
+    Certificate { url: String, reason: String },
 }
 
 impl HttpError {
@@ -69,7 +82,9 @@ impl HttpError {
             | HttpError::Json { .. } => true,
             HttpError::TooLarge { .. } => true,
             HttpError::Status { status, .. } => *status == 408 || *status == 429 || *status >= 500,
-            HttpError::Url { .. } => false,
+            HttpError::Url { .. } | HttpError::PlainHttp { .. } | HttpError::Certificate { .. } => {
+                false
+            }
         }
     }
 
@@ -89,6 +104,12 @@ impl HttpError {
 
     fn from_reqwest(url: &str, e: &reqwest::Error) -> HttpError {
         let reason = e.to_string();
+        if let Some(why) = certificate_problem(e) {
+            return HttpError::Certificate {
+                url: url.into(),
+                reason: why,
+            };
+        }
         if e.is_timeout() {
             HttpError::Timeout {
                 url: url.into(),
@@ -106,6 +127,69 @@ impl HttpError {
             }
         }
     }
+}
+
+/// The TLS library's words when a certificate did not verify (they sit deep in the error's
+/// chain: reqwest → hyper → native-tls → OpenSSL).
+fn certificate_problem(e: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = source {
+        let text = err.to_string();
+        let lower = text.to_ascii_lowercase();
+        if lower.contains("certificate")
+            || lower.contains("self signed")
+            || lower.contains("self-signed")
+        {
+            return Some(text);
+        }
+        source = err.source();
+    }
+    None
+}
+
+/// Whether `host` is this computer's loopback (where plain HTTP is allowed).
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Refuses a plain `http://` address that leaves this computer.
+pub fn check_transport(url: &str) -> Result<(), HttpError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| HttpError::Url {
+        url: url.into(),
+        reason: e.to_string(),
+    })?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let host = parsed.host_str().unwrap_or_default();
+            if is_loopback_host(host) {
+                Ok(())
+            } else {
+                Err(HttpError::PlainHttp { host: host.into() })
+            }
+        }
+        other => Err(HttpError::Url {
+            url: url.into(),
+            reason: format!("`{other}:` is not http or https"),
+        }),
+    }
+}
+
+/// Redirects: at most three, and never down to plain http:// off this computer.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() >= 3 {
+            attempt.error("too many redirects")
+        } else if check_transport(attempt.url().as_str()).is_err() {
+            attempt.error("a redirect to plain http:// off this computer")
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// `Retry-After`: seconds, or an HTTP date.
@@ -143,13 +227,35 @@ pub struct Http {
 
 impl Http {
     pub fn new(limits: Limits) -> Result<Http, HttpError> {
+        Http::with_roots(limits, &[])
+    }
+
+    /// With extra trusted CA certificates (PEM), beside the system's.
+    pub fn with_roots(limits: Limits, extra_roots: &[Vec<u8>]) -> Result<Http, HttpError> {
+        let mut roots = Vec::new();
+        for pem in extra_roots {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| HttpError::Url {
+                url: String::new(),
+                reason: format!("the CA file is not PEM certificates: {e}"),
+            })?;
+            if certs.is_empty() {
+                return Err(HttpError::Url {
+                    url: String::new(),
+                    reason: "the CA file holds no certificate".into(),
+                });
+            }
+            roots.extend(certs);
+        }
         let build = |total: Option<Duration>, read: Duration| {
             let mut b = Client::builder()
                 .connect_timeout(limits.connect_timeout)
                 .read_timeout(read)
                 .gzip(true)
-                .redirect(reqwest::redirect::Policy::limited(3))
+                .redirect(redirect_policy())
                 .user_agent(concat!("lifeline-desk/", env!("CARGO_PKG_VERSION")));
+            for root in &roots {
+                b = b.add_root_certificate(root.clone());
+            }
             if let Some(t) = total {
                 b = b.timeout(t);
             }
@@ -220,6 +326,7 @@ impl Http {
         token: Option<&str>,
         extra: &[(&str, &str)],
     ) -> Result<Answer, HttpError> {
+        check_transport(url)?;
         let response = self
             .client
             .get(url)
@@ -239,6 +346,7 @@ impl Http {
         extra: &[(&str, &str)],
         body: &B,
     ) -> Result<(u16, Option<Duration>, Vec<u8>), HttpError> {
+        check_transport(url)?;
         let json = serde_json::to_vec(body).map_err(|e| HttpError::Json {
             url: url.into(),
             reason: e.to_string(),
@@ -259,6 +367,7 @@ impl Http {
     }
 
     pub async fn delete(&self, url: &str, token: Option<&str>) -> Result<(), HttpError> {
+        check_transport(url)?;
         let response = self
             .client
             .delete(url)
@@ -276,6 +385,7 @@ impl Http {
         token: Option<&str>,
         extra: &[(&str, &str)],
     ) -> Result<Answer, HttpError> {
+        check_transport(url)?;
         let response = self
             .stream
             .get(url)

@@ -17,9 +17,11 @@
 mod backoff;
 mod engine;
 pub mod http;
+pub mod session;
 pub mod sse;
 
 pub use engine::{
     ChangeOrigin, OnceReport, Stop, StopHandle, SyncEngine, SyncEngineBuilder, SyncError, SyncEvent,
 };
 pub use http::{HttpError, Limits};
+pub use session::{HubAuth, SessionAuth, SessionError, SessionKeeper, sign_in};

@@ -27,11 +27,19 @@ pub fn sync_health(desk: DeskState<'_>) -> CommandResult<SyncHealth> {
         })
         .collect();
     Ok(SyncHealth {
-        standalone: desk.engine.is_none(),
+        // Standalone: no hub configured at all (a hub refused at start shows as offline,
+        // with the reason).
+        standalone: desk.settings().hub.is_none(),
         sources,
         outbox_pending: outbox.pending as u32,
         outbox_conflicted: outbox.conflicted as u32,
         outbox_rejected: outbox.rejected as u32,
         quarantined: desk.store.quarantine_count()? as u32,
+        exercise: desk.store.holds_exercise_data()?,
+        signed_in: desk
+            .engine
+            .as_ref()
+            .and_then(|e| e.signed_in())
+            .map(|o| o.display_name),
     })
 }

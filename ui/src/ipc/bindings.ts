@@ -147,7 +147,15 @@ export type SyncHealth = {
 /**
  * No hub is configured: the desk works from local data only.
  */
-standalone: boolean, sources: Array<SourceHealth>, outbox_pending: number, outbox_conflicted: number, outbox_rejected: number, quarantined: number, };
+standalone: boolean, sources: Array<SourceHealth>, outbox_pending: number, outbox_conflicted: number, outbox_rejected: number, quarantined: number, 
+/**
+ * The desk holds exercise data (a drill): the UI shows a permanent EXERCISE band.
+ */
+exercise: boolean, 
+/**
+ * The signed-in officer's name, as the hub knows it (once it has answered).
+ */
+signed_in: string | null, };
 
 export type Bucket = { start: number, count: number, emergencies: number, };
 

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use lifeline_core::Store;
-use lifeline_sync::{Stop, SyncEngine};
+use lifeline_sync::http::Http;
+use lifeline_sync::{HubAuth, Limits, SessionAuth, Stop, SyncEngine, sign_in};
 use serde::Deserialize;
 
 use crate::CliError;
@@ -34,16 +35,59 @@ fn settings(args: &SyncArgs) -> Result<Settings, CliError> {
     })
 }
 
+/// The password for `--officer`: from the environment, else the first line of stdin.
+fn password() -> Result<String, CliError> {
+    if let Ok(p) = std::env::var("LIFELINE_HUB_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| {
+        CliError::Usage(format!("cannot read the password from standard input: {e}"))
+    })?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
 pub fn run(store: Store, args: SyncArgs, json_out: bool) -> Result<(), CliError> {
     let settings = settings(&args)?;
     let hub = args.hub.clone().or(settings.hub_url);
-    let token = std::env::var("LIFELINE_HUB_TOKEN").ok().or(settings.token);
+    let desk = settings.desk.unwrap_or_else(|| "cli".into());
+    let mut roots = Vec::new();
+    if let Some(path) = &args.hub_ca {
+        roots.push(std::fs::read(path).map_err(|e| {
+            CliError::Usage(format!("cannot read the CA file {}: {e}", path.display()))
+        })?);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Sync(format!("cannot start the runtime: {e}")))?;
     let mut builder = SyncEngine::builder(Arc::new(store))
-        .desk(settings.desk.unwrap_or_else(|| "cli".into()))
-        .page_size(args.page_size);
+        .desk(desk.clone())
+        .page_size(args.page_size)
+        .extra_roots(roots.clone());
     if let Some(hub) = &hub {
-        let token = token.ok_or_else(|| CliError::Usage("set LIFELINE_HUB_TOKEN (or `token` in the settings file) to this workstation's hub token".into()))?;
-        builder = builder.hub(hub, token);
+        let auth = match &args.officer {
+            Some(officer) => {
+                lifeline_sync::http::check_transport(hub)
+                    .map_err(|e| CliError::Usage(e.to_string()))?;
+                let password = password()?;
+                let http = Http::with_roots(Limits::default(), &roots)
+                    .map_err(|e| CliError::Usage(e.to_string()))?;
+                let session = runtime
+                    .block_on(sign_in(&http, hub, officer, &password, &desk))
+                    .map_err(|e| CliError::Sync(format!("signing in as {officer}: {e}")))?;
+                HubAuth::Session(Arc::new(SessionAuth::from_session(session, &desk, None)))
+            }
+            None => {
+                let token = std::env::var("LIFELINE_HUB_TOKEN").ok().or(settings.token).ok_or_else(|| {
+                    CliError::Usage(
+                        "sign in with --officer ID, or set LIFELINE_HUB_TOKEN to a service account's secret".into(),
+                    )
+                })?;
+                HubAuth::Token(token)
+            }
+        };
+        builder = builder.hub_auth(hub, auth);
     }
     for feed in args.feed.iter().chain(&settings.feeds) {
         builder = builder.feed(feed);
@@ -54,10 +98,6 @@ pub fn run(store: Store, args: SyncArgs, json_out: bool) -> Result<(), CliError>
         ));
     }
     let engine = builder.build().map_err(|e| CliError::Sync(e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Sync(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
         if args.once {
             let report = engine

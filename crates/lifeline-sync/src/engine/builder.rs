@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 
 use super::*;
 use crate::http::{Http, Limits};
+use crate::session::HubAuth;
 
 pub struct SyncEngineBuilder {
     store: Arc<Store>,
@@ -22,14 +23,29 @@ pub struct SyncEngineBuilder {
     observers: Vec<Observer>,
     backoff_base: Duration,
     backoff_cap: Duration,
+    extra_roots: Vec<Vec<u8>>,
 }
 
 impl SyncEngineBuilder {
-    pub fn hub(mut self, url: impl Into<String>, token: impl Into<String>) -> Self {
+    /// The hub, with a fixed token (a development token or a service account's secret).
+    pub fn hub(self, url: impl Into<String>, token: impl Into<String>) -> Self {
+        self.hub_auth(url, HubAuth::Token(token.into()))
+    }
+
+    /// The hub, with the desk's signed-in session (or a fixed token).
+    pub fn hub_auth(mut self, url: impl Into<String>, auth: HubAuth) -> Self {
+        let url: String = url.into();
         self.hub = Some(Hub {
-            url: url.into(),
-            token: token.into(),
+            url: url.trim_end_matches('/').to_owned(),
+            auth,
         });
+        self
+    }
+
+    /// Extra CA certificates (PEM) to trust beside the system's: a ministry's own PKI, or
+    /// a local CA in development.
+    pub fn extra_roots(mut self, pem: Vec<Vec<u8>>) -> Self {
+        self.extra_roots = pem;
         self
     }
 
@@ -77,7 +93,12 @@ impl SyncEngineBuilder {
     }
 
     pub fn build(self) -> Result<SyncEngine, SyncError> {
-        let http = Http::new(self.limits)?;
+        // A hub address that would carry personal data in the clear is refused here, once,
+        // as a permanent error: not retried for ever.
+        if let Some(hub) = &self.hub {
+            crate::http::check_transport(&hub.url)?;
+        }
+        let http = Http::with_roots(self.limits, &self.extra_roots)?;
         Ok(SyncEngine {
             inner: Arc::new(Inner {
                 store: self.store,
@@ -111,6 +132,7 @@ impl SyncEngine {
             observers: Vec::new(),
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(30),
+            extra_roots: Vec::new(),
         }
     }
 }

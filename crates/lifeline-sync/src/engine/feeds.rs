@@ -73,11 +73,12 @@ impl SyncEngine {
     /// One feed: conditional GET, parse, fetch linked CAP documents not seen before, store.
     async fn poll_feed(&self, url: &str, is_hub: bool) -> Result<bool, SyncError> {
         // The hub's token goes to the hub only, never to a third-party feed.
-        let token = if is_hub {
-            self.inner.hub.as_ref().map(|h| h.token.as_str())
+        let bearer = if is_hub {
+            Some(self.bearer().await?)
         } else {
             None
         };
+        let token = bearer.as_deref();
         let state = self.store().source_state(url)?;
         let etag = state.as_ref().and_then(|s| s.etag.clone());
         let modified = state.as_ref().and_then(|s| s.last_modified.clone());

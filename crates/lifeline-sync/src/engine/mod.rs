@@ -21,6 +21,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::backoff::Backoff;
 use crate::http::{Http, HttpError};
+use crate::session::{HubAuth, SessionError};
 
 /// What the engine tells its observers (the desk forwards these to the UI and the alert
 /// policy). Small payloads: what changed, not the data.
@@ -57,6 +58,8 @@ pub enum SyncError {
     NoHub,
     #[error("the hub's event stream is not available ({0}); polling instead")]
     StreamUnavailable(String),
+    #[error(transparent)]
+    Session(#[from] SessionError),
 }
 
 impl SyncError {
@@ -66,6 +69,7 @@ impl SyncError {
             SyncError::Store(e) => e.is_transient(),
             SyncError::NoHub => false,
             SyncError::StreamUnavailable(_) => true,
+            SyncError::Session(e) => e.is_transient(),
         }
     }
 
@@ -114,7 +118,7 @@ type Observer = Arc<dyn Fn(&SyncEvent) + Send + Sync>;
 
 struct Hub {
     url: String,
-    token: String,
+    auth: HubAuth,
 }
 
 impl Hub {
@@ -169,6 +173,20 @@ impl SyncEngine {
 
     fn hub(&self) -> Result<&Hub, SyncError> {
         self.inner.hub.as_ref().ok_or(SyncError::NoHub)
+    }
+
+    /// The bearer token for the hub now (a signed-in desk's is refreshed as it runs out).
+    async fn bearer(&self) -> Result<String, SyncError> {
+        let hub = self.hub()?;
+        Ok(hub.auth.bearer(&self.inner.http, &hub.url).await?)
+    }
+
+    /// Who is signed in at this desk, as the hub last said.
+    pub fn signed_in(&self) -> Option<lifeline_core::protocol::WireOfficer> {
+        match &self.inner.hub.as_ref()?.auth {
+            HubAuth::Session(s) => s.officer(),
+            HubAuth::Token(_) => None,
+        }
     }
 
     fn store(&self) -> &Store {
@@ -242,6 +260,11 @@ impl SyncEngine {
                     wait.unwrap_or(Duration::from_millis(100))
                 }
                 Err(e) => {
+                    if let (SyncError::Http(h), Some(hub)) = (&e, &self.inner.hub)
+                        && h.status() == Some(401)
+                    {
+                        hub.auth.refused();
+                    }
                     let wait = backoff.next(e.retry_after());
                     self.record_failure(&e, backoff.attempts());
                     if !e.is_transient() {

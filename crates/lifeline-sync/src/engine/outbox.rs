@@ -9,6 +9,7 @@ use lifeline_core::store::IncomingRequest;
 
 use super::*;
 use crate::http::HttpError;
+use crate::session::HubAuth;
 
 impl SyncEngine {
     /// Sends pending actions oldest first. Stops at the first failure that may pass (the hub
@@ -24,18 +25,20 @@ impl SyncEngine {
             };
             {
                 let url = hub.endpoint(&format!("/v1/requests/{}/actions", item.request_id));
+                // A signed-in desk acts as its session; only a fixed token names the actor.
                 let body = WireActionRequest {
                     action: item.action.clone(),
                     base_version: item.base_version,
-                    actor: item.actor.clone(),
+                    actor: matches!(hub.auth, HubAuth::Token(_)).then(|| item.actor.clone()),
                 };
+                let token = self.bearer().await?;
                 let now = Utc::now();
                 let answer = self
                     .inner
                     .http
                     .post_json(
                         &url,
-                        Some(&hub.token),
+                        Some(&token),
                         &[(IDEMPOTENCY_HEADER, &item.idempotency_key)],
                         &body,
                     )
@@ -109,9 +112,10 @@ impl SyncEngine {
                             origin: ChangeOrigin::Outbox,
                         });
                     }
-                    // A token problem needs a person, but the edit must not be lost: keep it
-                    // pending (the health bar shows the error) like any other outage.
-                    401 | 403 | 408 | 429 | 500..=599 => {
+                    // A session problem needs a person, but the edit must not be lost: keep it
+                    // pending (the health bar shows the error) like any other outage. A 403
+                    // (this officer may not act on it) is an answer: it is rejected below.
+                    401 | 408 | 429 | 500..=599 => {
                         let e = HttpError::Status {
                             url,
                             status,
@@ -147,6 +151,7 @@ impl SyncEngine {
     /// Claims a request for this desk's officer (renew it while the request is on screen).
     pub async fn claim(&self, request_id: &str, officer: &str) -> Result<(), SyncError> {
         let hub = self.hub()?;
+        let token = self.bearer().await?;
         let url = hub.endpoint(&format!("/v1/requests/{request_id}/claim"));
         let body = WireClaimRequest {
             desk: self.inner.desk.clone(),
@@ -156,7 +161,7 @@ impl SyncEngine {
         let (status, retry, bytes) = self
             .inner
             .http
-            .post_json(&url, Some(&hub.token), &[], &body)
+            .post_json(&url, Some(&token), &[], &body)
             .await?;
         if (200..300).contains(&status) {
             Ok(())
@@ -173,16 +178,13 @@ impl SyncEngine {
 
     pub async fn release(&self, request_id: &str) -> Result<(), SyncError> {
         let hub = self.hub()?;
+        let token = self.bearer().await?;
         let endpoint = hub.endpoint(&format!("/v1/requests/{request_id}/claim"));
         let mut url = reqwest::Url::parse(&endpoint).map_err(|e| HttpError::Url {
             url: endpoint.clone(),
             reason: e.to_string(),
         })?;
         url.query_pairs_mut().append_pair("desk", &self.inner.desk);
-        Ok(self
-            .inner
-            .http
-            .delete(url.as_str(), Some(&hub.token))
-            .await?)
+        Ok(self.inner.http.delete(url.as_str(), Some(&token)).await?)
     }
 }

@@ -35,10 +35,12 @@ fn split_records(values: Vec<serde_json::Value>) -> (Vec<IncomingRequest>, Vec<R
 }
 
 impl SyncEngine {
-    /// Applies validated records with the cursor after them; returns (applied, quarantined).
+    /// Applies removals and validated records with the cursor after them; returns
+    /// (applied, quarantined).
     pub(super) fn apply(
         &self,
         values: Vec<serde_json::Value>,
+        removed: &[String],
         cursor: &str,
         origin: ChangeOrigin,
     ) -> Result<(u64, u64), SyncError> {
@@ -51,7 +53,7 @@ impl SyncEngine {
             .max();
         let report = self
             .store()
-            .apply_sync_batch(&good, &bad, &hub.url, cursor, now)?;
+            .apply_sync_page(&good, &bad, removed, &hub.url, cursor, now)?;
         let connection = if origin == ChangeOrigin::Stream {
             SourceConnection::Connected
         } else {
@@ -59,7 +61,9 @@ impl SyncEngine {
         };
         self.store()
             .record_source_success(&hub.url, connection, lag, now)?;
-        let changed: Vec<String> = report.changed_ids().map(str::to_owned).collect();
+        let mut changed: Vec<String> = report.changed_ids().map(str::to_owned).collect();
+        // A request that moved to another post leaves this desk: the views refresh too.
+        changed.extend(removed.iter().cloned());
         if !changed.is_empty() {
             self.emit(SyncEvent::RequestsChanged {
                 ids: changed,
@@ -89,7 +93,8 @@ impl SyncEngine {
             if let Some(c) = &cursor {
                 url.push_str(&format!("&after={c}"));
             }
-            let answer = match self.inner.http.get(&url, Some(&hub.token), &[]).await {
+            let token = self.bearer().await?;
+            let answer = match self.inner.http.get(&url, Some(&token), &[]).await {
                 Err(e) if e.status() == Some(410) => {
                     // The hub's database was replaced: our cursor means nothing there. Start
                     // over; upserts never move records backwards, so nothing is lost.
@@ -114,7 +119,7 @@ impl SyncEngine {
                 url: url.clone(),
                 reason: e.to_string(),
             })?;
-            let (a, q) = self.apply(page.requests, &page.next_cursor, origin)?;
+            let (a, q) = self.apply(page.requests, &page.removed, &page.next_cursor, origin)?;
             applied += a;
             quarantined += q;
             if !page.has_more {

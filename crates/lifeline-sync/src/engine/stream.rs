@@ -13,6 +13,7 @@ impl SyncEngine {
     /// polls feeds in between, as they come due.
     pub(super) async fn follow(&self, stop: &mut Stop) -> Result<(), SyncError> {
         let hub = self.hub()?;
+        let token = self.bearer().await?;
         let cursor = self.cursor()?.unwrap_or_default();
         let url = format!("{}?after={cursor}", hub.endpoint("/v1/events"));
         let mut answer = match self
@@ -20,7 +21,7 @@ impl SyncEngine {
             .http
             .open_stream(
                 &url,
-                Some(&hub.token),
+                Some(&token),
                 &[("Last-Event-ID", &cursor), ("Accept", "text/event-stream")],
             )
             .await
@@ -90,7 +91,7 @@ impl SyncEngine {
                         return Ok(());
                     }
                 };
-                self.apply(vec![value], &cursor, ChangeOrigin::Stream)?;
+                self.apply(vec![value], &[], &cursor, ChangeOrigin::Stream)?;
             }
             events::CLAIMS => {
                 if let Ok(claims) = serde_json::from_str::<Vec<WireClaim>>(&event.data) {
@@ -105,6 +106,19 @@ impl SyncEngine {
                         .collect();
                     self.store().replace_claims(&claims)?;
                     self.emit(SyncEvent::ClaimsChanged);
+                }
+            }
+            events::REMOVED => {
+                // A request left this desk's posts: drop it, with the cursor after it.
+                let Some(cursor) = event.id else {
+                    return Ok(());
+                };
+                #[derive(serde::Deserialize)]
+                struct Removed {
+                    id: String,
+                }
+                if let Ok(r) = serde_json::from_str::<Removed>(&event.data) {
+                    self.apply(Vec::new(), &[r.id], &cursor, ChangeOrigin::Stream)?;
                 }
             }
             events::ADVISORIES => {
