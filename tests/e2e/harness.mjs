@@ -1,12 +1,20 @@
 // Processes for the end-to-end run: the hub, tauri-driver (one per desk), temporary folders.
-import { spawn } from 'node:child_process';
+// Hubs serve HTTPS with a certificate from the local CA that `cargo xtask` made before this
+// process started (E2E_CA_DIR; NODE_EXTRA_CA_CERTS makes Node's fetch trust it), and know
+// their officers and intake channel from their own administration commands. Desks sign in
+// as officers; the password reaches them through the environment, never an argument.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from './webdriver.mjs';
 
-export const TOKEN = 'e2e-token';
+/** Every test officer's password (given to the desks as LIFELINE_HUB_PASSWORD). */
+export const PASSWORD = 'e2e correct horse battery staple';
+const CA_DIR = process.env.E2E_CA_DIR;
+/** The CA file desks are told to trust (--hub-ca). */
+export const CA_FILE = CA_DIR ? join(CA_DIR, 'ca.pem') : undefined;
 const children = [];
 
 export function tempDir(name) {
@@ -33,11 +41,30 @@ export function stopAll() {
   }
 }
 
-/** Starts the hub on a free port; resolves with its URL. */
-export async function startHub(binary, extraArgs = []) {
+/** Runs `lifeline-hub --db DB ARGS…` (administration), with `input` on stdin. */
+export function admin(binary, db, args, input = undefined) {
+  const r = spawnSync(binary, ['--db', db, ...args], { input, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`lifeline-hub ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * Starts a hub over HTTPS on a free port, with these officers (`{id, name, role?, posts?}`;
+ * every post unless `posts` says otherwise), the drill accounts of `drill`
+ * (`{scenario, officer, name}`), and an intake channel. Resolves with
+ * `{url, channel, db, child}`; `channel` is the channel's secret.
+ */
+export async function startHub(binary, extraArgs = [], { officers = [], drill = null } = {}) {
+  if (!CA_DIR) throw new Error('E2E_CA_DIR is not set (cargo xtask makes the local CA)');
   const dir = tempDir('hub');
+  const db = join(dir, 'hub.sqlite');
+  for (const o of officers) {
+    admin(binary, db, ['officers', 'add', o.id, '--name', o.name, '--role', o.role ?? 'duty_officer', '--posts', o.posts ?? '*', '--password-stdin'], PASSWORD);
+  }
+  if (drill) admin(binary, db, ['drill-accounts', '--scenario', drill.scenario, '--officer', drill.officer, '--name', drill.name, '--password-stdin'], PASSWORD);
+  const channel = admin(binary, db, ['channels', 'add', 'e2e-hotline']).split(/\s+/).find((w) => w.startsWith('llh_'));
   const child = track(
-    spawn(binary, ['--db', join(dir, 'hub.sqlite'), '--listen', '127.0.0.1:0', '--token', TOKEN, ...extraArgs], {
+    spawn(binary, ['--db', db, '--listen', '127.0.0.1:0', '--tls-cert', join(CA_DIR, 'hub-cert.pem'), '--tls-key', join(CA_DIR, 'hub-key.pem'), ...extraArgs], {
       stdio: ['ignore', 'pipe', 'inherit'],
       detached: true,
     }),
@@ -46,12 +73,24 @@ export async function startHub(binary, extraArgs = []) {
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
-      const m = out.match(/listening on (http:\/\/[0-9.:]+)/);
+      const m = out.match(/listening on (https:\/\/[0-9.:]+)/);
       if (m) resolve(m[1]);
     });
     child.on('exit', (code) => reject(new Error(`hub exited (${code}) before listening`)));
   });
-  return { url, child };
+  return { url, channel, db, child };
+}
+
+/** Signs an officer in at `desk`; resolves with the access token. */
+export async function signIn(hub, officer, desk) {
+  const res = await fetch(`${hub.url}/v1/auth/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ officer, password: PASSWORD, desk }),
+    signal: AbortSignal.timeout(20_000),
+  });
+  if (res.status !== 200) throw new Error(`sign-in of ${officer}: ${res.status} ${await res.text()}`);
+  return (await res.json()).access_token;
 }
 
 function waitForPort(port, timeoutMs = 20_000) {
@@ -87,6 +126,8 @@ export async function startDriver(port, nativePort, name, home = tempDir(`home-$
     XDG_CACHE_HOME: join(home, 'cache'),
     // No accessibility bus in a test session.
     NO_AT_BRIDGE: '1',
+    // The officer's password for --sign-in: through the environment, never an argument.
+    LIFELINE_HUB_PASSWORD: PASSWORD,
   };
   track(
     spawn(process.env.TAURI_DRIVER ?? 'tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
@@ -100,10 +141,11 @@ export async function startDriver(port, nativePort, name, home = tempDir(`home-$
   return { port, dataDir: join(home, 'desk') };
 }
 
-export async function hubFetch(hub, path, method = 'GET', body) {
-  const res = await fetch(`${hub}${path}`, {
+/** A call to the hub with `token` (an officer's session, or the intake channel's secret). */
+export async function hubFetch(hub, path, method = 'GET', body = undefined, token = hub.token) {
+  const res = await fetch(`${hub.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(10_000),
   });
@@ -111,9 +153,9 @@ export async function hubFetch(hub, path, method = 'GET', body) {
   return { status: res.status, json: text ? JSON.parse(text) : null };
 }
 
-/** Posts a help request at the hub (what the hotline side does). */
+/** Posts a help request at the hub through its intake channel (what the hotline does). */
 export async function intake(hub, request) {
-  const r = await hubFetch(hub, '/v1/requests', 'POST', request);
+  const r = await hubFetch(hub, '/v1/requests', 'POST', request, hub.channel);
   if (r.status !== 201 && r.status !== 200) throw new Error(`intake failed: ${r.status} ${JSON.stringify(r.json)}`);
   return r.json;
 }

@@ -16,7 +16,7 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } fro
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Session, sleep } from './webdriver.mjs';
-import { TOKEN, intake, startDriver, startHub, startNotifications, stopAll, tempDir } from './harness.mjs';
+import { CA_FILE, intake, startDriver, startHub, startNotifications, stopAll, tempDir } from './harness.mjs';
 
 const DESK = process.env.DESK_BIN;
 const HUB = process.env.HUB_BIN;
@@ -216,8 +216,12 @@ function sos(i) {
 }
 
 async function drill(notifyLog) {
-  const hub = await startHub(HUB, ['--drill', 'earthquake', '--rate', '30', '--seed', '7']);
-  const { s, desk, dataDir } = await launch('drill', null, ['--hub', hub.url, '--token', TOKEN]);
+  // An exercise hub replaying the drill; the desk's officer watches every post (the SOS
+  // below come from everywhere).
+  const hub = await startHub(HUB, ['--exercise', '--drill', 'earthquake', '--rate', '30', '--seed', '7'], {
+    officers: [{ id: 'perf', name: 'Perf' }],
+  });
+  const { s, desk, dataDir } = await launch('drill', null, ['--hub', hub.url, '--hub-ca', CA_FILE, '--sign-in', 'perf']);
   const started = Date.now();
   const samples = [{ minute: 0, pss: pssKiB(desk.pids) }];
   // The SOS, one every 400 ms, while the drill runs.
@@ -225,7 +229,7 @@ async function drill(notifyLog) {
   for (let i = 0; i < SOS_COUNT; i++) {
     const request = sos(i);
     posted.push({ token: request.description.split(' ')[0], atMs: Date.now() });
-    await intake(hub.url, request);
+    await intake(hub, request);
     await sleep(400);
   }
   await sleep(5000);

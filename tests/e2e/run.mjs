@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session, sleep } from './webdriver.mjs';
-import { TOKEN, dunstHistory, hubFetch, intake, notifyCalls, startDriver, startHub, startNotifications, stopAll } from './harness.mjs';
+import { CA_FILE, dunstHistory, hubFetch, intake, notifyCalls, signIn, startDriver, startHub, startNotifications, stopAll } from './harness.mjs';
 
 const DESK = process.env.DESK_BIN;
 const HUB = process.env.HUB_BIN;
@@ -34,19 +34,22 @@ function request(i, extra = {}) {
   };
 }
 
+/** A desk on `hub`, signed in as `officer` (its password comes from the driver's
+ *  environment), trusting the local CA. */
 function deskArgs(driver, hub, name, officer, extra = []) {
-  return ['--data-dir', join(driver.dataDir), '--hub', hub, '--token', TOKEN, '--desk', name, '--officer', officer, '--lang', 'zh', ...extra];
+  return ['--data-dir', join(driver.dataDir), '--hub', hub.url, '--hub-ca', CA_FILE, '--sign-in', officer, '--desk', name, '--lang', 'zh', ...extra];
 }
 
-/** Acknowledges a request at the hub, as another desk would. */
+/** Acknowledges a request at the hub, as Zhao at another desk would. */
 async function acknowledgeAtHub(hub, id) {
+  ctx.zhao ??= await signIn(hub, 'Zhao', 'desk-x');
   const current = (await hubFetch(hub, `/v1/requests/${id}`)).json;
-  const res = await fetch(`${hub}/v1/requests/${id}/actions`, {
+  const res = await fetch(`${hub.url}/v1/requests/${id}/actions`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'idempotency-key': `e2e-ack-${id}` },
-    body: JSON.stringify({ action: 'acknowledge', base_version: current.version, actor: 'desk-x/Zhao' }),
+    headers: { authorization: `Bearer ${ctx.zhao}`, 'content-type': 'application/json', 'idempotency-key': `e2e-ack-${id}` },
+    body: JSON.stringify({ action: 'acknowledge', base_version: current.version }),
   });
-  assert(res.status === 200, `acknowledging ${id} at the hub: ${res.status}`);
+  assert(res.status === 200, `acknowledging ${id} at the hub: ${res.status} ${await res.text()}`);
 }
 
 async function queueTotal(s) {
@@ -114,7 +117,7 @@ const TESTS = [
     await b.clickCss('[data-testid="queue-row"][data-id="E2E-000"]');
     await b.waitFor('desk B shows it acknowledged', async () => (await b.text(await b.find('[data-testid="detail-status"]'))) === '已确认', 20_000);
     const log = await b.text(await b.find('[data-testid="case-log"]'));
-    assert(log.includes('desk-a/Li'), `desk B's case log says who acknowledged: ${log}`);
+    assert(log.includes('desk-a/Li'), `desk B's case log says who acknowledged (the signed-in officer): ${log}`);
   },
 
   // Regression: "A" once acknowledged the oldest SOS with nothing open, and letters typed
@@ -316,6 +319,27 @@ const TESTS = [
     await s.clickCss('[data-testid="alerts-panel"] .panel-head button');
   },
 
+  async function the_desk_names_who_is_signed_in() {
+    const s = ctx.a;
+    await s.waitFor('the top bar names the signed-in officer', async () => (await s.textContent('[data-testid="officer"]')) === 'Li', 20_000);
+  },
+
+  async function a_desk_refuses_a_plain_http_hub_off_this_computer() {
+    // Refused before anything is sent: the address is never contacted.
+    const driver = await startDriver(4448, 4449, 'c');
+    const c = await Session.create(4448, DESK, ['--data-dir', driver.dataDir, '--hub', 'http://hub.example.org:7070', '--sign-in', 'Li', '--desk', 'desk-c', '--lang', 'en']);
+    try {
+      await c.waitFor('the health bar says why it does not sync', async () => {
+        const text = await c.textContent('[data-testid="hub-error"]');
+        return text && text.includes('refusing plain http://');
+      }, 20_000);
+      const state = await c.execute('return document.querySelector(\'[data-testid="health"]\').dataset.state');
+      assert(state === 'offline', `the desk shows itself offline: ${state}`);
+    } finally {
+      await c.close();
+    }
+  },
+
   async function a_command_outside_the_capability_is_refused() {
     const s = ctx.a;
     const result = await s.executeAsync(
@@ -335,13 +359,17 @@ const TESTS = [
 ];
 
 async function screenshotWithDrill() {
-  // The README's picture: a drill under way, a request selected.
-  const hub = await startHub(HUB, ['--drill', 'earthquake', '--rate', '400', '--seed', '7']);
+  // The README's picture: a drill under way (an exercise hub), a request selected, the desk
+  // signed in as a duty officer of the drill's post.
+  const hub = await startHub(HUB, ['--exercise', '--drill', 'earthquake', '--rate', '400', '--seed', '7'], {
+    drill: { scenario: 'earthquake', officer: 'li-w', name: 'Li W.' },
+  });
   const driver = await startDriver(4450, 4451, 'shot');
-  const s = await Session.create(4450, DESK, deskArgs(driver, hub.url, 'desk-3', 'Li W.'));
+  const s = await Session.create(4450, DESK, deskArgs(driver, hub, 'desk-3', 'li-w'));
   try {
     await s.waitFor('the map is ready', () => s.execute('return document.body.dataset.mapReady === "1"'), 60_000);
     await s.waitFor('the drill fills the queue', async () => (await queueTotal(s)) >= 60, 60_000);
+    await s.waitFor('the EXERCISE band shows', () => s.execute('return document.querySelector(\'[data-testid="exercise-band"]\') !== null'), 20_000);
     await s.clickCss('[data-testid="queue-row"]:nth-child(2)');
     // The map flies to the request and swaps in the 1:50m shapes: wait for those, then for
     // the clusters of the new view, so the picture is of the settled desk.
@@ -362,8 +390,16 @@ async function screenshotWithDrill() {
 
 async function main() {
   assert(DESK && HUB, 'set DESK_BIN and HUB_BIN');
-  const hub = await startHub(HUB);
-  ctx.hub = hub.url;
+  const hub = await startHub(HUB, [], {
+    officers: [
+      { id: 'Li', name: 'Li' },
+      { id: 'Wang', name: 'Wang' },
+      { id: 'Zhao', name: 'Zhao' },
+      { id: 'e2e-reader', name: 'E2E reader', role: 'supervisor' },
+    ],
+  });
+  hub.token = await signIn(hub, 'e2e-reader', 'e2e-harness');
+  ctx.hub = hub;
   ctx.notifyLog = join(OUT, 'notify.log');
   await startNotifications(ctx.notifyLog);
   const driverA = await startDriver(4444, 4445, 'a');
@@ -372,8 +408,8 @@ async function main() {
   // Desk B watches Thailand only (its settings file, as an embassy would set it).
   mkdirSync(driverB.dataDir, { recursive: true });
   writeFileSync(join(driverB.dataDir, 'settings.json'), JSON.stringify({ watch_countries: ['TH'] }));
-  ctx.a = await Session.create(4444, DESK, deskArgs(driverA, hub.url, 'desk-a', 'Li', ['--escalate-after', '4']));
-  ctx.b = await Session.create(4446, DESK, deskArgs(driverB, hub.url, 'desk-b', 'Wang'));
+  ctx.a = await Session.create(4444, DESK, deskArgs(driverA, hub, 'desk-a', 'Li', ['--escalate-after', '4']));
+  ctx.b = await Session.create(4446, DESK, deskArgs(driverB, hub, 'desk-b', 'Wang'));
   let failed = 0;
   for (const test of TESTS) {
     const started = Date.now();

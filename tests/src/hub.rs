@@ -1,5 +1,6 @@
 //! The real hub, as a child process that can be killed without warning and started again on
-//! the same port and database.
+//! the same port and database; over plain HTTP on loopback, or over HTTPS with a local CA
+//! made at test start (`lifeline-hub dev-ca`).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::binary;
 
+/// The development token the plain test hubs accept (every post, any actor).
 pub const TOKEN: &str = "test-token";
 
 pub struct HubProcess {
@@ -15,18 +17,97 @@ pub struct HubProcess {
     pub db: PathBuf,
     pub addr: String,
     extra: Vec<String>,
+    /// The local CA's certificate, when the hub serves HTTPS.
+    pub ca: Option<PathBuf>,
+}
+
+/// The hub binary, for administration (`lifeline-hub --db DB officers add …`).
+pub fn hub_command() -> Command {
+    Command::new(binary("lifeline-hub", "lifeline-hub"))
+}
+
+/// Runs an administration command on `db`, with `stdin` (a password) when given; returns
+/// its standard output and panics with its error when it fails.
+pub fn admin(db: &Path, args: &[&str], stdin: Option<&str>) -> String {
+    use std::io::Write;
+    let mut child = hub_command()
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run lifeline-hub");
+    if let Some(text) = stdin
+        && let Some(mut input) = child.stdin.take()
+    {
+        let _ = writeln!(input, "{text}");
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().expect("lifeline-hub output");
+    assert!(
+        out.status.success(),
+        "lifeline-hub {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The secret a `channels add`/`services add` printed.
+pub fn secret_in(output: &str) -> String {
+    output
+        .split_whitespace()
+        .find(|w| w.starts_with("llh_"))
+        .unwrap_or_else(|| panic!("no secret in {output:?}"))
+        .to_owned()
 }
 
 impl HubProcess {
     /// Starts a hub on a free port (or `listen`), waiting until it accepts connections.
     pub fn start(db: &Path, listen: &str, extra: &[&str]) -> HubProcess {
+        let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        extra.extend(["--dev-token".into(), TOKEN.into()]);
         let mut hub = HubProcess {
             child: None,
             db: db.to_path_buf(),
             addr: String::new(),
-            extra: extra.iter().map(|s| s.to_string()).collect(),
+            extra,
+            ca: None,
         };
         hub.spawn(listen);
+        hub
+    }
+
+    /// Starts a hub serving HTTPS with a certificate from a local CA made now (in the
+    /// database's folder), and no development token: callers sign in or use credentials.
+    pub fn start_tls(db: &Path, extra: &[&str]) -> HubProcess {
+        let dir = db.parent().unwrap_or(Path::new(".")).join("tls");
+        let out = hub_command()
+            .args(["dev-ca", "--out"])
+            .arg(&dir)
+            .output()
+            .expect("lifeline-hub dev-ca");
+        assert!(
+            out.status.success(),
+            "dev-ca: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        extra.extend([
+            "--tls-cert".into(),
+            dir.join("hub-cert.pem").display().to_string(),
+            "--tls-key".into(),
+            dir.join("hub-key.pem").display().to_string(),
+        ]);
+        let mut hub = HubProcess {
+            child: None,
+            db: db.to_path_buf(),
+            addr: String::new(),
+            extra,
+            ca: Some(dir.join("ca.pem")),
+        };
+        hub.spawn("127.0.0.1:0");
         hub
     }
 
@@ -34,7 +115,7 @@ impl HubProcess {
         let mut child = Command::new(binary("lifeline-hub", "lifeline-hub"))
             .arg("--db")
             .arg(&self.db)
-            .args(["--listen", listen, "--token", TOKEN])
+            .args(["--listen", listen])
             .args(&self.extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -47,7 +128,7 @@ impl HubProcess {
             .expect("hub prints its address");
         let addr = line
             .trim()
-            .rsplit("http://")
+            .rsplit("://")
             .next()
             .unwrap_or_default()
             .to_owned();
@@ -57,7 +138,13 @@ impl HubProcess {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The CA certificate's PEM, for a client to trust.
+    pub fn ca_pem(&self) -> Vec<u8> {
+        std::fs::read(self.ca.as_ref().expect("a TLS hub")).expect("read the CA")
     }
 
     /// `kill -9`: no shutdown, no flush.
@@ -80,6 +167,7 @@ impl HubProcess {
                     db: self.db.clone(),
                     addr: String::new(),
                     extra: self.extra.clone(),
+                    ca: self.ca.clone(),
                 };
                 again.spawn(&addr);
                 again

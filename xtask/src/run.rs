@@ -41,7 +41,7 @@ fn build_binaries() -> Result<(PathBuf, PathBuf)> {
     Ok((bin.join("lifeline-desk"), bin.join("lifeline-hub")))
 }
 
-/// Reads the hub's "listening on http://…" line.
+/// Reads the hub's "listening on https://…" line.
 fn hub_address(child: &mut Child) -> Result<String> {
     use std::io::{BufRead, BufReader};
     let stdout = child
@@ -52,17 +52,57 @@ fn hub_address(child: &mut Child) -> Result<String> {
     BufReader::new(stdout)
         .read_line(&mut line)
         .map_err(|e| Failed(format!("reading the hub's address: {e}")))?;
-    line.split("http://")
+    line.split("listening on ")
         .nth(1)
-        .map(|a| format!("http://{}", a.trim()))
+        .map(|a| a.trim().to_owned())
+        .filter(|a| a.starts_with("https://"))
         .ok_or_else(|| Failed(format!("the hub did not start: {line}")))
 }
 
-fn random_token() -> String {
+/// A password for this run's demo officer: never shown, never an argument (it reaches the
+/// hub's administration on stdin and the desk through its environment).
+fn random_password() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    format!("local-{:x}{:x}", nanos, std::process::id())
+    format!(
+        "demo-{:x}{:x}-{:x}",
+        nanos,
+        std::process::id(),
+        nanos.rotate_left(17)
+    )
+}
+
+/// A local certificate authority and the hub's certificate for 127.0.0.1 in `dir`, made by
+/// the hub itself (`lifeline-hub dev-ca`): local runs and tests speak TLS like a real post.
+pub fn make_local_ca(hub_bin: &Path, dir: &Path) -> Result {
+    exec(
+        &root(),
+        &path_str(hub_bin),
+        &["dev-ca", "--out", &path_str(dir)],
+        &[],
+    )
+}
+
+/// Runs a hub administration command on `db`, with `stdin` given.
+fn hub_admin(hub_bin: &Path, db: &Path, args: &[&str], stdin: &str) -> Result {
+    use std::io::Write;
+    let mut child = Command::new(hub_bin)
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| Failed(format!("cannot run the hub: {e}")))?;
+    if let Some(mut input) = child.stdin.take() {
+        let _ = writeln!(input, "{stdin}");
+    }
+    match child.wait() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => fail(format!("lifeline-hub {} failed ({s})", args.join(" "))),
+        Err(e) => fail(format!("lifeline-hub {}: {e}", args.join(" "))),
+    }
 }
 
 /// Starts the desk on a local hub replaying a drill (unless `--hub URL` is given).
@@ -95,32 +135,61 @@ pub fn run(args: &[String]) -> Result {
         }
     }
     let mut hub_child = None;
+    let mut desk_env: Vec<(&str, String)> = Vec::new();
     if !passed.iter().any(|a| a == "--hub") {
         step(&format!(
-            "starting a local hub replaying the `{drill}` drill"
+            "starting a local hub over TLS replaying the `{drill}` drill (exercise mode)"
         ));
-        let token = random_token();
+        let tls = state.join("tls");
+        make_local_ca(&hub_bin, &tls)?;
+        let db = state.join("hub.sqlite");
+        // A demo duty officer of the drill's posts, with a new password each run.
+        let password = random_password();
+        hub_admin(
+            &hub_bin,
+            &db,
+            &[
+                "drill-accounts",
+                "--scenario",
+                &drill,
+                "--officer",
+                "demo",
+                "--name",
+                "Demo duty officer",
+                "--password-stdin",
+            ],
+            &password,
+        )?;
         let mut child = Command::new(&hub_bin)
+            .args(["--db", &db.display().to_string(), "--listen", "127.0.0.1:0"])
             .args([
-                "--db",
-                &state.join("hub.sqlite").display().to_string(),
-                "--listen",
-                "127.0.0.1:0",
-                "--token",
-                &token,
+                "--tls-cert",
+                &tls.join("hub-cert.pem").display().to_string(),
             ])
-            .args(["--drill", &drill, "--rate", "30"])
+            .args(["--tls-key", &tls.join("hub-key.pem").display().to_string()])
+            .args(["--exercise", "--drill", &drill, "--rate", "30"])
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| Failed(format!("cannot start the hub: {e}")))?;
         let url = hub_address(&mut child)?;
-        println!("hub at {url}");
-        desk_args.extend(["--hub".into(), url, "--token".into(), token]);
+        println!("hub at {url}, signed in as the demo duty officer `demo`");
+        desk_args.extend([
+            "--hub".into(),
+            url,
+            "--hub-ca".into(),
+            tls.join("ca.pem").display().to_string(),
+            "--sign-in".into(),
+            "demo".into(),
+        ]);
+        desk_env.push(("LIFELINE_HUB_PASSWORD", password));
         hub_child = Some(child);
     }
     desk_args.extend(passed);
     step("opening the desk");
-    let status = Command::new(&desk).args(&desk_args).status();
+    let status = Command::new(&desk)
+        .args(&desk_args)
+        .envs(desk_env.iter().map(|(k, v)| (*k, v.as_str())))
+        .status();
     if let Some(mut c) = hub_child {
         let _ = c.kill();
         let _ = c.wait();
@@ -178,6 +247,8 @@ fn bench_app(args: &[String]) -> Result {
     let bin = target_dir().join("release");
     let out = target_dir().join("perf");
     fresh_output_dir(&out)?;
+    let tls = out.join("tls");
+    make_local_ca(&bin.join("lifeline-hub"), &tls)?;
     // Written afresh each run (~10 s), so the store always has this build's schema.
     let store = out.join("store-100000.sqlite");
     for stale in ["store-100000.sqlite", "store-100000.index.sqlite"] {
@@ -211,6 +282,8 @@ fn bench_app(args: &[String]) -> Result {
             ("PERF_MINUTES", &minutes),
             ("E2E_OUT", &path_str(&out)),
             ("E2E_TMP", &path_str(&out)),
+            ("E2E_CA_DIR", &path_str(&tls)),
+            ("NODE_EXTRA_CA_CERTS", &path_str(&tls.join("ca.pem"))),
         ],
     )
 }
@@ -233,6 +306,8 @@ pub fn e2e() -> Result {
     step("end-to-end tests (real app, virtual display, WebDriver)");
     let out = target_dir().join("e2e");
     fresh_output_dir(&out)?;
+    let tls = out.join("tls");
+    make_local_ca(&hub, &tls)?;
     let started = Instant::now();
     in_virtual_session(
         "tests/e2e/run.mjs",
@@ -241,6 +316,8 @@ pub fn e2e() -> Result {
             ("HUB_BIN", &path_str(&hub)),
             ("E2E_OUT", &path_str(&out)),
             ("E2E_TMP", &path_str(&out)),
+            ("E2E_CA_DIR", &path_str(&tls)),
+            ("NODE_EXTRA_CA_CERTS", &path_str(&tls.join("ca.pem"))),
         ],
     )?;
     println!(

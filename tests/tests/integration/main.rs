@@ -5,11 +5,14 @@
 //! * `crash` — what a `kill -9` of the desk leaves behind.
 //! * `sync` — real hubs and real desks: convergence, restarts, offline edits, conflicts.
 //! * `faults` — a misbehaving hub: errors, throttling, slow and broken answers, bad records.
+//! * `trust` — the hub over HTTPS with officers, posts and channels: who may see and do what,
+//!   sessions, lock-out, the audit trail, limits, refused transports and certificates.
 
 mod cli;
 mod crash;
 mod faults;
 mod sync;
+mod trust;
 
 use std::io::Write;
 use std::path::Path;

@@ -283,6 +283,7 @@ async fn desk_killed_mid_page_resumes_from_its_cursor() {
         &dir.path().join("hub.sqlite"),
         "127.0.0.1:0",
         &[
+            "--exercise",
             "--drill",
             "everyday",
             "--rate",
