@@ -1302,9 +1302,11 @@ mod derived_index {
             "the text index forgot it"
         );
         assert!(store.request_with_events("r1").expect("read").is_none());
-        assert!(
-            store.outbox_for_request("r1").expect("outbox").is_empty(),
-            "its outbox went with it"
+        let left = store.outbox_for_request("r1").expect("outbox");
+        assert_eq!(
+            left.iter().map(|i| i.state).collect::<Vec<_>>(),
+            [OutboxState::Rejected],
+            "the unsent edit stays, rejected, so the officer learns it never reached the hub"
         );
         assert_eq!(
             store.indexed_count().expect("count"),
