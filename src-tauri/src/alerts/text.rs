@@ -1,7 +1,9 @@
-//! Notification texts in the desk's language. Short, and without identity-document numbers,
-//! phone numbers or names: notifications show on a locked screen.
+//! Notification texts in the desk's language. Short, and private by default: a notification
+//! shows on a locked screen and sits in the notification server's history, so it names only
+//! the category, the priority and the city — never a name, phone, document number, address
+//! or description. A post may choose to see the start of the description too.
 
-use lifeline_core::model::{Category, Severity};
+use lifeline_core::model::{Category, Priority, Severity};
 
 fn zh(lang: &str) -> bool {
     lang == "zh"
@@ -49,7 +51,25 @@ pub fn alert_title(lang: &str, emergency: bool, c: Category, place: &str) -> Str
     }
 }
 
-/// `2 人 · 孩子高烧不退…` — how many people and the start of the description.
+/// `优先级 危急 · 2 人` — the priority and how many people: nothing that names or
+/// describes the citizen.
+pub fn alert_body_private(lang: &str, priority: Priority, people: u32) -> String {
+    let p = match (zh(lang), priority) {
+        (true, Priority::Critical) => "危急",
+        (true, Priority::High) => "高",
+        (true, Priority::Normal) => "一般",
+        (true, Priority::Low) => "低",
+        (false, p) => p.as_str(),
+    };
+    if zh(lang) {
+        format!("优先级 {p} · {people} 人")
+    } else {
+        format!("Priority {p} · {people} people")
+    }
+}
+
+/// `2 人 · 孩子高烧不退…` — how many people and the start of the description (only for
+/// posts that chose to show it: `notification_details` in the settings).
 pub fn alert_body(lang: &str, people: u32, description: &str) -> String {
     let excerpt: String = description.chars().take(60).collect();
     let more = if description.chars().count() > 60 {

@@ -1,0 +1,156 @@
+//! The clock: escalations of unacknowledged emergencies, burst summaries that are due, and
+//! the alarm's state.
+
+use super::*;
+
+impl AlertService {
+    /// Every few seconds: escalations due, burst summaries due, the alarm's state.
+    pub fn tick(&self) {
+        let now = Utc::now();
+        if let Err(e) = self.escalate(now).and_then(|()| self.flush_bursts(now)) {
+            tracing::error!("alert tick failed: {e}");
+        }
+        self.refresh_alarm();
+    }
+
+    pub(super) fn escalate(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<(), lifeline_core::store::StoreError> {
+        let open = self.store.unacknowledged_alerted()?;
+        if open.is_empty() {
+            return Ok(());
+        }
+        let subjects: Vec<String> = open.iter().map(|c| alert::request_subject(&c.id)).collect();
+        let ledger = self.store.alert_records(&subjects)?;
+        let due = alert::escalations_due(&open, &self.policy(), &ledger, now);
+        if due.is_empty() {
+            return Ok(());
+        }
+        // Escalations of one burst go out as one summary too.
+        let mut by_place: HashMap<&'static str, Vec<(String, u32)>> = HashMap::new();
+        for d in due {
+            if let Decision::Alert {
+                request_id, level, ..
+            } = d
+            {
+                let place = open
+                    .iter()
+                    .find(|c| c.id == request_id)
+                    .and_then(|c| c.position)
+                    .map_or("", |(lon, lat)| places::nearest(lat, lon).0.name_en);
+                by_place.entry(place).or_default().push((request_id, level));
+            }
+        }
+        let mut alerted = Vec::new();
+        let mut rows = Vec::new();
+        for (place, group) in by_place {
+            if group.len() >= self.policy().burst_threshold && !place.is_empty() {
+                let level = group.iter().map(|(_, l)| *l).max().unwrap_or(2);
+                let count = group.len();
+                let texts = |lang: &str| {
+                    let name = places::by_name(place)
+                        .map_or(place, |p| if lang == "zh" { p.name_zh } else { p.name_en });
+                    (
+                        text::escalation_summary_title(lang, count, name),
+                        String::new(),
+                    )
+                };
+                rows.extend(self.deliver(Delivery {
+                    subject: &format!("burst:{place}"),
+                    kind: "escalation",
+                    request_id: None,
+                    texts: &texts,
+                    level,
+                    decision: "escalated",
+                    reason: Reason::Escalation,
+                }));
+                alerted.extend(
+                    group
+                        .into_iter()
+                        .map(|(id, l)| (alert::request_subject(&id), l)),
+                );
+            } else {
+                for (id, level) in group {
+                    let Some(c) = open.iter().find(|c| c.id == id) else {
+                        continue;
+                    };
+                    let request_texts = self.request_texts(c);
+                    let minutes = (now - c.created_at).num_minutes().max(0);
+                    let texts = |lang: &str| {
+                        let (title, body) = request_texts(lang);
+                        (text::escalation_title(lang, minutes, &title), body)
+                    };
+                    let subject = alert::request_subject(&id);
+                    rows.extend(self.deliver(Delivery {
+                        subject: &subject,
+                        kind: "escalation",
+                        request_id: Some(&id),
+                        texts: &texts,
+                        level,
+                        decision: "escalated",
+                        reason: Reason::Escalation,
+                    }));
+                    alerted.push((subject, level));
+                }
+            }
+        }
+        self.store.record_alerts(&alerted, &rows, now)
+    }
+
+    /// Recomputes the alarm (sounding while an alerted emergency is unacknowledged) and tells
+    /// the window when it changed.
+    pub fn refresh_alarm(&self) {
+        // One refresh at a time, from reading the store to emitting: two refreshes
+        // interleaved (the tick and a sync event) could otherwise publish an older reading
+        // last, and the alarm would sound on after everything was acknowledged.
+        let Ok(_serial) = self.alarm_refresh.lock() else {
+            return;
+        };
+        let open = match self.store.unacknowledged_alerted() {
+            Ok(open) => open,
+            Err(e) => {
+                tracing::error!("cannot read the alarm's state: {e}");
+                return;
+            }
+        };
+        let subjects: Vec<String> = open.iter().map(|c| alert::request_subject(&c.id)).collect();
+        let ledger = self.store.alert_records(&subjects).unwrap_or_default();
+        let alarm = AlarmState {
+            active: !open.is_empty(),
+            level: ledger.values().map(|r| r.level).max().unwrap_or(0),
+            count: open.len() as u32,
+            oldest_id: open.first().map(|c| c.id.clone()),
+            oldest_created_at: open.first().map(|c| ms(c.created_at)),
+        };
+        let changed = self.state.lock().is_ok_and(|mut s| {
+            let changed = s.alarm.as_ref() != Some(&alarm);
+            s.alarm = Some(alarm.clone());
+            s.unacknowledged = open.iter().map(|c| c.id.clone()).collect();
+            changed
+        });
+        if changed {
+            tracing::debug!(
+                "alarm {} ({} unacknowledged, level {})",
+                if alarm.active { "on" } else { "off" },
+                alarm.count,
+                alarm.level
+            );
+            let _ = self.app.emit(ALARM_EVENT, alarm);
+        }
+    }
+
+    pub fn alarm(&self) -> AlarmState {
+        self.state
+            .lock()
+            .ok()
+            .and_then(|s| s.alarm.clone())
+            .unwrap_or(AlarmState {
+                active: false,
+                level: 0,
+                count: 0,
+                oldest_id: None,
+                oldest_created_at: None,
+            })
+    }
+}
