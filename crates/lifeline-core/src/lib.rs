@@ -16,6 +16,7 @@ pub mod alert;
 pub mod geo;
 pub mod mapindex;
 pub mod model;
+pub mod privacy;
 pub mod protocol;
 pub mod store;
 pub mod synth;

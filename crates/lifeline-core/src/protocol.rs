@@ -20,7 +20,7 @@ pub const DESK_MAX_BODY: usize = 32 * 1024 * 1024;
 /// Header carrying the key that makes a triage action idempotent.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireCitizen {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,7 +33,7 @@ pub struct WireCitizen {
     pub language: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireLocation {
     pub lat: f64,
     pub lon: f64,
@@ -47,7 +47,7 @@ pub struct WireLocation {
     pub country: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireAttachment {
     pub name: String,
     pub media_type: String,
@@ -91,7 +91,7 @@ fn new_status() -> Status {
 
 /// A help request on the wire: what the hub serves, what JSON-lines files hold, what
 /// `lifeline requests --json` prints.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireRequest {
     pub id: String,
     pub channel: Channel,
@@ -249,7 +249,7 @@ pub struct WirePage {
 
 /// `POST /v1/requests`: intake. The hub assigns `id` when the caller gives none; giving one
 /// makes intake idempotent (posting the same id again returns the stored request).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireIntake {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -372,11 +372,32 @@ pub struct WirePost {
     pub subregions: Vec<String>,
 }
 
+/// `POST /v1/audit/exports`: a desk or the command line is about to export requests with
+/// personal data. The hub answers 200 only to a role allowed to, and records it first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireExportNotice {
+    /// What is exported, for the audit trail: format, filters, destination.
+    pub what: String,
+}
+
 /// `POST /v1/requests/{id}/transfer`: a supervisor moves a request to another post.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WireTransfer {
     pub post: String,
 }
+
+// Personal data stays out of Debug prints (log lines, panics, test failures).
+crate::private_debug!(WireCitizen { nationality, language ; name, phone, id_document });
+crate::private_debug!(WireAttachment { media_type, size_bytes ; name, url });
+crate::private_debug!(WireLocation { accuracy_m, captured_at, country ; lat, lon, address });
+crate::private_debug!(WireRequest {
+    id, channel, category, emergency, priority, status, duplicate_of, citizen, people_count,
+    location, attachments, assignee, post, created_at, updated_at, version, events ; description
+});
+crate::private_debug!(WireIntake {
+    id, channel, category, emergency, priority, citizen, people_count, location, attachments,
+    post ; description
+});
 
 macro_rules! hide_secrets_in_debug {
     ($t:ident { $($shown:ident),* ; $($hidden:ident),* }) => {

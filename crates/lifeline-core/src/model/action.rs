@@ -10,7 +10,7 @@ use super::case_event::CaseEventKind;
 use super::request::{HelpRequest, MAX_SHORT_BYTES, MAX_TEXT_BYTES, Priority, Status, check_id};
 use super::{FieldError, check_text};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum TriageAction {
     Acknowledge,
@@ -42,6 +42,13 @@ pub enum ActionError {
     DuplicateNeedsTarget,
     #[error(transparent)]
     Field(#[from] FieldError),
+}
+
+/// Names the action only: a note's text may hold personal data, never printed in a log.
+impl std::fmt::Debug for TriageAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TriageAction::{}", self.name())
+    }
 }
 
 impl TriageAction {

@@ -17,7 +17,7 @@ vocabulary! {
 
 /// What happened. Serialized as a tagged JSON object in the store and on the wire, so the
 /// log can gain kinds without a migration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CaseEventKind {
     Created,
@@ -65,6 +65,14 @@ pub enum CaseEventKind {
     /// instead of refusing the whole record.
     #[serde(other)]
     Unknown,
+}
+
+/// Names the kind only: a note or an action's values may hold personal data, which never
+/// goes into a log line or a panic.
+impl std::fmt::Debug for CaseEventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CaseEventKind::{}", self.name())
+    }
 }
 
 impl CaseEventKind {

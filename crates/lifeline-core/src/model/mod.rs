@@ -5,6 +5,23 @@
 //! change of one cannot silently change the others. Closed vocabularies are the exception:
 //! their one spelling is shared everywhere (see [`vocabulary`]).
 
+/// `Debug` for a type holding personal data: the fields before `;` are shown, those after
+/// are named but not shown. Log lines, panics and test failures must never print a
+/// citizen's name, phone, document number, address or description.
+#[macro_export]
+macro_rules! private_debug {
+    ($t:ident { $($shown:ident),* $(,)? ; $($hidden:ident),* $(,)? }) => {
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($t))
+                    $(.field(stringify!($shown), &self.$shown))*
+                    $(.field(stringify!($hidden), &"<personal>"))*
+                    .finish()
+            }
+        }
+    };
+}
+
 pub mod action;
 pub mod advisory;
 pub mod case_event;

@@ -108,8 +108,8 @@ impl Status {
 }
 
 /// The person asking for help. Every field is optional except the name: intake on a
-/// hotline often has nothing else.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// hotline often has nothing else. Its `Debug` form names none of it (see [`private_debug!`]).
+#[derive(Clone, PartialEq, Default)]
 pub struct Citizen {
     pub name: String,
     /// E.164, e.g. `+8613812345678`.
@@ -122,8 +122,9 @@ pub struct Citizen {
     pub language: Option<String>,
 }
 
-/// Where the citizen is (or was, at `captured_at`).
-#[derive(Debug, Clone, PartialEq)]
+/// Where the citizen is (or was, at `captured_at`). Its `Debug` form rounds the position to
+/// about 1 km and leaves the address out.
+#[derive(Clone, PartialEq)]
 pub struct Location {
     pub lat: f64,
     pub lon: f64,
@@ -135,7 +136,7 @@ pub struct Location {
 }
 
 /// Metadata of a file the citizen sent (a photo, a scan). The bytes stay at the hub.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Attachment {
     pub name: String,
     pub media_type: String,
@@ -143,7 +144,7 @@ pub struct Attachment {
     pub url: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct HelpRequest {
     /// The hub's id; unique across the system.
     pub id: String,
@@ -169,6 +170,27 @@ pub struct HelpRequest {
     /// The hub's version of this record; grows with every change at the hub. A record
     /// never replaces a newer version of itself.
     pub version: i64,
+}
+
+crate::private_debug!(Citizen { nationality, language ; name, phone, id_document });
+crate::private_debug!(Attachment { media_type, size_bytes ; name, url });
+crate::private_debug!(HelpRequest {
+    id, channel, category, emergency, priority, status, duplicate_of, citizen, people_count,
+    location, attachments, assignee, post, created_at, updated_at, version ; description
+});
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let round = |v: f64| (v * 100.0).round() / 100.0;
+        f.debug_struct("Location")
+            .field("lat~", &round(self.lat))
+            .field("lon~", &round(self.lon))
+            .field("accuracy_m", &self.accuracy_m)
+            .field("captured_at", &self.captured_at)
+            .field("address", &self.address.as_ref().map(|_| "<personal>"))
+            .field("country", &self.country)
+            .finish()
+    }
 }
 
 /// Longest free text accepted for a description or a note (in bytes).
