@@ -1402,3 +1402,258 @@ mod derived_index {
         assert!(store.integrity_check().expect("check").is_empty());
     }
 }
+
+mod encryption {
+    use super::*;
+    use lifeline_core::store::{StoreError, StoreKey, encrypt_in_place, is_plaintext};
+
+    const NAME: &str = "Plantedname Liu";
+    const PHONE: &str = "+8613999988877";
+    const DESCRIPTION: &str = "plantedword hotel lobby flooded";
+
+    fn planted(id: &str) -> IncomingRequest {
+        let mut r = request(id, 13.75, 100.5);
+        r.citizen.name = NAME.into();
+        r.citizen.phone = Some(PHONE.into());
+        r.description = DESCRIPTION.into();
+        incoming(r)
+    }
+
+    /// Every file of the folder, as bytes.
+    fn folder_bytes(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+        std::fs::read_dir(dir)
+            .expect("read dir")
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).expect("read"),
+                )
+            })
+            .collect()
+    }
+
+    fn holds(bytes: &[u8], needle: &str) -> bool {
+        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
+    fn assert_no_plaintext(dir: &std::path::Path) {
+        for (name, bytes) in folder_bytes(dir) {
+            for needle in [NAME, PHONE, "plantedword"] {
+                assert!(!holds(&bytes, needle), "{name} holds {needle} in plaintext");
+            }
+        }
+    }
+
+    #[test]
+    fn an_encrypted_store_leaves_no_plaintext_in_any_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let key = StoreKey::random().expect("key");
+        let path = dir.path().join("desk.sqlite");
+        {
+            let store = Store::open_encrypted(&path, &key).expect("open");
+            store
+                .upsert_requests(&[planted("r1")], "hub", None)
+                .expect("insert");
+            store
+                .queue_action(
+                    "r1",
+                    &TriageAction::AddNote {
+                        text: "plantedword again".into(),
+                    },
+                    "li",
+                    "k1",
+                    t0(),
+                )
+                .expect("a note");
+            // Searchable (the derived index has it), and read back through the key.
+            let found = store
+                .query_request_ids(&RequestQuery {
+                    text: Some("plantedword".into()),
+                    ..Default::default()
+                })
+                .expect("search");
+            assert_eq!(found, ["r1"]);
+            assert_no_plaintext(dir.path());
+            store.checkpoint().expect("checkpoint");
+        }
+        assert_no_plaintext(dir.path());
+        assert_eq!(is_plaintext(&path).expect("read"), Some(false));
+        let again = Store::open_encrypted(&path, &key).expect("reopen");
+        assert_eq!(
+            again
+                .get_request("r1")
+                .expect("read")
+                .expect("there")
+                .request
+                .citizen
+                .name,
+            NAME
+        );
+    }
+
+    #[test]
+    fn a_wrong_or_missing_key_is_refused_and_changes_nothing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("desk.sqlite");
+        {
+            let store =
+                Store::open_encrypted(&path, &StoreKey::random().expect("key")).expect("open");
+            store
+                .upsert_requests(&[planted("r1")], "hub", None)
+                .expect("insert");
+            store.checkpoint().expect("checkpoint");
+        }
+        let before = folder_bytes(dir.path());
+        let wrong = Store::open_encrypted(&path, &StoreKey::random().expect("key"))
+            .expect_err("a wrong key");
+        assert!(matches!(wrong, StoreError::WrongKey(_)), "{wrong}");
+        let missing = Store::open(&path).expect_err("no key");
+        assert!(matches!(missing, StoreError::Encrypted(_)), "{missing}");
+        let mut after = folder_bytes(dir.path());
+        let mut before = before;
+        before.sort();
+        after.sort();
+        assert_eq!(before, after, "the files are untouched");
+    }
+
+    #[test]
+    fn a_plaintext_store_is_encrypted_in_place_with_every_record() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("desk.sqlite");
+        {
+            let store = Store::open(&path).expect("plaintext");
+            let batch: Vec<_> = (0..200).map(|i| planted(&format!("r{i}"))).collect();
+            store.upsert_requests(&batch, "hub", None).expect("insert");
+            store
+                .queue_action("r1", &TriageAction::Acknowledge, "li", "k1", t0())
+                .expect("a pending edit");
+            store.catch_up_index().expect("index");
+        }
+        assert_eq!(is_plaintext(&path).expect("read"), Some(true));
+        let key = StoreKey::random().expect("key");
+        let report = encrypt_in_place(&path, &key).expect("encrypt");
+        assert_eq!(report.requests, 200);
+        assert_no_plaintext(dir.path());
+        let store = Store::open_encrypted(&path, &key).expect("opens with the key");
+        assert_eq!(
+            store.request_count().expect("count"),
+            200,
+            "every record kept"
+        );
+        assert_eq!(
+            store.outbox_counts().expect("outbox").pending,
+            1,
+            "the pending edit kept"
+        );
+        assert_eq!(
+            store.integrity_check().expect("check"),
+            Vec::<String>::new()
+        );
+        let found = store
+            .query_request_ids(&RequestQuery {
+                text: Some("plantedword".into()),
+                ..Default::default()
+            })
+            .expect("search");
+        assert_eq!(found.len(), 200, "the derived index was rebuilt, encrypted");
+    }
+}
+
+mod retention {
+    use super::*;
+    use lifeline_core::store::Rejection;
+
+    const PLANTED: [&str; 3] = ["Retentionname Qian", "+8613711112222", "retentionword"];
+
+    fn files_holding(dir: &std::path::Path, needle: &str) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .expect("dir")
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .filter(|e| {
+                let bytes = std::fs::read(e.path()).expect("read");
+                bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+            })
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_purged_request_leaves_no_trace_in_any_file_of_the_folder() {
+        // A plaintext store, so that finding nothing means the bytes are gone.
+        let (dir, store) = open_store();
+        let mut old = request("old-1", 13.75, 100.5);
+        old.citizen.name = PLANTED[0].into();
+        old.citizen.phone = Some(PLANTED[1].into());
+        old.description = format!("{} at the station", PLANTED[2]);
+        old.status = Status::Closed;
+        old.updated_at = t0() - Duration::days(40);
+        let mut open = request("open-1", 13.76, 100.5);
+        open.description = "still open, keeps its place".into();
+        store
+            .upsert_requests(&[incoming(old), incoming(open)], "hub", None)
+            .expect("insert");
+        store
+            .queue_action(
+                "old-1",
+                &TriageAction::AddNote {
+                    text: format!("{} note", PLANTED[2]),
+                },
+                "li",
+                "k1",
+                t0() - Duration::days(40),
+            )
+            .expect("a note of ours");
+        store
+            .apply_sync_batch(
+                &[],
+                &[Rejection {
+                    record_ref: Some("request old-1".into()),
+                    reason: "a bad version".into(),
+                    raw: PLANTED[0].as_bytes().to_vec(),
+                }],
+                "hub",
+                "c.1",
+                t0(),
+            )
+            .expect("a quarantined copy");
+        store.catch_up_index().expect("indexed");
+        store.checkpoint().expect("checkpoint");
+        assert!(
+            !files_holding(dir.path(), PLANTED[2]).is_empty(),
+            "the planted record is in the files before the purge (else this test proves nothing)"
+        );
+        let purged = store
+            .purge_closed(t0() - Duration::days(30))
+            .expect("purge");
+        assert_eq!(purged, 1, "only the request closed before the horizon");
+        for needle in PLANTED {
+            assert_eq!(
+                files_holding(dir.path(), needle),
+                Vec::<String>::new(),
+                "{needle} is gone from every file"
+            );
+        }
+        assert!(store.get_request("old-1").expect("read").is_none());
+        assert!(
+            store
+                .outbox_for_request("old-1")
+                .expect("outbox")
+                .is_empty(),
+            "erasure takes our edits too"
+        );
+        let found = store
+            .query_request_ids(&RequestQuery {
+                text: Some("station".into()),
+                ..Default::default()
+            })
+            .expect("search");
+        assert!(found.is_empty(), "not searchable");
+        assert!(
+            store.get_request("open-1").expect("read").is_some(),
+            "open requests stay"
+        );
+    }
+}

@@ -493,10 +493,14 @@ fn apply_references(
     };
     let mut affected = Vec::new();
     // Some publishers list the message itself among its references; it cannot supersede itself.
+    // And only the sender of an alert may update or cancel it: a reference to another
+    // sender's alert is ignored, so a forged or mistaken message cannot silence a warning it
+    // did not issue.
     for r in a
         .references
         .iter()
         .filter(|r| r.sender != a.key.sender || r.identifier != a.key.identifier)
+        .filter(|r| r.sender == a.key.sender)
     {
         tx.prepare_cached(
             "INSERT INTO advisory_references (sender, identifier, by_advisory, effect) VALUES (?1, ?2, ?3, ?4) \

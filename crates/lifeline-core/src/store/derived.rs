@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Result, StoreError, open_connection, search};
+use super::{Result, StoreError, StoreKey, open_connection, search};
 
 /// Schema of the derived file. A file at another version is rebuilt (never migrated: it is
 /// derived data).
@@ -114,15 +114,36 @@ pub(super) fn derived_path(store_path: &Path) -> PathBuf {
     store_path.with_file_name(format!("{stem}.index.sqlite"))
 }
 
-/// Attaches the derived file to a connection of the store as `ix`.
-pub(super) fn attach(conn: &Connection, derived: &Path, cache_kib: i64) -> Result<()> {
+/// Removes the derived file and its WAL (it is rebuilt from the store).
+fn remove_files(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// Attaches the derived file to a connection of the store as `ix`, with the store's key.
+pub(super) fn attach(
+    conn: &Connection,
+    derived: &Path,
+    cache_kib: i64,
+    key: Option<&StoreKey>,
+) -> Result<()> {
     let path = derived.to_str().ok_or_else(|| StoreError::Io {
         path: derived.to_path_buf(),
         source: std::io::Error::other("the path is not valid UTF-8"),
     })?;
-    conn.execute("ATTACH DATABASE ?1 AS ix", [path])?;
+    match key {
+        // SQLCipher reads a bound `x'…'` text as the raw key, like `PRAGMA key`.
+        Some(k) => conn.execute(
+            "ATTACH DATABASE ?1 AS ix KEY ?2",
+            rusqlite::params![path, k.sql_literal()],
+        )?,
+        None => conn.execute("ATTACH DATABASE ?1 AS ix KEY ''", [path])?,
+    };
     // WAL is the file's own setting (see `prepare_file`); synchronous is per connection.
-    conn.execute_batch("PRAGMA ix.synchronous = NORMAL;")?;
+    conn.execute_batch("PRAGMA ix.synchronous = NORMAL; PRAGMA ix.secure_delete = ON;")?;
     conn.execute_batch(&format!("PRAGMA ix.cache_size = -{cache_kib}"))?;
     Ok(())
 }
@@ -177,11 +198,19 @@ pub(super) struct DerivedIndex {
 impl DerivedIndex {
     /// Opens the derived file of the store at `store_path` (creating it, or recreating it at
     /// this build's schema). The store's migrations have run.
-    pub(super) fn open(store_path: &Path) -> Result<DerivedIndex> {
+    pub(super) fn open(store_path: &Path, key: Option<&StoreKey>) -> Result<DerivedIndex> {
         let path = derived_path(store_path);
-        prepare_file(&path)?;
-        let conn = open_connection(store_path, 2 * 1024)?;
-        attach(&conn, &path, INDEXER_CACHE_KIB)?;
+        if let Err(e) = prepare_file(&path, key) {
+            // The file is derived: one that this key does not open (left from before the
+            // store was encrypted, or from another store) is rebuilt, never trusted.
+            if !matches!(e, StoreError::WrongKey(_) | StoreError::Encrypted(_)) {
+                return Err(e);
+            }
+            remove_files(&path);
+            prepare_file(&path, key)?;
+        }
+        let conn = open_connection(store_path, 2 * 1024, key)?;
+        attach(&conn, &path, INDEXER_CACHE_KIB, key)?;
         Ok(DerivedIndex {
             path,
             indexer: Mutex::new(conn),
@@ -271,6 +300,16 @@ impl DerivedIndex {
         Ok(if rows == ["ok"] { Vec::new() } else { rows })
     }
 
+    /// Rewrites the text index in one segment, without the terms of deleted rows.
+    pub(super) fn optimize_text(&self) -> Result<()> {
+        let conn = self.indexer.lock().map_err(|_| StoreError::Poisoned)?;
+        conn.execute(
+            "INSERT INTO ix.requests_fts (requests_fts) VALUES ('optimize')",
+            [],
+        )?;
+        Ok(())
+    }
+
     pub(super) fn checkpoint(&self) -> Result<()> {
         let conn = self.indexer.lock().map_err(|_| StoreError::Poisoned)?;
         conn.query_row("PRAGMA ix.wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
@@ -286,8 +325,8 @@ impl DerivedIndex {
 /// Creates the derived file at this build's schema, or recreates it (empty: the next
 /// catch-up rebuilds it) when it has another. Checked and done under the file's write lock,
 /// so a desk and a script opening the store at once do not both recreate it.
-fn prepare_file(path: &Path) -> Result<()> {
-    let mut conn = open_connection(path, 1024)?;
+fn prepare_file(path: &Path, key: Option<&StoreKey>) -> Result<()> {
+    let mut conn = open_connection(path, 1024, key)?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version != DERIVED_VERSION {

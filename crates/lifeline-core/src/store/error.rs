@@ -44,6 +44,14 @@ pub enum StoreError {
     Poisoned,
     #[error("the request index is not enabled on this store (call enable_index first)")]
     IndexNotEnabled,
+    #[error(
+        "the key does not open {0}: this is not the key the data was encrypted with. Nothing was changed; restore the right key (the OS keyring, or the post's recovery key)"
+    )]
+    WrongKey(std::path::PathBuf),
+    #[error(
+        "{0} is encrypted and no key was given: open it from the desk that holds its key, or with the post's recovery key"
+    )]
+    Encrypted(std::path::PathBuf),
 }
 
 impl StoreError {

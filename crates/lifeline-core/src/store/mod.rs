@@ -20,6 +20,7 @@ mod derived;
 mod error;
 mod events;
 mod index;
+mod key;
 mod migrations;
 mod outbox;
 mod quarantine;
@@ -42,9 +43,11 @@ pub use claims::Claim;
 pub use derived::{CatchUp, IndexLag, IndexerHandle};
 pub use error::StoreError;
 pub use events::local_event_id;
+pub use key::{Encrypted, StoreKey, encrypt_in_place, is_plaintext};
 pub use outbox::{OutboxCounts, OutboxItem, OutboxState, WITHDRAWN_NOTE, Withdrawal};
 pub use quarantine::{QuarantinedRecord, Rejection};
 pub use query::{AssigneeFilter, Counts, RequestOrder, RequestQuery, TimeBucket};
+pub use removal::DEFAULT_RETENTION_DAYS;
 pub use requests::{IncomingRequest, LocalState, StoredRequest, UpsertReport};
 pub use sync_state::{Connection as SourceConnection, SourceKind, SourceState};
 
@@ -71,6 +74,8 @@ pub struct Store {
     index: index::IndexState,
     /// The derived query index (text, spatial and filter indexes) in its own file.
     derived: derived::DerivedIndex,
+    /// The key every connection is opened with (an encrypted desk store), or none.
+    key: Option<StoreKey>,
 }
 
 impl std::fmt::Debug for Store {
@@ -82,8 +87,19 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Opens (creating if needed) the plaintext database at `path` and brings its schema up
+    /// to date (the command line, imports, tests; a desk's store is encrypted).
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Store::open_with(path, None)
+    }
+
+    /// Opens (creating if needed) the database at `path` encrypted with `key`: the store, its
+    /// derived query index and their WAL files. A wrong key fails here and changes nothing.
+    pub fn open_encrypted(path: impl AsRef<Path>, key: &StoreKey) -> Result<Store> {
+        Store::open_with(path, Some(key.clone()))
+    }
+
+    fn open_with(path: impl AsRef<Path>, key: Option<StoreKey>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| StoreError::Io {
@@ -91,15 +107,16 @@ impl Store {
                 source: e,
             })?;
         }
-        let mut writer = open_connection(&path, WRITER_CACHE_KIB)?;
+        let mut writer = open_connection(&path, WRITER_CACHE_KIB, key.as_ref())?;
         migrations::run(&mut writer)?;
-        let derived = derived::DerivedIndex::open(&path)?;
+        let derived = derived::DerivedIndex::open(&path, key.as_ref())?;
         Ok(Store {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             index: index::IndexState::default(),
             derived,
+            key,
         })
     }
 
@@ -186,8 +203,13 @@ impl Store {
         let conn = match conn {
             Some(c) => c,
             None => {
-                let c = open_connection(&self.path, READER_CACHE_KIB)?;
-                derived::attach(&c, self.derived.path(), derived::READER_CACHE_KIB)?;
+                let c = open_connection(&self.path, READER_CACHE_KIB, self.key.as_ref())?;
+                derived::attach(
+                    &c,
+                    self.derived.path(),
+                    derived::READER_CACHE_KIB,
+                    self.key.as_ref(),
+                )?;
                 c
             }
         };
@@ -234,7 +256,11 @@ impl Store {
     }
 }
 
-pub(super) fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection> {
+pub(super) fn open_connection(
+    path: &Path,
+    cache_kib: i64,
+    key: Option<&StoreKey>,
+) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -244,6 +270,8 @@ pub(super) fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection>
         source: e,
     })?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // The key first: nothing may read the file before it.
+    key::apply(&conn, key, path)?;
     // WAL: readers never block the writer and a crash never leaves a half-written page.
     // synchronous=NORMAL is durable across application crashes in WAL mode; only an OS
     // crash or power loss can lose the last transactions, never corrupt the file.
@@ -251,10 +279,13 @@ pub(super) fn open_connection(path: &Path, cache_kib: i64) -> Result<Connection>
         path: path.to_path_buf(),
         source: e,
     })?;
+    // secure_delete: a deleted or overwritten record's bytes are zeroed, not left in free
+    // space for anyone with the file (purged and erased requests leave no trace).
     conn.execute_batch(
         "PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA temp_store = MEMORY;
+         PRAGMA secure_delete = ON;",
     )
     .map_err(|e| StoreError::Open {
         path: path.to_path_buf(),

@@ -16,9 +16,22 @@ use super::{Result, Store, sync_state};
 /// Why an unsent edit on a removed request will never be sent.
 pub const MOVED_AWAY: &str = "the request moved to a post this desk does not work for: the hub will not take this edit from here";
 
+/// What happens to this desk's unsent edits on a request that leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unsent {
+    /// Kept, rejected with the reason (a request moved to another post).
+    Keep,
+    /// Deleted with the rest (retention, erasure: nothing of the citizen may remain).
+    Erase,
+}
+
 /// Removes the requests with these ids (unknown ids are skipped). Returns how many were
 /// removed.
 pub(crate) fn remove_in(tx: &Transaction<'_>, ids: &[String]) -> Result<usize> {
+    leave_in(tx, ids, Unsent::Keep)
+}
+
+fn leave_in(tx: &Transaction<'_>, ids: &[String], unsent: Unsent) -> Result<usize> {
     if ids.is_empty() {
         return Ok(0);
     }
@@ -33,10 +46,16 @@ pub(crate) fn remove_in(tx: &Transaction<'_>, ids: &[String]) -> Result<usize> {
             .execute([id])?;
         tx.prepare_cached("DELETE FROM case_events WHERE request_id = ?1")?
             .execute([id])?;
-        tx.prepare_cached(
-            "UPDATE outbox SET state = 'rejected', last_error = ?2 WHERE request_id = ?1 AND state IN ('pending', 'conflicted')",
-        )?
-        .execute(params![id, MOVED_AWAY])?;
+        match unsent {
+            Unsent::Keep => tx
+                .prepare_cached(
+                    "UPDATE outbox SET state = 'rejected', last_error = ?2 WHERE request_id = ?1 AND state IN ('pending', 'conflicted')",
+                )?
+                .execute(params![id, MOVED_AWAY])?,
+            Unsent::Erase => tx
+                .prepare_cached("DELETE FROM outbox WHERE request_id = ?1")?
+                .execute([id])?,
+        };
         tx.prepare_cached("DELETE FROM local_bases WHERE request_id = ?1")?
             .execute([id])?;
         tx.prepare_cached("DELETE FROM claims WHERE request_id = ?1")?
@@ -53,7 +72,48 @@ pub(crate) fn remove_in(tx: &Transaction<'_>, ids: &[String]) -> Result<usize> {
     Ok(removed)
 }
 
+/// How long closed requests stay on a desk by default.
+pub const DEFAULT_RETENTION_DAYS: i64 = 30;
+
 impl Store {
+    /// Erases requests from the desk — the row, its case events, its outbox items, the hub
+    /// copy, claims, alert ledger entries, quarantined copies and index entries — and then
+    /// scrubs the files ([`Store::scrub`]), so their bytes are gone, not only unreachable.
+    pub fn erase(&self, ids: &[String]) -> Result<usize> {
+        let mut erased = 0;
+        for chunk in ids.chunks(500) {
+            erased += self.write(|tx| leave_in(tx, chunk, Unsent::Erase))?;
+        }
+        self.scrub()?;
+        Ok(erased)
+    }
+
+    /// Retention: erases requests closed (resolved, closed, duplicate) before `before`, as
+    /// [`Store::erase`] does. Returns how many left.
+    pub fn purge_closed(&self, before: chrono::DateTime<chrono::Utc>) -> Result<usize> {
+        let ids: Vec<String> = self.read(|c| {
+            let mut stmt =
+                c.prepare("SELECT id FROM requests WHERE is_open = 0 AND updated_at < ?1")?;
+            let rows = stmt.query_map([before.timestamp_millis()], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        self.erase(&ids)
+    }
+
+    /// Leaves no trace of deleted records in the files: the query index catches up (its
+    /// entries go, zeroed), the text index is rewritten without them (a contentless FTS5
+    /// index keeps a deleted row's terms in its segments until they are merged), and both
+    /// WAL files are checkpointed into their databases and truncated. With secure_delete on
+    /// every connection, what was freed is zeros.
+    pub fn scrub(&self) -> Result<()> {
+        self.catch_up_index()?;
+        self.derived.optimize_text()?;
+        self.checkpoint()
+    }
+
     /// Whether the desk holds exercise data: requests of a drill (ids with the exercise
     /// prefix) or advisories whose CAP status is Exercise. The desk shows a band meanwhile.
     pub fn holds_exercise_data(&self) -> Result<bool> {
