@@ -24,6 +24,7 @@ pub struct SyncEngineBuilder {
     backoff_base: Duration,
     backoff_cap: Duration,
     extra_roots: Vec<Vec<u8>>,
+    foreign_links: Vec<String>,
 }
 
 impl SyncEngineBuilder {
@@ -51,6 +52,15 @@ impl SyncEngineBuilder {
 
     pub fn feed(mut self, url: impl Into<String>) -> Self {
         self.feeds.push(url.into());
+        self
+    }
+
+    /// A feed whose index links CAP documents on other hosts (some national aggregators
+    /// do): those are fetched too. Other feeds' links are fetched from their own origin only.
+    pub fn feed_linking_elsewhere(mut self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        self.foreign_links.push(url.clone());
+        self.feeds.push(url);
         self
     }
 
@@ -111,8 +121,10 @@ impl SyncEngineBuilder {
                 http,
                 observers: self.observers,
                 outbox_wake: Notify::new(),
+                feeds_wake: Notify::new(),
                 backoff: (self.backoff_base, self.backoff_cap),
                 feed_polled: Mutex::new(HashMap::new()),
+                foreign_links: self.foreign_links,
             }),
         })
     }
@@ -133,6 +145,7 @@ impl SyncEngine {
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(30),
             extra_roots: Vec::new(),
+            foreign_links: Vec::new(),
         }
     }
 }

@@ -124,7 +124,15 @@ impl SyncEngine {
             if fetched.len() >= 50 {
                 continue;
             }
+            // A feed's links are fetched from the feed's own origin only (scheme, host and
+            // port), unless the feed was configured to link elsewhere: an index must not
+            // make the desk fetch arbitrary hosts and ports, inside the ministry's network or
+            // out. A link refused here is reported like one that could not be fetched.
             let same_origin = absolute.origin() == base.origin();
+            if !same_origin && !self.inner.foreign_links.iter().any(|f| f == url) {
+                tracing::warn!("not fetching {} linked from {url}: another host", link.url);
+                continue;
+            }
             let link_token = if same_origin { token } else { None };
             if let Ok(a) = self.inner.http.get(&link.url, link_token, &[]).await
                 && let Ok(bytes) = self.inner.http.body(a).await

@@ -60,6 +60,10 @@ pub enum SyncError {
     StreamUnavailable(String),
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// The event stream was open and then failed: the hub was reachable, so the backoff
+    /// starts again from its shortest wait.
+    #[error("the hub's event stream broke off: {0}")]
+    StreamLost(Box<SyncError>),
 }
 
 impl SyncError {
@@ -70,13 +74,23 @@ impl SyncError {
             SyncError::NoHub => false,
             SyncError::StreamUnavailable(_) => true,
             SyncError::Session(e) => e.is_transient(),
+            SyncError::StreamLost(inner) => inner.is_transient(),
         }
     }
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
             SyncError::Http(e) => e.retry_after(),
+            SyncError::StreamLost(inner) => inner.retry_after(),
             _ => None,
+        }
+    }
+
+    /// The error itself, through [`SyncError::StreamLost`].
+    fn root(&self) -> &SyncError {
+        match self {
+            SyncError::StreamLost(inner) => inner.root(),
+            other => other,
         }
     }
 }
@@ -138,8 +152,12 @@ struct Inner {
     http: Http,
     observers: Vec<Observer>,
     outbox_wake: Notify,
+    /// Wakes the feed task to poll every feed now (the hub said its advisories changed).
+    feeds_wake: Notify,
     backoff: (Duration, Duration),
     feed_polled: Mutex<HashMap<String, Instant>>,
+    /// Feeds whose linked documents may come from other hosts.
+    foreign_links: Vec<String>,
 }
 
 /// What one pass did.
@@ -215,6 +233,13 @@ impl SyncEngine {
     /// Runs until `stop` fires: pull, follow the stream (or poll), send the outbox, poll feeds,
     /// backing off on failures.
     pub async fn run(&self, mut stop: Stop) {
+        // Feeds are polled by a task of their own: a slow or hanging feed never holds up the
+        // requests (an SOS must not wait behind someone's advisory server).
+        let feeds = tokio::spawn({
+            let engine = self.clone();
+            let stop = stop.clone();
+            async move { engine.run_feeds(stop).await }
+        });
         let hub_url = self.inner.hub.as_ref().map(|h| h.url.clone());
         if let Some(url) = &hub_url {
             let _ = self.store().ensure_source(url, SourceKind::Hub);
@@ -222,15 +247,10 @@ impl SyncEngine {
         let (base, cap) = self.inner.backoff;
         let mut backoff = Backoff::new(base, cap);
         let mut stream_broken_since: Option<Instant> = None;
-        while !stop.is_stopped() {
+        while hub_url.is_some() && !stop.is_stopped() {
             let result = async {
-                if hub_url.is_none() {
-                    self.poll_feeds(false).await;
-                    return Ok(Some(self.inner.feed_interval));
-                }
                 self.pull_until_caught_up(ChangeOrigin::Pull).await?;
                 self.flush_outbox().await?;
-                self.poll_feeds(false).await;
                 // Retry the stream every minute while polling.
                 let try_stream =
                     stream_broken_since.is_none_or(|t| t.elapsed() > Duration::from_secs(60));
@@ -260,10 +280,15 @@ impl SyncEngine {
                     wait.unwrap_or(Duration::from_millis(100))
                 }
                 Err(e) => {
-                    if let (SyncError::Http(h), Some(hub)) = (&e, &self.inner.hub)
+                    if let (SyncError::Http(h), Some(hub)) = (e.root(), &self.inner.hub)
                         && h.status() == Some(401)
                     {
                         hub.auth.refused();
+                    }
+                    // The protocol's rule: reset after a success. A stream that was open
+                    // is one, so each outage starts from the shortest wait, not the last.
+                    if matches!(e, SyncError::StreamLost(_)) {
+                        backoff.reset();
                     }
                     let wait = backoff.next(e.retry_after());
                     self.record_failure(&e, backoff.attempts());
@@ -279,7 +304,29 @@ impl SyncEngine {
                 _ = self.inner.outbox_wake.notified() => {}
             }
         }
-        self.set_connection(SourceConnection::Offline);
+        if hub_url.is_some() {
+            self.set_connection(SourceConnection::Offline);
+        }
+        let _ = feeds.await;
+    }
+
+    /// Asks the feed task to poll every feed now.
+    pub(super) fn wake_feeds(&self) {
+        self.inner.feeds_wake.notify_one();
+    }
+
+    /// The feed task: polls each feed when it is due, or all at once when woken.
+    async fn run_feeds(&self, mut stop: Stop) {
+        let mut force = true;
+        while !stop.is_stopped() {
+            self.poll_feeds(force).await;
+            force = false;
+            tokio::select! {
+                _ = stop.stopped() => break,
+                _ = tokio::time::sleep(self.inner.feed_interval) => {}
+                _ = self.inner.feeds_wake.notified() => { force = true; }
+            }
+        }
     }
 
     fn record_failure(&self, e: &SyncError, attempts: u32) {

@@ -9,8 +9,9 @@ use crate::http::HttpError;
 use crate::sse::SseParser;
 
 impl SyncEngine {
-    /// Follows the event stream until it ends, fails, or `stop` fires. Sends the outbox and
-    /// polls feeds in between, as they come due.
+    /// Follows the event stream until it ends, fails, or `stop` fires, and sends the outbox
+    /// in between. A failure once the stream was open is [`SyncError::StreamLost`]: the
+    /// connection worked, so the next attempt starts from the shortest wait again.
     pub(super) async fn follow(&self, stop: &mut Stop) -> Result<(), SyncError> {
         let hub = self.hub()?;
         let token = self.bearer().await?;
@@ -48,22 +49,23 @@ impl SyncEngine {
         )?;
         self.emit(SyncEvent::HealthChanged);
         let mut parser = SseParser::new(self.inner.http.limits().max_event);
-        let mut feed_timer = tokio::time::interval(self.inner.feed_interval);
-        feed_timer.tick().await;
-        loop {
-            tokio::select! {
-                _ = stop.stopped() => return Ok(()),
-                _ = self.inner.outbox_wake.notified() => { self.flush_outbox().await?; }
-                _ = feed_timer.tick() => { self.poll_feeds(false).await; }
-                chunk = answer.chunk() => {
-                    let Some(chunk) = chunk? else { return Ok(()) };
-                    let parsed = parser.push(&chunk).map_err(|e| HttpError::Body { url: url.clone(), reason: e.to_string() })?;
-                    for event in parsed {
-                        self.on_stream_event(event).await?;
+        let followed: Result<(), SyncError> = async {
+            loop {
+                tokio::select! {
+                    _ = stop.stopped() => return Ok(()),
+                    _ = self.inner.outbox_wake.notified() => { self.flush_outbox().await?; }
+                    chunk = answer.chunk() => {
+                        let Some(chunk) = chunk? else { return Ok(()) };
+                        let parsed = parser.push(&chunk).map_err(|e| HttpError::Body { url: url.clone(), reason: e.to_string() })?;
+                        for event in parsed {
+                            self.on_stream_event(event).await?;
+                        }
                     }
                 }
             }
         }
+        .await;
+        followed.map_err(|e| SyncError::StreamLost(Box::new(e)))
     }
 
     async fn on_stream_event(&self, event: crate::sse::SseEvent) -> Result<(), SyncError> {
@@ -122,7 +124,8 @@ impl SyncEngine {
                 }
             }
             events::ADVISORIES => {
-                self.poll_feeds(true).await;
+                // The feed task fetches them: a slow feed must not hold up this stream.
+                self.wake_feeds();
             }
             _ => {}
         }
