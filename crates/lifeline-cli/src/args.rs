@@ -54,6 +54,17 @@ pub enum Command {
     },
     /// Queue a triage action; it applies locally at once and reaches the hub on the next sync.
     Act(ActArgs),
+    /// Retention: erase requests closed more than DAYS ago (default 30), leaving no trace of
+    /// them in the files.
+    Purge {
+        #[arg(long, default_value_t = lifeline_core::store::DEFAULT_RETENTION_DAYS)]
+        closed_older_than_days: i64,
+    },
+    /// Erase these requests from this store (a right-to-erasure order), leaving no trace.
+    Erase {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -154,17 +165,29 @@ pub enum AdvisoryFormat {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ExportWhat {
-    /// Help requests. Identity-document numbers and phone numbers are redacted unless
-    /// --include-personal-data is given.
+    /// Help requests, without personal data: names, phones, document numbers, addresses,
+    /// descriptions and attachment names are redacted and positions rounded to about 1 km,
+    /// unless --include-personal-data is given (a supervisor's right, recorded at the hub).
     Requests {
         #[arg(long, value_enum)]
         format: RequestFormat,
         /// Write here instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
-        /// Keep identity-document and phone numbers in the export.
-        #[arg(long)]
+        /// Keep the personal data. Needs --hub and --officer: the officer signs in (password
+        /// from LIFELINE_HUB_PASSWORD or standard input), and the hub, which must allow it
+        /// to that officer's role, records the export in its audit trail first.
+        #[arg(long, requires_all = ["hub", "officer"])]
         include_personal_data: bool,
+        /// The hub that authorises and records an export with personal data.
+        #[arg(long)]
+        hub: Option<String>,
+        /// The CA certificate (PEM) to trust for that hub, beside the system's.
+        #[arg(long)]
+        hub_ca: Option<PathBuf>,
+        /// The officer who asks for personal data.
+        #[arg(long)]
+        officer: Option<String>,
         #[command(flatten)]
         filters: Filters,
     },

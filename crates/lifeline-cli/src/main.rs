@@ -39,6 +39,9 @@ pub enum CliError {
     NothingRead,
     #[error("{0}")]
     Sync(String),
+    /// The hub refused what was asked (a right the officer's role does not have).
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl CliError {
@@ -77,5 +80,15 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Sync(a) => commands::sync::run(store, a, json),
         Command::Outbox { all } => commands::outbox::list(&store, all, json),
         Command::Act(a) => commands::outbox::act(&store, a, json),
+        Command::Purge {
+            closed_older_than_days: days,
+        } => {
+            let n = store.purge_closed(chrono::Utc::now() - chrono::Duration::days(days.max(0)))?;
+            say!("erased {n} requests closed over {days} days ago")
+        }
+        Command::Erase { ids } => {
+            let n = store.erase(&ids)?;
+            say!("erased {n} of {} requests", ids.len())
+        }
     }
 }

@@ -1,14 +1,19 @@
 //! `lifeline export requests|advisories`: streamed, so an export of 10^6 requests uses the
 //! memory of one record.
 //!
-//! Personal data: identity-document and phone numbers are redacted unless the officer asks
-//! for them (`--include-personal-data`). CSV cells that a spreadsheet would run as a formula
-//! (starting with = + - @) are prefixed with `'`: citizen text is untrusted.
+//! Personal data: none by default (`lifeline_core::privacy`: names, phones, document
+//! numbers, addresses, descriptions and attachment names redacted, positions rounded to
+//! about 1 km). `--include-personal-data` keeps it, only after the hub has allowed it to the
+//! officer's role and recorded it. Every CSV cell that a spreadsheet would run as a formula
+//! is neutralised, ids included: citizen text is untrusted.
 
 use chrono::Utc;
 use lifeline_core::Store;
 use lifeline_core::model::HelpRequest;
-use lifeline_core::protocol::WireRequest;
+use lifeline_core::privacy::{Disclosure, csv_cell, for_export};
+use lifeline_core::protocol::{WireExportNotice, WireRequest};
+use lifeline_sync::http::Http;
+use lifeline_sync::{Limits, sign_in};
 use serde_json::{Value, json};
 
 use crate::args::{AdvisoryFormat, ExportArgs, ExportWhat, RequestFormat};
@@ -21,9 +26,34 @@ pub fn run(store: &Store, args: ExportArgs) -> Result<(), CliError> {
             format,
             output,
             include_personal_data,
+            hub,
+            hub_ca,
+            officer,
             filters: f,
         } => {
             let mut q = filters::query(&f)?;
+            let disclosure = if include_personal_data {
+                let (Some(hub), Some(officer)) = (hub, officer) else {
+                    return Err(CliError::Usage(
+                        "an export with personal data needs the hub's permission: give --hub URL and --officer ID".into(),
+                    ));
+                };
+                let what = format!(
+                    "requests as {}{}",
+                    match format {
+                        RequestFormat::Csv => "CSV",
+                        RequestFormat::Geojson => "GeoJSON",
+                    },
+                    output
+                        .as_ref()
+                        .map(|o| format!(" to {}", o.display()))
+                        .unwrap_or_default()
+                );
+                authorise_personal_export(&hub, hub_ca.as_deref(), &officer, &what)?;
+                Disclosure::PersonalData
+            } else {
+                Disclosure::Redacted
+            };
             q.order = lifeline_core::store::RequestOrder::Oldest;
             let mut sink = Sink::to(output.as_deref())?;
             match format {
@@ -35,7 +65,7 @@ pub fn run(store: &Store, args: ExportArgs) -> Result<(), CliError> {
                             sink.write_str(",\n")?;
                         }
                         first = false;
-                        sink.json(&request_feature(&r.request, include_personal_data))
+                        sink.json(&request_feature(&r.request, disclosure))
                     })?;
                     sink.write_str("\n]}\n")?;
                 }
@@ -47,7 +77,7 @@ pub fn run(store: &Store, args: ExportArgs) -> Result<(), CliError> {
                     };
                     w.write_record(CSV_COLUMNS).map_err(csv_err)?;
                     store.for_each_request(&q, |r| {
-                        w.write_record(csv_row(&r.request, include_personal_data))
+                        w.write_record(csv_row(&r.request, disclosure))
                             .map_err(csv_err)
                     })?;
                     w.flush().map_err(|e| CliError::Write {
@@ -96,20 +126,53 @@ pub fn run(store: &Store, args: ExportArgs) -> Result<(), CliError> {
     }
 }
 
-fn redact(wire: &mut WireRequest) {
-    if wire.citizen.phone.is_some() {
-        wire.citizen.phone = Some("[redacted]".into());
+/// Signs the officer in and asks the hub to record an export with personal data; the hub
+/// refuses it to roles without the right.
+fn authorise_personal_export(
+    hub: &str,
+    ca: Option<&std::path::Path>,
+    officer: &str,
+    what: &str,
+) -> Result<(), CliError> {
+    let mut roots = Vec::new();
+    if let Some(path) = ca {
+        roots.push(std::fs::read(path).map_err(|e| {
+            CliError::Usage(format!("cannot read the CA file {}: {e}", path.display()))
+        })?);
     }
-    if wire.citizen.id_document.is_some() {
-        wire.citizen.id_document = Some("[redacted]".into());
-    }
+    lifeline_sync::http::check_transport(hub).map_err(|e| CliError::Usage(e.to_string()))?;
+    let password = super::sync::password()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Sync(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async {
+        let http = Http::with_roots(Limits::default(), &roots)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        let session = sign_in(&http, hub, officer, &password, "cli-export")
+            .await
+            .map_err(|e| CliError::Sync(format!("signing in as {officer}: {e}")))?;
+        let url = format!("{}/v1/audit/exports", hub.trim_end_matches('/'));
+        let notice = WireExportNotice { what: what.into() };
+        let (status, _, body) = http
+            .post_json(&url, Some(&session.access_token), &[], &notice)
+            .await
+            .map_err(|e| CliError::Sync(e.to_string()))?;
+        if status == 200 {
+            return Ok(());
+        }
+        let message = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("the hub answered {status}"));
+        Err(CliError::Refused(format!(
+            "the hub did not allow an export with personal data: {message}"
+        )))
+    })
 }
 
-fn request_feature(r: &HelpRequest, personal: bool) -> Value {
-    let mut wire = WireRequest::from_domain(r, &[]);
-    if !personal {
-        redact(&mut wire);
-    }
+fn request_feature(r: &HelpRequest, disclosure: Disclosure) -> Value {
+    let wire = WireRequest::from_domain(&for_export(r, disclosure), &[]);
     let geometry = wire.location.as_ref().map_or(
         Value::Null,
         |l| json!({"type": "Point", "coordinates": [l.lon, l.lat]}),
@@ -148,23 +211,11 @@ const CSV_COLUMNS: &[&str] = &[
     "version",
 ];
 
-/// Neutralises spreadsheet formulas in untrusted text.
-fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
-}
-
-fn csv_row(r: &HelpRequest, personal: bool) -> Vec<String> {
-    let opt = |v: &Option<String>| v.as_deref().map(cell).unwrap_or_default();
-    let secret = |v: &Option<String>| match v {
-        Some(_) if !personal => "[redacted]".to_owned(),
-        other => opt(other),
-    };
+fn csv_row(r: &HelpRequest, disclosure: Disclosure) -> Vec<String> {
+    let r = for_export(r, disclosure);
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let loc = r.location.as_ref();
-    vec![
+    let row = vec![
         r.id.clone(),
         r.created_at.to_rfc3339(),
         r.updated_at.to_rfc3339(),
@@ -174,9 +225,9 @@ fn csv_row(r: &HelpRequest, personal: bool) -> Vec<String> {
         r.category.to_string(),
         r.channel.to_string(),
         r.people_count.to_string(),
-        cell(&r.citizen.name),
-        secret(&r.citizen.phone),
-        secret(&r.citizen.id_document),
+        r.citizen.name.clone(),
+        opt(&r.citizen.phone),
+        opt(&r.citizen.id_document),
         opt(&r.citizen.nationality),
         opt(&r.citizen.language),
         loc.map(|l| l.lat.to_string()).unwrap_or_default(),
@@ -188,7 +239,9 @@ fn csv_row(r: &HelpRequest, personal: bool) -> Vec<String> {
         loc.map(|l| opt(&l.country)).unwrap_or_default(),
         opt(&r.post),
         opt(&r.assignee),
-        cell(&r.description),
+        r.description.clone(),
         r.version.to_string(),
-    ]
+    ];
+    // Every column: ids and posts come from outside too.
+    row.iter().map(|c| csv_cell(c)).collect()
 }

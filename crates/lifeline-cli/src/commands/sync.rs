@@ -36,7 +36,7 @@ fn settings(args: &SyncArgs) -> Result<Settings, CliError> {
 }
 
 /// The password for `--officer`: from the environment, else the first line of stdin.
-fn password() -> Result<String, CliError> {
+pub(crate) fn password() -> Result<String, CliError> {
     if let Ok(p) = std::env::var("LIFELINE_HUB_PASSWORD") {
         return Ok(p);
     }

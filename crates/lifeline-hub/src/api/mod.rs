@@ -14,6 +14,7 @@
 mod advisories;
 mod claims;
 mod events;
+mod exports;
 mod requests;
 mod session;
 
@@ -48,6 +49,7 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/me", get(session::me))
         .route("/v1/posts", get(session::posts))
         .route("/v1/auth/sign-out", post(session::sign_out))
+        .route("/v1/audit/exports", post(exports::record))
         .route(
             "/v1/requests",
             post(requests::intake).get(requests::changes),
