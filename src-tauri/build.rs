@@ -22,6 +22,7 @@ pub const COMMANDS: &[&str] = &[
     "advisory_shapes",
     "sync_health",
     "app_info",
+    "startup_problem",
     "set_language",
     "alert_status",
     "send_test_alert",

@@ -70,6 +70,15 @@ pub fn place_name(r: &HelpRequest, language: &str) -> String {
     if let Some(a) = l.address.as_deref().filter(|a| !a.is_empty()) {
         return a.to_owned();
     }
+    city_name(r, language)
+}
+
+/// The nearest city of the gazetteer and the country — never the citizen's address: what a
+/// notification on a locked screen may say of where someone is.
+pub fn city_name(r: &HelpRequest, language: &str) -> String {
+    let Some(l) = &r.location else {
+        return String::new();
+    };
     let (place, distance) = places::nearest(l.lat, l.lon);
     if distance > 300_000.0 {
         return l.country.clone().unwrap_or_default();

@@ -8,7 +8,9 @@ pub mod dto;
 pub mod error;
 mod events;
 mod settings;
+mod startup;
 mod state;
+mod vault;
 
 #[cfg(test)]
 mod tests;
@@ -22,6 +24,15 @@ use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
 use crate::alerts::AlertService;
 use crate::settings::{DeskArgs, Settings};
 use crate::state::Desk;
+
+fn open_window(app: &tauri::App) -> tauri::Result<()> {
+    WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
+        .title("Lifeline 领保")
+        .inner_size(1440.0, 900.0)
+        .min_inner_size(1024.0, 640.0)
+        .build()?;
+    Ok(())
+}
 
 pub fn run() -> ExitCode {
     let args = DeskArgs::parse();
@@ -40,8 +51,36 @@ pub fn run() -> ExitCode {
             if settings.missing_token {
                 tracing::error!("a hub is configured without a way to sign in: give --sign-in OFFICER (password in LIFELINE_HUB_PASSWORD) or LIFELINE_HUB_TOKEN");
             }
-            let store = Arc::new(lifeline_core::Store::open(settings.data_dir.join("desk.sqlite"))?);
-            let alerts = AlertService::new(app.handle().clone(), Arc::clone(&store), alerts::policy_from(&settings), &settings.language);
+            let recovery = match &args.recovery_key {
+                Some(file) => Some(startup::read_recovery_key(file).map_err(std::io::Error::other)?),
+                None => None,
+            };
+            let store = match startup::open(&settings.data_dir, recovery) {
+                startup::Opened::Ready(store) => store,
+                startup::Opened::Blocked(problem) => {
+                    // The window opens on a screen saying what happened and what to do; the
+                    // data is not touched and nothing syncs.
+                    app.manage(commands::settings::Startup(Some(problem)));
+                    open_window(app)?;
+                    return Ok(());
+                }
+            };
+            if let Some(file) = &args.export_recovery_key {
+                match startup::export_recovery_key(&settings.data_dir, file) {
+                    Ok(()) => println!("the recovery key is in {}: give it to the post's security officer", file.display()),
+                    Err(e) => eprintln!("lifeline-desk: {e}"),
+                }
+                app.handle().exit(0);
+                return Ok(());
+            }
+            app.manage(commands::settings::Startup(None));
+            let alerts = AlertService::new(
+                app.handle().clone(),
+                Arc::clone(&store),
+                alerts::policy_from(&settings),
+                &settings.language,
+                settings.notification_details,
+            );
             let desk = Desk::start(app.handle(), store, settings, Arc::clone(&alerts))?;
             app.manage(desk);
             // Escalations, burst summaries and the alarm run on a clock of their own.
@@ -52,11 +91,7 @@ pub fn run() -> ExitCode {
                     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
                 }
             });
-            WebviewWindowBuilder::new(app, "main", WebviewUrl::App("index.html".into()))
-                .title("Lifeline 领保")
-                .inner_size(1440.0, 900.0)
-                .min_inner_size(1024.0, 640.0)
-                .build()?;
+            open_window(app)?;
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -77,6 +112,7 @@ pub fn run() -> ExitCode {
             commands::advisories::advisory_shapes,
             commands::sync::sync_health,
             commands::settings::app_info,
+            commands::settings::startup_problem,
             commands::settings::set_language,
             commands::alerts::alert_status,
             commands::alerts::send_test_alert,

@@ -30,6 +30,14 @@ pub struct DeskArgs {
     /// certificate authority (or `hub_ca` in the settings).
     #[arg(long)]
     pub hub_ca: Option<PathBuf>,
+    /// The post's recovery key of this desk's database (a file of 64 hex digits), when the
+    /// keyring lost it; it is kept in the keyring again once it opens the database.
+    #[arg(long)]
+    pub recovery_key: Option<PathBuf>,
+    /// Writes the recovery key of this desk's database to FILE for the post's security
+    /// officer, then exits. Allowed once per desk.
+    #[arg(long)]
+    pub export_recovery_key: Option<PathBuf>,
     /// This desk's name, shown to other desks.
     #[arg(long)]
     pub desk: Option<String>,
@@ -76,6 +84,12 @@ pub struct SettingsFile {
     pub escalate_after_s: Option<u64>,
     #[serde(default)]
     pub quiet: bool,
+    /// Notifications show the start of the description. Off by default: a notification
+    /// shows on a locked screen, so it names only category, priority and city.
+    #[serde(default)]
+    pub notification_details: bool,
+    /// Days a closed request stays on this desk (default 30); then it is erased.
+    pub retention_days: Option<i64>,
 }
 
 /// How the desk proves itself to the hub.
@@ -112,6 +126,8 @@ pub struct Settings {
     pub watch_region: Option<[f64; 4]>,
     pub escalate_after_s: u64,
     pub quiet: bool,
+    pub notification_details: bool,
+    pub retention_days: i64,
     /// A hub URL given without a token or an officer to sign in: the UI says so instead of
     /// failing silently.
     pub missing_token: bool,
@@ -180,6 +196,11 @@ impl Settings {
             watch_region: file.watch_region,
             escalate_after_s: args.escalate_after.or(file.escalate_after_s).unwrap_or(300),
             quiet: args.quiet || file.quiet,
+            notification_details: file.notification_details,
+            retention_days: file
+                .retention_days
+                .filter(|d| *d > 0)
+                .unwrap_or(lifeline_core::store::DEFAULT_RETENTION_DAYS),
             missing_token,
             data_dir,
         }
@@ -215,9 +236,16 @@ impl Settings {
         change(&mut file);
         std::fs::create_dir_all(&self.data_dir)?;
         std::fs::write(
-            path,
+            &path,
             serde_json::to_string_pretty(&file).unwrap_or_default(),
-        )
+        )?;
+        // Like every file of the data folder: this user's only.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        }
+        Ok(())
     }
 }
 

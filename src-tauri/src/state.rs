@@ -62,6 +62,24 @@ impl Desk {
             });
         }
         let indexer = store.spawn_indexer();
+        // Retention: closed requests older than the desk's setting are erased at start and
+        // twice a day after.
+        {
+            let (store, days) = (Arc::clone(&store), settings.retention_days);
+            std::thread::spawn(move || {
+                loop {
+                    let before = Utc::now() - chrono::Duration::days(days);
+                    match store.purge_closed(before) {
+                        Ok(0) => {}
+                        Ok(n) => tracing::warn!(
+                            "retention: erased {n} requests closed over {days} days ago"
+                        ),
+                        Err(e) => tracing::error!("retention purge failed: {e}"),
+                    }
+                    std::thread::sleep(std::time::Duration::from_secs(12 * 3600));
+                }
+            });
+        }
         let mut engine = None;
         let mut stop = None;
         let advisories_generation = Arc::new(AtomicU64::new(0));

@@ -47,3 +47,15 @@ pub fn set_language(desk: DeskState<'_>, language: String) -> CommandResult<()> 
         )
     })
 }
+
+/// Why the desk could not open its data at start (`None`: it did). Managed in every case.
+pub struct Startup(pub Option<crate::startup::StartupProblem>);
+
+/// The first thing the window asks: a blocked desk shows what happened and what to do
+/// instead of the desk.
+#[tauri::command]
+pub fn startup_problem(
+    startup: tauri::State<'_, Startup>,
+) -> CommandResult<Option<crate::startup::StartupProblem>> {
+    Ok(startup.0.clone())
+}

@@ -7,6 +7,7 @@ use ts_rs::{Config, TS};
 
 use crate::dto::*;
 use crate::error::{CommandError, ErrorCode};
+use crate::startup::StartupProblem;
 
 fn render() -> String {
     let cfg = Config::new();
@@ -45,6 +46,7 @@ fn render() -> String {
         NotificationHealth,
         AlertStatus,
         Region,
+        StartupProblem,
         ErrorCode,
         CommandError,
     );

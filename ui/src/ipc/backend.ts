@@ -17,6 +17,7 @@ import type {
   Region,
   RequestDetail,
   RequestsChanged,
+  StartupProblem,
   SyncHealth,
   Viewport,
 } from './bindings';
@@ -42,6 +43,8 @@ export interface Backend {
   advisoryShapes(): Promise<GeoJSON.FeatureCollection>;
   syncHealth(): Promise<SyncHealth>;
   appInfo(): Promise<AppInfo>;
+  /** Why the desk could not open its data at start (null: it did). */
+  startupProblem(): Promise<StartupProblem | null>;
   setLanguage(language: string): Promise<void>;
   alertStatus(): Promise<AlertStatus>;
   sendTestAlert(): Promise<NotificationHealth>;

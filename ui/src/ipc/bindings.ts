@@ -218,6 +218,16 @@ watch: Array<string>, watch_region: Region | null, };
 
 export type Region = { west: number, south: number, east: number, north: number, };
 
+export type StartupProblem = { 
+/**
+ * `keyring_unavailable`, `keyring_locked`, `key_lost`, `wrong_key`, `storage`.
+ */
+code: string, 
+/**
+ * What happened and what to do, in English (the screen has both languages by code).
+ */
+message: string, data_dir: string, };
+
 export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "already_sent" | "internal";
 
 export type CommandError = { code: ErrorCode, message: string, };

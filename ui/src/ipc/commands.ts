@@ -27,6 +27,7 @@ export const tauriBackend: Backend = {
   advisoryShapes: () => call<GeoJSON.FeatureCollection>("advisory_shapes"),
   syncHealth: () => call<import('./bindings').SyncHealth>("sync_health"),
   appInfo: () => call<import('./bindings').AppInfo>("app_info"),
+  startupProblem: () => call<import('./bindings').StartupProblem | null>("startup_problem"),
   setLanguage: (language) => call<void>("set_language", { language }),
   alertStatus: () => call<import('./bindings').AlertStatus>("alert_status"),
   sendTestAlert: () => call<import('./bindings').NotificationHealth>("send_test_alert"),
