@@ -160,6 +160,31 @@ export async function intake(hub, request) {
   return r.json;
 }
 
+/** Whether `name` is owned on the session bus. */
+function busNameOwned(name) {
+  return spawnSync('gdbus', ['call', '--session', '--dest', 'org.freedesktop.DBus', '--object-path', '/org/freedesktop/DBus', '--method', 'org.freedesktop.DBus.NameHasOwner', name], { encoding: 'utf8' }).stdout?.includes('true');
+}
+
+/** A real keyring (gnome-keyring's Secret Service) on the session bus, unlocked with a test
+ *  password, keeping its files in a folder of this run: the desks keep their database keys
+ *  there. */
+export async function startKeyring() {
+  const home = tempDir('keyring');
+  const child = track(
+    spawn('gnome-keyring-daemon', ['--foreground', '--unlock', '--components=secrets'], {
+      stdio: ['pipe', 'ignore', 'inherit'],
+      detached: true,
+      env: { ...process.env, HOME: home, XDG_DATA_HOME: home, XDG_RUNTIME_DIR: home },
+    }),
+  );
+  child.stdin.end('e2e keyring password');
+  const deadline = Date.now() + 15_000;
+  while (!busNameOwned('org.freedesktop.secrets')) {
+    if (Date.now() > deadline) throw new Error('gnome-keyring did not take org.freedesktop.secrets');
+    await sleep(100);
+  }
+}
+
 /** A real notification server (dunst) on the session bus, and a recorder of Notify calls. */
 export async function startNotifications(logFile) {
   const { spawnSync } = await import('node:child_process');

@@ -16,7 +16,7 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } fro
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Session, sleep } from './webdriver.mjs';
-import { CA_FILE, intake, startDriver, startHub, startNotifications, stopAll, tempDir } from './harness.mjs';
+import { CA_FILE, intake, startDriver, startHub, startKeyring, startNotifications, stopAll, tempDir } from './harness.mjs';
 
 const DESK = process.env.DESK_BIN;
 const HUB = process.env.HUB_BIN;
@@ -267,6 +267,9 @@ async function drill(notifyLog) {
 async function main() {
   if (!DESK || !HUB || !STORE) throw new Error('set DESK_BIN, HUB_BIN and PERF_STORE');
   console.log('== the desk: first map frame and panning, empty store (floor) vs 10^5 requests');
+  // The desks keep their database keys in the keyring (a launch on a copied plaintext store
+  // encrypts it in place first).
+  await startKeyring();
   const startup = await startupAndPanning();
   console.log(`== the desk during a ${MINUTES}-minute earthquake drill with ${SOS_COUNT} SOS`);
   const notifyLog = join(tempDir('perf-bus'), 'notify.log');

@@ -35,6 +35,7 @@ pub fn run(args: &[String]) -> Result {
     )?;
     step("tests");
     exec(&root, "cargo", &["test", "--workspace", "--locked"], &[])?;
+    keyring_tests()?;
     // Running the fuzzers needs libFuzzer and sanitizers (docs/DEVELOPING.md); CI keeps the
     // targets compiling against the parsers as they change.
     step("fuzz targets still compile");
@@ -75,6 +76,36 @@ pub fn run(args: &[String]) -> Result {
         return Ok(());
     }
     crate::run::e2e()
+}
+
+/// The desk's keyring tests need a Secret Service: a private session bus (no service
+/// activation) with gnome-keyring unlocked by a test password, its files in a folder of its
+/// own, as the end-to-end suite runs it.
+fn keyring_tests() -> Result {
+    step("keyring tests (a private session bus with gnome-keyring)");
+    let home = std::env::temp_dir().join(format!("lifeline-keyring-{}", std::process::id()));
+    std::fs::create_dir_all(&home)
+        .map_err(|e| crate::util::Failed(format!("cannot create {}: {e}", home.display())))?;
+    let home_str = home.display().to_string();
+    // Only the daemon gets the folder as its home: cargo keeps its own.
+    let script = "printf %s 'ci keyring password' | HOME=\"$KEYRING_HOME\" XDG_DATA_HOME=\"$KEYRING_HOME\" XDG_RUNTIME_DIR=\"$KEYRING_HOME\" gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec cargo test --locked -p lifeline-desk -- --ignored";
+    let result = exec(
+        &root(),
+        "dbus-run-session",
+        &[
+            &format!(
+                "--config-file={}",
+                root().join("tests/e2e/session.conf").display()
+            ),
+            "--",
+            "sh",
+            "-c",
+            script,
+        ],
+        &[("KEYRING_HOME", home_str.as_str())],
+    );
+    let _ = std::fs::remove_dir_all(&home);
+    result
 }
 
 /// Fails when any host-free crate has Tauri anywhere in its dependency tree.

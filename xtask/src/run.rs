@@ -84,6 +84,53 @@ pub fn make_local_ca(hub_bin: &Path, dir: &Path) -> Result {
     )
 }
 
+/// Whether a Secret Service (the OS keyring) answers on the session bus.
+fn keyring_on_bus() -> bool {
+    Command::new("gdbus")
+        .args([
+            "call",
+            "--session",
+            "--dest",
+            "org.freedesktop.DBus",
+            "--object-path",
+            "/org/freedesktop/DBus",
+            "--method",
+            "org.freedesktop.DBus.NameHasOwner",
+            "org.freedesktop.secrets",
+        ])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("true"))
+}
+
+/// The desk, as `./x run` starts it. It keeps its database key in the OS keyring; a desktop
+/// session has one. Where none answers (a headless machine under xvfb-run), the desk runs in
+/// a session bus of its own with a local gnome-keyring for this checkout (`.lifeline/keyring`).
+fn desk_command(desk: &Path, args: &[String], state: &Path) -> Command {
+    if keyring_on_bus() {
+        let mut c = Command::new(desk);
+        c.args(args);
+        return c;
+    }
+    println!(
+        "no keyring on the session bus: the desk runs with a local one in {}",
+        state.join("keyring").display()
+    );
+    let home = state.join("keyring");
+    let _ = std::fs::create_dir_all(&home);
+    let mut c = Command::new("dbus-run-session");
+    c.args([
+        "--",
+        "sh",
+        "-c",
+        "printf %s 'lifeline local keyring' | HOME=\"$KEYRING_HOME\" XDG_DATA_HOME=\"$KEYRING_HOME\" gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec \"$@\"",
+        "sh",
+    ])
+    .arg(desk)
+    .args(args)
+    .env("KEYRING_HOME", &home);
+    c
+}
+
 /// Runs a hub administration command on `db`, with `stdin` given.
 fn hub_admin(hub_bin: &Path, db: &Path, args: &[&str], stdin: &str) -> Result {
     use std::io::Write;
@@ -186,8 +233,7 @@ pub fn run(args: &[String]) -> Result {
     }
     desk_args.extend(passed);
     step("opening the desk");
-    let status = Command::new(&desk)
-        .args(&desk_args)
+    let status = desk_command(&desk, &desk_args, &state)
         .envs(desk_env.iter().map(|(k, v)| (*k, v.as_str())))
         .status();
     if let Some(mut c) = hub_child {

@@ -24,6 +24,7 @@ pub const SYSTEM_PACKAGES: &[&str] = &[
     "xdotool",
     "x11-utils",
     "fonts-noto-cjk",
+    "gnome-keyring",
     "curl",
 ];
 

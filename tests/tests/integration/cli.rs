@@ -76,21 +76,48 @@ fn import_query_and_export_requests() {
         "no phone number leaks into an export by default"
     );
 
-    let geojson = run_ok(lifeline().arg("--db").arg(&db).args([
-        "export",
-        "requests",
-        "--format",
-        "geojson",
-        "--include-personal-data",
-    ]));
+    // Without a supervisor's permission recorded at the hub (tests/…/trust.rs), an export
+    // carries no personal data: phones redacted, positions rounded to about 1 km.
+    let geojson = run_ok(
+        lifeline()
+            .arg("--db")
+            .arg(&db)
+            .args(["export", "requests", "--format", "geojson"]),
+    );
     let fc: serde_json::Value = serde_json::from_str(&geojson).expect("valid GeoJSON");
     assert_eq!(fc["features"].as_array().map(Vec::len), Some(500));
     let first = &fc["features"][0];
     assert_eq!(first["geometry"]["type"], "Point");
+    let phones: Vec<&str> = fc["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .filter_map(|f| f["properties"]["citizen"]["phone"].as_str())
+        .collect();
     assert!(
-        first["properties"]["citizen"]["phone"]
-            .as_str()
-            .is_some_and(|p| p.starts_with("+86"))
+        !phones.is_empty() && phones.iter().all(|p| *p == "[redacted]"),
+        "{phones:?}"
+    );
+    let lon = first["geometry"]["coordinates"][0].as_f64().expect("lon");
+    assert!(
+        ((lon * 100.0).round() - lon * 100.0).abs() < 1e-6,
+        "rounded to 0.01°: {lon}"
+    );
+    let refused = lifeline()
+        .arg("--db")
+        .arg(&db)
+        .args([
+            "export",
+            "requests",
+            "--format",
+            "csv",
+            "--include-personal-data",
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        !refused.status.success(),
+        "personal data needs the hub's permission"
     );
 
     let stats: serde_json::Value = serde_json::from_str(&run_ok(

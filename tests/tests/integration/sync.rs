@@ -586,3 +586,150 @@ async fn a_conflicting_action_is_visible_not_lost() {
     a.shut_down().await;
     b.shut_down().await;
 }
+
+/// A desk with the engine's own default backoff (the one the desk app runs with).
+async fn desk_with_defaults(store: Arc<Store>, hub: &str, feeds: &[String]) -> Desk {
+    let mut builder = SyncEngine::builder(Arc::clone(&store))
+        .hub(hub, TOKEN)
+        .desk("desk");
+    for f in feeds {
+        builder = builder.feed(f.clone());
+    }
+    let engine = builder.build().expect("engine");
+    let (stop, signal) = Stop::new();
+    let task = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.run(signal).await }
+    });
+    Desk {
+        store,
+        engine,
+        stop,
+        task,
+    }
+}
+
+/// Posts `id` as an SOS and waits until the desk holds it; returns how long that took.
+async fn sos_reaches(
+    desk: &Desk,
+    http: &reqwest::Client,
+    hub: &str,
+    id: &str,
+    i: usize,
+    limit: Duration,
+) -> Duration {
+    let posted = Instant::now();
+    let mut body = intake(id, i);
+    body["emergency"] = serde_json::json!(true);
+    // The hub may still be starting: the hotline retries, and so does this.
+    while !post(http, hub, &body)
+        .await
+        .is_ok_and(|s| s == 200 || s == 201)
+    {
+        assert!(posted.elapsed() < limit, "the hub took intake of {id}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let store = Arc::clone(&desk.store);
+    let id_owned = id.to_owned();
+    eventually(limit, &format!("{id} reaches the desk"), move || {
+        store.get_request(&id_owned).ok().flatten().is_some()
+    })
+    .await;
+    posted.elapsed()
+}
+
+// Regression: a stream that connected and then broke counted as one more failure, so the
+// backoff was never reset and each outage made the next reconnect slower (16–27 s after
+// the fifth to eighth of eight 1-second outages).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_each_of_eight_short_outages_an_sos_arrives_within_five_seconds() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut hub = HubProcess::start(&dir.path().join("hub.sqlite"), "127.0.0.1:0", &[]);
+    let store = Arc::new(Store::open(dir.path().join("desk.sqlite")).expect("store"));
+    let desk = desk_with_defaults(store, &hub.url(), &[]).await;
+    let http = client();
+    sos_reaches(
+        &desk,
+        &http,
+        &hub.url(),
+        "SOS-0",
+        0,
+        Duration::from_secs(10),
+    )
+    .await;
+    for outage in 1..=8 {
+        hub.kill();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        hub.restart();
+        let took = sos_reaches(
+            &desk,
+            &http,
+            &hub.url(),
+            &format!("SOS-{outage}"),
+            outage,
+            Duration::from_secs(20),
+        )
+        .await;
+        assert!(
+            took < Duration::from_secs(5),
+            "after outage {outage} the SOS took {took:?} to reach the desk (each outage must start the backoff afresh)"
+        );
+    }
+    let _ = desk.shut_down().await;
+}
+
+/// A feed that accepts connections and answers nothing for `delay`.
+async fn slow_feed(delay: Duration) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 1024];
+                let _ = socket.read(&mut buf).await;
+                tokio::time::sleep(delay).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/atom+xml\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    format!("http://{addr}/alerts.atom")
+}
+
+// A slow feed (a server answering after 30 s) once held up request processing behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_slow_feed_never_delays_an_sos() {
+    let dir = tempfile::tempdir().expect("dir");
+    let hub = HubProcess::start(&dir.path().join("hub.sqlite"), "127.0.0.1:0", &[]);
+    let http = client();
+    let mut p99 = Vec::new();
+    for (name, feeds) in [
+        ("without", Vec::new()),
+        ("with", vec![slow_feed(Duration::from_secs(30)).await]),
+    ] {
+        let store =
+            Arc::new(Store::open(dir.path().join(format!("desk-{name}.sqlite"))).expect("store"));
+        let desk = desk_with_defaults(store, &hub.url(), &feeds).await;
+        let mut took = Vec::new();
+        for i in 0..10 {
+            let id = format!("SOS-{name}-{i}");
+            took.push(sos_reaches(&desk, &http, &hub.url(), &id, i, Duration::from_secs(20)).await);
+        }
+        took.sort();
+        p99.push(*took.last().expect("samples"));
+        let _ = desk.shut_down().await;
+    }
+    println!(
+        "intake → desk, slowest of 10: {:?} without a slow feed, {:?} with one",
+        p99[0], p99[1]
+    );
+    assert!(
+        p99[1] < Duration::from_secs(2),
+        "with a feed hanging for 30 s, an SOS still arrives at once (slowest {:?})",
+        p99[1]
+    );
+}

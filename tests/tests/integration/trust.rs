@@ -1071,3 +1071,126 @@ async fn a_request_with_a_full_case_log_still_syncs() {
         .expect("synced");
     assert_eq!(events.len(), 60);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exports_carry_no_personal_data_unless_a_supervisor_asks_and_the_hub_records_it() {
+    let t = Trust::start(&[]);
+    let db = t.dir.path().join("desk.sqlite");
+    let planted = t.dir.path().join("planted.jsonl");
+    std::fs::write(
+        &planted,
+        json!({
+            "id": "P-1", "channel": "hotline", "category": "detention", "created_at": "2026-11-25T10:00:00Z",
+            "citizen": {"name": "Plantedname Zhang", "phone": "+8613912345678", "id_document": "E99887766"},
+            "location": {"lat": 13.756331, "lon": 100.501765, "accuracy_m": 12, "address": "12 Planted Road", "country": "TH"},
+            "description": "=HYPERLINK(\"http://x\") planted description"
+        })
+        .to_string()
+            + "\n",
+    )
+    .expect("write");
+    crate::run_ok(
+        crate::lifeline()
+            .arg("--db")
+            .arg(&db)
+            .arg("import")
+            .arg(&planted),
+    );
+    let export = |args: &[&str], password: Option<&str>| {
+        let mut cmd = crate::lifeline();
+        cmd.arg("--db")
+            .arg(&db)
+            .args(["export", "requests"])
+            .args(args);
+        if let Some(p) = password {
+            cmd.env("LIFELINE_HUB_PASSWORD", p);
+        }
+        cmd.output().expect("run lifeline")
+    };
+    let secrets = [
+        "Plantedname",
+        "+8613912345678",
+        "8613912345678",
+        "E99887766",
+        "Planted Road",
+        "planted description",
+        "13.756331",
+        "100.501765",
+    ];
+    for format in ["csv", "geojson"] {
+        let out = export(&["--format", format], None);
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        for s in secrets {
+            assert!(
+                !text.contains(s),
+                "a default {format} export carries no {s}: {text}"
+            );
+        }
+        assert!(
+            text.contains("13.76") && text.contains("100.5"),
+            "the position, rounded to about 1 km: {text}"
+        );
+    }
+    let ca = t.hub.ca.clone().expect("CA").display().to_string();
+    let hub = t.hub.url();
+    // A duty officer may not.
+    let target = t.dir.path().join("personal.csv");
+    let out = export(
+        &[
+            "--format",
+            "csv",
+            "--include-personal-data",
+            "--hub",
+            &hub,
+            "--hub-ca",
+            &ca,
+            "--officer",
+            "li",
+            "--output",
+            &target.display().to_string(),
+        ],
+        Some(PASSWORD),
+    );
+    assert!(!out.status.success(), "refused to a duty officer");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("did not allow"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!target.exists(), "nothing was written");
+    // A supervisor may; the hub records it first, and cells still cannot run as formulas.
+    let out = export(
+        &[
+            "--format",
+            "csv",
+            "--include-personal-data",
+            "--hub",
+            &hub,
+            "--hub-ca",
+            &ca,
+            "--officer",
+            "sun",
+        ],
+        Some(PASSWORD),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Plantedname Zhang") && text.contains("E99887766"),
+        "{text}"
+    );
+    assert!(
+        text.contains("'=HYPERLINK"),
+        "the formula is neutralised: {text}"
+    );
+    let trail = admin(&t.db(), &["audit", "export", "--since", "2000-01-01"], None);
+    assert!(
+        trail.contains("\"action\":\"export_personal_data\"") && trail.contains("officer:sun"),
+        "{trail}"
+    );
+}
