@@ -208,6 +208,22 @@ impl SessionAuth {
             .map(|(token, _)| token.clone()))
     }
 
+    /// Takes the tokens of a sign-in or refresh (the keeper gets the session first);
+    /// returns the access token.
+    fn adopt(&self, session: WireSession) -> String {
+        if let Some(keep) = &self.keeper {
+            keep(&session);
+        }
+        let token = session.access_token.clone();
+        if let Ok(mut t) = self.tokens.lock() {
+            t.access = Some((session.access_token, session.access_expires_at));
+            t.refresh = session.refresh_token;
+            t.officer = Some(session.officer);
+            t.first_sign_in = None;
+        }
+        token
+    }
+
     /// A current access token, refreshing it first when it is (nearly) out of time.
     pub async fn bearer(&self, http: &Http, hub: &str) -> Result<String, SessionError> {
         if let Some(token) = self.fresh_access(Utc::now())? {
@@ -236,17 +252,7 @@ impl SessionAuth {
                     return Err(e);
                 }
             };
-            if let Some(keep) = &self.keeper {
-                keep(&session);
-            }
-            let token = session.access_token.clone();
-            if let Ok(mut t) = self.tokens.lock() {
-                t.access = Some((session.access_token, session.access_expires_at));
-                t.refresh = session.refresh_token;
-                t.officer = Some(session.officer);
-                t.first_sign_in = None;
-            }
-            return Ok(token);
+            return Ok(self.adopt(session));
         }
         let url = format!("{}/v1/auth/refresh", hub.trim_end_matches('/'));
         let form = WireRefresh {
@@ -258,16 +264,7 @@ impl SessionAuth {
             200 => {
                 let session: WireSession = serde_json::from_slice(&body)
                     .map_err(|e| SessionError::Answer(e.to_string()))?;
-                if let Some(keep) = &self.keeper {
-                    keep(&session);
-                }
-                let token = session.access_token.clone();
-                if let Ok(mut t) = self.tokens.lock() {
-                    t.access = Some((session.access_token, session.access_expires_at));
-                    t.refresh = session.refresh_token;
-                    t.officer = Some(session.officer);
-                }
-                Ok(token)
+                Ok(self.adopt(session))
             }
             401 | 403 => {
                 let reason = serde_json::from_slice::<serde_json::Value>(&body)
