@@ -94,8 +94,12 @@ const TESTS = [
     assert(texts.length > 0 && texts.every((t) => t.includes('护照')), `every row matches: ${texts.join(' | ')}`);
     await s.type(search, 'passport');
     await s.waitFor('English search finds the same', async () => (await queueTotal(s)) === 10, 15_000);
-    await s.type(search, '');
-    await s.waitFor('the full queue is back', async () => (await queueTotal(s)) === 40, 15_000);
+    // Regression: Escape emptied the box and left the queue filtered ("10 shown").
+    await s.keys('\uE00C');
+    await s.waitFor('Escape empties the box and the filter with it', async () => {
+      const box = await s.execute('return document.getElementById("search").value');
+      return box === '' && (await queueTotal(s)) === 40;
+    }, 15_000);
   },
 
   async function an_acknowledge_reaches_the_hub_and_a_second_desk_sees_it() {
