@@ -224,6 +224,33 @@ const TESTS = [
     await s.type(search, '');
   },
 
+  // Regression: a right-to-left override in citizen text made a field read as something else.
+  async function bidirectional_controls_are_isolated_and_shown() {
+    const s = ctx.a;
+    await intake(ctx.hub, request(901, { id: 'E2E-BIDI', description: 'see photo\u202Egpj.exe please', citizen: { name: 'Zhang \u202Eilam' }, location: { lat: 14.6, lon: 101.6, accuracy_m: 10 } }));
+    const search = await s.find('#search');
+    await s.type(search, 'E2E-BIDI');
+    await s.waitFor('the request is listed', async () => (await s.findAll('[data-testid="queue-row"][data-id="E2E-BIDI"]')).length === 1, 20_000);
+    await s.clickCss('[data-testid="queue-row"][data-id="E2E-BIDI"]');
+    await s.waitFor('the detail shows it', async () => ((await s.textContent('[data-testid="detail-name"]')) ?? '').startsWith('Zhang'));
+    try {
+      // Read once all three are on screen (the queue re-renders as the selection settles).
+      const shown = await s.waitFor('the detail and the queue row are drawn', () => s.execute(
+        `const q = (css) => document.querySelector(css);
+         const els = [q('[data-testid="detail-name"]'), q('[data-testid="detail-description"]'), q('[data-testid="queue-excerpt"]')];
+         if (els.some((e) => !e)) return null;
+         return { name: els[0].textContent, description: els[1].textContent,
+                  dirs: els.map((e) => e.getAttribute('dir') + '/' + getComputedStyle(e).unicodeBidi) };`,
+      ), 10_000);
+      assert(shown.name === 'Zhang ⟦U+202E⟧ilam', `the override is shown, not obeyed: ${shown.name}`);
+      assert(shown.description === 'see photo⟦U+202E⟧gpj.exe please', `in the description too: ${shown.description}`);
+      assert(shown.dirs.every((d) => d === 'auto/isolate'), `citizen text is isolated: ${shown.dirs}`);
+    } finally {
+      // The later tests read the whole queue.
+      await s.type(search, '');
+    }
+  },
+
   async function an_sos_notifies_once_escalates_and_stops_when_acknowledged_elsewhere() {
     const s = ctx.a;
     const b = ctx.b;
