@@ -27,6 +27,10 @@ pub const COMMANDS: &[&str] = &[
     "alert_status",
     "send_test_alert",
     "set_watch_region",
+    "sign_in",
+    "sign_out",
+    "lock_desk",
+    "unlock_desk",
 ];
 
 fn main() {

@@ -233,6 +233,34 @@ pub struct SyncHealth {
     pub exercise: bool,
     /// The signed-in officer's name, as the hub knows it (once it has answered).
     pub signed_in: Option<String>,
+    /// Why the hub ended this desk's session (revoked, expired): sign in again.
+    pub session_ended: Option<String>,
+    /// No officer is signed in to the hub (none yet, or the session ended): the window
+    /// offers the sign-in.
+    pub needs_sign_in: bool,
+    /// The window is locked: citizens' data stays hidden until the password unlocks it.
+    pub locked: bool,
+    /// An officer's password can unlock this desk offline (so it may lock when idle).
+    pub can_lock: bool,
+    /// Seconds without input before the window locks (0: never).
+    pub lock_after_s: u32,
+}
+
+/// What the sign-in form sends. The password is never printed.
+#[derive(Clone, Deserialize, TS)]
+pub struct SignInForm {
+    pub hub: String,
+    pub officer: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for SignInForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInForm")
+            .field("hub", &self.hub)
+            .field("officer", &self.officer)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

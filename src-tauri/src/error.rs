@@ -22,6 +22,17 @@ pub enum ErrorCode {
     Network,
     /// The action already left the outbox: the hub has answered it, so it cannot be undone.
     AlreadySent,
+    /// The window is locked: unlock with the officer's password first.
+    DeskLocked,
+    /// A sign-in or unlock with a wrong officer id or password.
+    WrongCredentials,
+    /// Too many failed tries: the account (at the hub) or the unlock (here) waits.
+    TooManyTries,
+    /// The officer's account is disabled at the hub.
+    AccountDisabled,
+    /// The hub's address would carry personal data in the clear, or its certificate is not
+    /// trusted.
+    InsecureHub,
     Internal,
 }
 

@@ -7,6 +7,7 @@ mod convert;
 pub mod dto;
 pub mod error;
 mod events;
+mod session;
 mod settings;
 mod startup;
 mod state;
@@ -22,6 +23,7 @@ use clap::Parser;
 use tauri::{Manager, WebviewUrl, WebviewWindowBuilder};
 
 use crate::alerts::AlertService;
+use crate::session::DeskSession;
 use crate::settings::{DeskArgs, Settings};
 use crate::state::Desk;
 
@@ -47,10 +49,7 @@ pub fn run() -> ExitCode {
         .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
             let default_dir = app.path().app_data_dir()?;
-            let settings = Settings::resolve(args.clone(), default_dir);
-            if settings.missing_token {
-                tracing::error!("a hub is configured without a way to sign in: give --sign-in OFFICER (password in LIFELINE_HUB_PASSWORD) or LIFELINE_HUB_TOKEN");
-            }
+            let mut settings = Settings::resolve(args.clone(), default_dir);
             let recovery = match &args.recovery_key {
                 Some(file) => Some(startup::read_recovery_key(file).map_err(std::io::Error::other)?),
                 None => None,
@@ -74,6 +73,13 @@ pub fn run() -> ExitCode {
                 return Ok(());
             }
             app.manage(commands::settings::Startup(None));
+            // The keyring works (the store opened with its key): the session's secrets are
+            // there too.
+            let session = Arc::new(DeskSession::new(vault::Vault::for_data_dir(&settings.data_dir)));
+            session.complete(&mut settings);
+            if settings.missing_token {
+                tracing::warn!("a hub is configured without a way to sign in: the window asks an officer to sign in");
+            }
             let alerts = AlertService::new(
                 app.handle().clone(),
                 Arc::clone(&store),
@@ -81,7 +87,7 @@ pub fn run() -> ExitCode {
                 &settings.language,
                 settings.notification_details,
             );
-            let desk = Desk::start(app.handle(), store, settings, Arc::clone(&alerts))?;
+            let desk = Desk::start(app.handle(), store, settings, Arc::clone(&alerts), session)?;
             app.manage(desk);
             // Escalations, burst summaries and the alarm run on a clock of their own.
             tauri::async_runtime::spawn(async move {
@@ -117,6 +123,10 @@ pub fn run() -> ExitCode {
             commands::alerts::alert_status,
             commands::alerts::send_test_alert,
             commands::alerts::set_watch_region,
+            commands::session::sign_in,
+            commands::session::sign_out,
+            commands::session::lock_desk,
+            commands::session::unlock_desk,
         ])
         .run(tauri::generate_context!());
     match result {

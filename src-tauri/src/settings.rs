@@ -15,10 +15,6 @@ pub struct DeskArgs {
     /// The hub to sync with (overrides the settings file).
     #[arg(long)]
     pub hub: Option<String>,
-    /// A fixed hub token (LIFELINE_HUB_TOKEN, or `token` in the settings): a development
-    /// token or a service account's secret. Officers sign in instead (--sign-in).
-    #[arg(long, env = "LIFELINE_HUB_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
     /// Sign in to the hub as this officer. The password is read from LIFELINE_HUB_PASSWORD
     /// (or the file --password-file names), never from the command line.
     #[arg(long)]
@@ -56,12 +52,19 @@ pub struct DeskArgs {
     /// Quiet mode: only emergencies alert (never silenced).
     #[arg(long)]
     pub quiet: bool,
+    /// Lock the window after this many seconds without a key or the mouse (default 600;
+    /// 0: never). Unlocking takes the officer's password, checked offline.
+    #[arg(long)]
+    pub lock_after: Option<u64>,
 }
 
 /// The settings file (`settings.json` in the data folder).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SettingsFile {
     pub hub_url: Option<String>,
+    /// A fixed token written here by hand (a service account's secret). The desk moves it
+    /// into the OS keyring at start and removes it from this file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
     /// The officer who signs in at this desk.
     pub officer_id: Option<String>,
@@ -90,6 +93,8 @@ pub struct SettingsFile {
     pub notification_details: bool,
     /// Days a closed request stays on this desk (default 30); then it is erased.
     pub retention_days: Option<i64>,
+    /// Minutes without input before the window locks (default 10; 0: never).
+    pub lock_after_minutes: Option<u64>,
 }
 
 /// How the desk proves itself to the hub.
@@ -97,8 +102,12 @@ pub struct SettingsFile {
 pub enum HubCredential {
     /// A fixed token (development, service account).
     Token(String),
-    /// An officer signing in with their password.
-    Officer { id: String, password: String },
+    /// An officer: signing in with a password given at start (`--sign-in`), or else with
+    /// the refresh token the keyring keeps from an earlier sign-in.
+    Officer {
+        id: String,
+        password: Option<String>,
+    },
 }
 
 impl std::fmt::Debug for HubCredential {
@@ -114,8 +123,12 @@ impl std::fmt::Debug for HubCredential {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub data_dir: PathBuf,
-    /// The hub's URL and how to sign in to it.
-    pub hub: Option<(String, HubCredential)>,
+    /// The hub's URL.
+    pub hub_url: Option<String>,
+    /// How this desk proves itself to the hub (`None`: an officer must sign in first).
+    pub credential: Option<HubCredential>,
+    /// The token came from the settings file (the desk moves it into the keyring).
+    pub token_in_file: bool,
     pub hub_ca: Option<PathBuf>,
     pub desk: String,
     pub officer: String,
@@ -128,6 +141,8 @@ pub struct Settings {
     pub quiet: bool,
     pub notification_details: bool,
     pub retention_days: i64,
+    /// Seconds without input before the window locks (0: never).
+    pub lock_after_s: u64,
     /// A hub URL given without a token or an officer to sign in: the UI says so instead of
     /// failing silently.
     pub missing_token: bool,
@@ -149,24 +164,29 @@ impl Settings {
             Err(_) => SettingsFile::default(),
         };
         let hub_url = args.hub.or(file.hub_url);
+        // A password only with --sign-in: a desk started again signs in with its refresh
+        // token (or asks), not with whatever the environment holds.
+        let password = match (&args.sign_in, &args.password_file) {
+            (None, _) => None,
+            (Some(_), Some(path)) => match std::fs::read_to_string(path) {
+                Ok(t) => Some(t.lines().next().unwrap_or_default().to_owned()),
+                Err(e) => {
+                    tracing::error!("cannot read the password file {}: {e}", path.display());
+                    None
+                }
+            },
+            (Some(_), None) => std::env::var("LIFELINE_HUB_PASSWORD").ok(),
+        };
         let officer_id = args.sign_in.or(file.officer_id);
-        let credential = match officer_id {
-            Some(id) => {
-                let password = match &args.password_file {
-                    Some(path) => std::fs::read_to_string(path)
-                        .map(|t| t.lines().next().unwrap_or_default().to_owned())
-                        .unwrap_or_else(|e| {
-                            tracing::error!(
-                                "cannot read the password file {}: {e}",
-                                path.display()
-                            );
-                            String::new()
-                        }),
-                    None => std::env::var("LIFELINE_HUB_PASSWORD").unwrap_or_default(),
-                };
-                Some(HubCredential::Officer { id, password })
-            }
-            None => args.token.or(file.token).map(HubCredential::Token),
+        let env_token = std::env::var("LIFELINE_HUB_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty());
+        let token_in_file = env_token.is_none() && file.token.is_some();
+        let token = env_token.or(file.token);
+        let credential = match (officer_id, token) {
+            (Some(id), _) => Some(HubCredential::Officer { id, password }),
+            (None, Some(token)) => Some(HubCredential::Token(token)),
+            (None, None) => None,
         };
         let missing_token = hub_url.is_some() && credential.is_none();
         // A signed-in desk acts as its officer: assignments and the case log use the id.
@@ -182,7 +202,9 @@ impl Settings {
         let mut feeds = file.feeds;
         feeds.extend(args.feed);
         Settings {
-            hub: hub_url.zip(credential),
+            hub_url,
+            credential,
+            token_in_file,
             hub_ca: args.hub_ca.or(file.hub_ca),
             desk: args.desk.or(file.desk).unwrap_or_else(|| "desk-1".into()),
             officer: signed_in_officer
@@ -201,6 +223,10 @@ impl Settings {
                 .retention_days
                 .filter(|d| *d > 0)
                 .unwrap_or(lifeline_core::store::DEFAULT_RETENTION_DAYS),
+            lock_after_s: args
+                .lock_after
+                .or(file.lock_after_minutes.map(|m| m * 60))
+                .unwrap_or(600),
             missing_token,
             data_dir,
         }
@@ -209,6 +235,20 @@ impl Settings {
     /// Persists the language choice.
     pub fn save_language(&self, language: &str) -> std::io::Result<()> {
         self.update_file(|file| file.language = Some(language.to_owned()))
+    }
+
+    /// Persists the hub and the officer signed in at this desk (their refresh token goes to
+    /// the keyring, never here).
+    pub fn save_sign_in(&self, hub_url: &str, officer_id: &str) -> std::io::Result<()> {
+        self.update_file(|file| {
+            file.hub_url = Some(hub_url.to_owned());
+            file.officer_id = Some(officer_id.to_owned());
+        })
+    }
+
+    /// Takes a hand-written token out of the settings file (it was moved to the keyring).
+    pub fn remove_token_from_file(&self) -> std::io::Result<()> {
+        self.update_file(|file| file.token = None)
     }
 
     /// Persists the watched region (`None`: watch everywhere the posts and countries allow).
@@ -235,17 +275,27 @@ impl Settings {
         };
         change(&mut file);
         std::fs::create_dir_all(&self.data_dir)?;
-        std::fs::write(
-            &path,
-            serde_json::to_string_pretty(&file).unwrap_or_default(),
-        )?;
-        // Like every file of the data folder: this user's only.
+        // Written beside and renamed over: a crash leaves the old file or the new one, never
+        // half of one. Like every file of the data folder, this user's only from the start.
+        let staged = path.with_extension("json.new");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
         #[cfg(unix)]
         {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
         }
-        Ok(())
+        {
+            use std::io::Write;
+            let mut f = options.open(&staged)?;
+            f.write_all(
+                serde_json::to_string_pretty(&file)
+                    .unwrap_or_default()
+                    .as_bytes(),
+            )?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&staged, &path)
     }
 }
 
@@ -272,13 +322,8 @@ mod tests {
         let again = Settings::resolve(args(dir.path()), dir.path().into());
         assert_eq!(again.watch_region, Some([175.0, -25.0, -170.0, -10.0]));
         assert_eq!(again.watch_countries, vec!["TH".to_string()]);
-        assert_eq!(
-            again.hub,
-            Some((
-                "http://127.0.0.1:7070".into(),
-                HubCredential::Token("t".into())
-            ))
-        );
+        assert_eq!(again.hub_url.as_deref(), Some("http://127.0.0.1:7070"));
+        assert_eq!(again.credential, Some(HubCredential::Token("t".into())));
     }
 
     #[test]

@@ -7,18 +7,24 @@ use std::sync::{Arc, Mutex, RwLock};
 use chrono::Utc;
 use lifeline_core::Store;
 use lifeline_core::store::AdvisoryRow;
-use lifeline_sync::{ChangeOrigin, HubAuth, SessionAuth, Stop, StopHandle, SyncEngine, SyncEvent};
+use lifeline_sync::{ChangeOrigin, HubAuth, Stop, StopHandle, SyncEngine, SyncEvent};
 use tauri::{AppHandle, Emitter};
 
 use crate::alerts::AlertService;
 use crate::dto::RequestsChanged;
 use crate::events;
-use crate::settings::{HubCredential, Settings};
+use crate::session::DeskSession;
+use crate::settings::Settings;
 
 pub struct Desk {
     pub store: Arc<Store>,
     pub settings: RwLock<Settings>,
-    pub engine: Option<SyncEngine>,
+    /// The running sync engine (replaced when an officer signs in from the window).
+    engine: RwLock<Option<SyncEngine>>,
+    stop: Mutex<Option<StopHandle>>,
+    app: AppHandle,
+    /// Who works at this desk: sign-in, the kept session, the idle lock.
+    pub session: Arc<DeskSession>,
     index_ready: Arc<AtomicBool>,
     /// Active advisories with their areas, for "which advisories cover this point", and the
     /// generation of advisories it was read at.
@@ -27,7 +33,6 @@ pub struct Desk {
     advisories_generation: Arc<AtomicU64>,
     key_counter: AtomicU64,
     pub alerts: Arc<AlertService>,
-    _stop: Option<StopHandle>,
     /// Keeps the store's query index (text, spatial, filters) caught up in the background.
     _indexer: lifeline_core::store::IndexerHandle,
 }
@@ -43,12 +48,13 @@ fn origin_name(o: ChangeOrigin) -> &'static str {
 impl Desk {
     /// Opens the desk: builds the in-memory index in the background (the window draws
     /// meanwhile), starts the query indexer, and starts the sync engine when a hub is
-    /// configured.
+    /// configured and the desk has a way to sign in to it.
     pub fn start(
         app: &AppHandle,
         store: Arc<Store>,
         settings: Settings,
         alerts: Arc<AlertService>,
+        session: Arc<DeskSession>,
     ) -> Result<Arc<Desk>, lifeline_sync::SyncError> {
         let index_ready = Arc::new(AtomicBool::new(false));
         {
@@ -80,78 +86,106 @@ impl Desk {
                 }
             });
         }
-        let mut engine = None;
-        let mut stop = None;
-        let advisories_generation = Arc::new(AtomicU64::new(0));
-        if settings.hub.is_some() || !settings.feeds.is_empty() {
-            let emitter = app.clone();
-            let generation = Arc::clone(&advisories_generation);
-            let alerting = Arc::clone(&alerts);
-            let mut builder = SyncEngine::builder(Arc::clone(&store))
-                .desk(&settings.desk)
-                .on_event(move |e| {
-                    if *e == SyncEvent::AdvisoriesChanged {
-                        generation.fetch_add(1, Ordering::SeqCst);
-                    }
-                    forward(&emitter, e);
-                    alert_on(&alerting, e);
-                });
-            if let Some((url, credential)) = &settings.hub {
-                let auth = match credential {
-                    HubCredential::Token(t) => HubAuth::Token(t.clone()),
-                    HubCredential::Officer { id, password } => HubAuth::Session(Arc::new(
-                        SessionAuth::with_password(id, password.clone(), &settings.desk, None),
-                    )),
-                };
-                builder = builder.hub_auth(url, auth);
-            }
-            if let Some(ca) = &settings.hub_ca {
-                match std::fs::read(ca) {
-                    Ok(pem) => builder = builder.extra_roots(vec![pem]),
-                    Err(e) => tracing::error!("cannot read the hub CA file {}: {e}", ca.display()),
+        let auth = session.hub_auth_at_start(&settings);
+        let desk = Arc::new(Desk {
+            store,
+            settings: RwLock::new(settings),
+            engine: RwLock::new(None),
+            stop: Mutex::new(None),
+            app: app.clone(),
+            session,
+            index_ready,
+            advisory_cache: Mutex::new(None),
+            advisories_generation: Arc::new(AtomicU64::new(0)),
+            key_counter: AtomicU64::new(0),
+            alerts,
+            _indexer: indexer,
+        });
+        desk.start_engine(auth);
+        Ok(desk)
+    }
+
+    /// The running sync engine, if any.
+    pub fn engine(&self) -> Option<SyncEngine> {
+        self.engine.read().ok().and_then(|e| e.clone())
+    }
+
+    /// Starts the sync engine (stopping the one before): the hub with `auth`, when the
+    /// settings name a hub and there is a credential, and the feeds. Without a credential
+    /// the desk polls only its feeds until an officer signs in.
+    pub fn start_engine(&self, auth: Option<HubAuth>) {
+        if let Some(old) = self.stop.lock().ok().and_then(|mut s| s.take()) {
+            old.stop();
+        }
+        let settings = self.settings();
+        let hub = settings.hub_url.clone().zip(auth);
+        if hub.is_none() && settings.feeds.is_empty() {
+            return;
+        }
+        let emitter = self.app.clone();
+        let generation = Arc::clone(&self.advisories_generation);
+        let alerting = Arc::clone(&self.alerts);
+        let mut builder = SyncEngine::builder(Arc::clone(&self.store))
+            .desk(&settings.desk)
+            .on_event(move |e| {
+                if *e == SyncEvent::AdvisoriesChanged {
+                    generation.fetch_add(1, Ordering::SeqCst);
+                }
+                forward(&emitter, e);
+                alert_on(&alerting, e);
+            });
+        if let Some((url, auth)) = hub {
+            builder = builder.hub_auth(url, auth);
+        }
+        if let Some(pem) = self.hub_ca() {
+            builder = builder.extra_roots(vec![pem]);
+        }
+        for feed in &settings.feeds {
+            builder = builder.feed(feed);
+        }
+        match builder.build() {
+            Ok(built) => {
+                let (handle, signal) = Stop::new();
+                let runner = built.clone();
+                tauri::async_runtime::spawn(async move { runner.run(signal).await });
+                if let Ok(mut e) = self.engine.write() {
+                    *e = Some(built);
+                }
+                if let Ok(mut s) = self.stop.lock() {
+                    *s = Some(handle);
                 }
             }
-            for feed in &settings.feeds {
-                builder = builder.feed(feed);
-            }
-            match builder.build() {
-                Ok(built) => {
-                    let (handle, signal) = Stop::new();
-                    let runner = built.clone();
-                    tauri::async_runtime::spawn(async move { runner.run(signal).await });
-                    engine = Some(built);
-                    stop = Some(handle);
-                }
-                // A hub the desk must not talk to (plain http:// off this computer, an
-                // unreadable CA file): the desk opens on its local data and the health bar
-                // says why it is not syncing.
-                Err(e) => {
-                    tracing::error!("not syncing: {e}");
-                    if let Some((url, _)) = &settings.hub {
-                        let url = url.trim_end_matches('/');
-                        let _ = store.ensure_source(url, lifeline_core::store::SourceKind::Hub);
-                        let _ = store.record_source_failure(
-                            url,
-                            lifeline_core::store::SourceConnection::Offline,
-                            &e.to_string(),
-                            Utc::now(),
-                        );
-                    }
+            // A hub the desk must not talk to (plain http:// off this computer, an
+            // unreadable CA file): the desk opens on its local data and the health bar
+            // says why it is not syncing.
+            Err(e) => {
+                tracing::error!("not syncing: {e}");
+                if let Some(url) = &settings.hub_url {
+                    let url = url.trim_end_matches('/');
+                    let _ = self
+                        .store
+                        .ensure_source(url, lifeline_core::store::SourceKind::Hub);
+                    let _ = self.store.record_source_failure(
+                        url,
+                        lifeline_core::store::SourceConnection::Offline,
+                        &e.to_string(),
+                        Utc::now(),
+                    );
                 }
             }
         }
-        Ok(Arc::new(Desk {
-            store,
-            settings: RwLock::new(settings),
-            engine,
-            index_ready,
-            advisory_cache: Mutex::new(None),
-            advisories_generation,
-            key_counter: AtomicU64::new(0),
-            alerts,
-            _stop: stop,
-            _indexer: indexer,
-        }))
+    }
+
+    /// The CA certificate (PEM) the settings name for the hub, besides the system's.
+    pub fn hub_ca(&self) -> Option<Vec<u8>> {
+        let ca = self.settings().hub_ca?;
+        match std::fs::read(&ca) {
+            Ok(pem) => Some(pem),
+            Err(e) => {
+                tracing::error!("cannot read the hub CA file {}: {e}", ca.display());
+                None
+            }
+        }
     }
 
     pub fn index_ready(&self) -> bool {

@@ -1,6 +1,7 @@
 //! The desk's secrets in the OS keyring (Secret Service on Linux, Credential Manager on
-//! Windows, the Keychain on macOS): the key of its encrypted store, and whether the post's
-//! recovery copy of that key was handed out.
+//! Windows, the Keychain on macOS): the key of its encrypted store, whether the post's
+//! recovery copy of that key was handed out, the signed-in officer's refresh token, and the
+//! verifier that unlocks an idle desk offline.
 //!
 //! The `keyring` crate has an in-memory store it falls back to when no platform backend is
 //! compiled in (keys would vanish at exit), so the backends are named explicitly in
@@ -12,6 +13,10 @@ use std::path::Path;
 use lifeline_core::store::StoreKey;
 
 const SERVICE: &str = "Lifeline desk";
+/// Entry names, each followed by the desk's data folder.
+const REFRESH: &str = "refresh token: ";
+const HUB_TOKEN: &str = "hub token: ";
+const VERIFIER: &str = "unlock verifier: ";
 
 /// Why the keyring cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -95,6 +100,61 @@ impl Vault {
         }
     }
 
+    fn read(&self, what: &str) -> Result<Option<String>, VaultError> {
+        match self.entry(what)?.get_password() {
+            Ok(v) => Ok(Some(v)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    fn write(&self, what: &str, value: &str) -> Result<(), VaultError> {
+        self.entry(what)?.set_password(value).map_err(classify)
+    }
+
+    fn remove(&self, what: &str) -> Result<(), VaultError> {
+        match self.entry(what)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    /// The refresh token of the officer signed in at this desk (kept across restarts; the
+    /// settings file names only the hub and the officer).
+    pub fn refresh_token(&self) -> Result<Option<String>, VaultError> {
+        self.read(REFRESH)
+    }
+
+    pub fn save_refresh_token(&self, token: &str) -> Result<(), VaultError> {
+        self.write(REFRESH, token)
+    }
+
+    pub fn forget_refresh_token(&self) -> Result<(), VaultError> {
+        self.remove(REFRESH)
+    }
+
+    /// A fixed hub token (a service account's secret) configured for this desk.
+    pub fn hub_token(&self) -> Result<Option<String>, VaultError> {
+        self.read(HUB_TOKEN)
+    }
+
+    pub fn save_hub_token(&self, token: &str) -> Result<(), VaultError> {
+        self.write(HUB_TOKEN, token)
+    }
+
+    /// What unlocks an idle desk offline: the signed-in officer's id and an Argon2id hash of
+    /// their password, as `officer\nPHC`.
+    pub fn unlock_verifier(&self) -> Result<Option<(String, String)>, VaultError> {
+        Ok(self.read(VERIFIER)?.and_then(|v| {
+            v.split_once('\n')
+                .map(|(officer, phc)| (officer.to_owned(), phc.to_owned()))
+        }))
+    }
+
+    pub fn save_unlock_verifier(&self, officer: &str, phc: &str) -> Result<(), VaultError> {
+        self.write(VERIFIER, &format!("{officer}\n{phc}"))
+    }
+
     /// Whether the recovery copy of the key was handed out already (it is, once).
     pub fn recovery_exported(&self) -> Result<bool, VaultError> {
         match self.entry("recovery exported: ")?.get_password() {
@@ -113,7 +173,7 @@ impl Vault {
     /// Removes this desk's entries (tests).
     #[cfg(test)]
     pub fn forget(&self) {
-        for what in ["", "recovery exported: "] {
+        for what in ["", "recovery exported: ", REFRESH, HUB_TOKEN, VERIFIER] {
             if let Ok(e) = self.entry(what) {
                 let _ = e.delete_credential();
             }
@@ -149,6 +209,20 @@ mod tests {
             None,
             "another desk's key is its own"
         );
+        assert_eq!(va.refresh_token().expect("read"), None);
+        va.save_refresh_token("llh_r_1").expect("save");
+        va.save_unlock_verifier("li", "$argon2id$x").expect("save");
+        assert_eq!(
+            va.refresh_token().expect("read").as_deref(),
+            Some("llh_r_1")
+        );
+        assert_eq!(
+            va.unlock_verifier().expect("read"),
+            Some(("li".into(), "$argon2id$x".into()))
+        );
+        assert_eq!(vb.refresh_token().expect("read"), None);
+        va.forget_refresh_token().expect("forget");
+        assert_eq!(va.refresh_token().expect("read"), None);
         assert!(!va.recovery_exported().expect("read"));
         va.mark_recovery_exported("now").expect("mark");
         assert!(va.recovery_exported().expect("read"));

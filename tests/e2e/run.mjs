@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync }
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Session, sleep } from './webdriver.mjs';
-import { CA_FILE, dunstHistory, hubFetch, intake, notifyCalls, signIn, startDriver, startHub, startKeyring, startNotifications, stopAll, tempDir } from './harness.mjs';
+import { CA_FILE, PASSWORD, admin, dunstHistory, hubFetch, intake, notifyCalls, signIn, startDriver, startHub, startKeyring, startNotifications, stopAll, tempDir } from './harness.mjs';
 
 const DESK = process.env.DESK_BIN;
 const HUB = process.env.HUB_BIN;
@@ -418,6 +418,84 @@ const TESTS = [
     void driver;
   },
 
+  async function a_new_desk_asks_to_sign_in_and_keeps_the_session_in_the_keyring() {
+    const driver = await startDriver(4454, 4455, 'd');
+    const args = (extra) => ['--data-dir', driver.dataDir, '--hub-ca', CA_FILE, '--desk', 'desk-d', '--lang', 'en', ...extra];
+    const signInShown = async (s) => (await s.findAll('[data-testid="sign-in"]')).length === 1;
+    let d = await Session.create(4454, DESK, args(['--lock-after', '0']));
+    try {
+      await d.waitFor('the first run asks to sign in', () => signInShown(d), 20_000);
+      await d.waitFor('the map behind is drawn', () => d.execute('return document.body.dataset.mapReady === "1"'), 60_000);
+      writeFileSync(join(OUT, 'sign-in-en.png'), await d.screenshot());
+      await d.type(await d.find('#sign-in-hub'), ctx.hub.url);
+      await d.type(await d.find('#sign-in-officer'), 'Zhao');
+      await d.type(await d.find('#sign-in-password'), 'not the password');
+      await d.clickCss('[data-testid="sign-in-submit"]');
+      await d.waitFor('a wrong password is refused, in words', async () => ((await d.textContent('[data-testid="sign-in-error"]')) ?? '').includes('password is wrong'), 20_000);
+      await d.type(await d.find('#sign-in-password'), PASSWORD);
+      await d.clickCss('[data-testid="sign-in-submit"]');
+      await d.waitFor('signed in: the dialog closes and the desk names Zhao', async () => !(await signInShown(d)) && (await d.textContent('[data-testid="officer"]')) === 'Zhao', 20_000);
+      await d.waitFor('the queue fills from the hub', async () => (await queueTotal(d)) >= 40, 30_000);
+    } finally {
+      await d.close();
+    }
+    const settings = JSON.parse(readFileSync(join(driver.dataDir, 'settings.json'), 'utf8'));
+    assert(settings.hub_url === ctx.hub.url && settings.officer_id === 'Zhao', `the settings name the hub and the officer: ${JSON.stringify(settings)}`);
+    for (const f of readdirSync(driver.dataDir).filter((f) => statSync(join(driver.dataDir, f)).isFile())) {
+      const bytes = readFileSync(join(driver.dataDir, f));
+      assert(!bytes.includes(Buffer.from('llh_')) && !bytes.includes(Buffer.from(PASSWORD)), `${f} holds a token or the password`);
+    }
+
+    // Started again: the session comes from the keyring, nobody is asked.
+    d = await Session.create(4454, DESK, args(['--lock-after', '4']));
+    try {
+      await d.waitFor('signed in from the kept session', async () => (await d.textContent('[data-testid="officer"]')) === 'Zhao', 20_000);
+      assert(!(await signInShown(d)), 'a desk with a kept session does not ask to sign in');
+      await d.waitFor('the queue is there', async () => (await queueTotal(d)) >= 40, 30_000);
+
+      // Idle for four seconds: the window locks and nothing personal is on screen or served.
+      await d.waitFor('the window locks when idle', async () => (await d.findAll('[data-testid="locked"]')).length === 1, 20_000);
+      const onScreen = await d.execute('return document.body.innerText');
+      assert(!onScreen.includes('测试人员') && !onScreen.includes('E2E-0') && !onScreen.includes('Robbed'), `the locked window shows no citizen's data: ${onScreen}`);
+      const refused = await d.executeAsync(
+        `const done = arguments[arguments.length - 1];
+         window.__TAURI_INTERNALS__.invoke('request_detail', { id: 'E2E-001' }).then(() => done('served'), (e) => done(e.code));`,
+      );
+      assert(refused === 'desk_locked', `the backend refuses a citizen's data while locked: ${refused}`);
+      await d.type(await d.find('#unlock-password'), 'a guess');
+      await d.clickCss('[data-testid="unlock-submit"]');
+      await d.waitFor('a wrong password does not unlock', async () => (await d.findAll('[data-testid="unlock-error"]')).length === 1, 10_000);
+      await d.type(await d.find('#unlock-password'), PASSWORD);
+      await d.clickCss('[data-testid="unlock-submit"]');
+      await d.waitFor('the password unlocks it (checked offline)', async () => (await d.findAll('[data-testid="queue-row"]')).length > 3, 15_000);
+
+      // The hub revokes the session: the desk keeps working from its data, queues the
+      // officer's edit, and asks to sign in again; the edit goes once someone has.
+      const listed = admin(HUB, ctx.hub.db, ['sessions', 'list', '--officer', 'Zhao']);
+      const line = listed.split('\n').find((l) => l.includes('desk-d') && l.includes('live'));
+      assert(line, `the hub lists desk D's session: ${listed}`);
+      admin(HUB, ctx.hub.db, ['sessions', 'revoke', line.split(/\s+/)[0]]);
+      await d.clickCss('[data-testid="queue-row"][data-id="E2E-039"]');
+      await d.waitFor('E2E-039 is open', async () => (await d.findAll('[data-testid="act-acknowledge"]')).length === 1, 10_000);
+      await d.clickCss('[data-testid="act-acknowledge"]');
+      await d.waitFor('the desk says the session ended and keeps the edit', async () => {
+        const button = (await d.textContent('[data-testid="sign-in-button"]')) ?? '';
+        return button.includes('Session ended') && (await d.textContent('[data-testid="outbox-pending"]')).includes('1');
+      }, 30_000);
+      assert((await hubFetch(ctx.hub, '/v1/requests/E2E-039')).json.status === 'new', 'nothing reached the hub under the revoked session');
+      await d.clickCss('[data-testid="sign-in-button"]');
+      await d.waitFor('the sign-in dialog opens', () => signInShown(d), 10_000);
+      await d.type(await d.find('#sign-in-password'), PASSWORD);
+      await d.clickCss('[data-testid="sign-in-submit"]');
+      await d.waitFor('after signing in again the edit reaches the hub', async () => (await hubFetch(ctx.hub, '/v1/requests/E2E-039')).json.status === 'acknowledged', 30_000);
+    } catch (e) {
+      writeFileSync(join(OUT, 'desk-d-failed.png'), await d.screenshot());
+      throw e;
+    } finally {
+      await d.close();
+    }
+  },
+
   async function a_command_outside_the_capability_is_refused() {
     const s = ctx.a;
     const result = await s.executeAsync(
@@ -490,7 +568,9 @@ async function main() {
   ctx.a = await Session.create(4444, DESK, deskArgs(driverA, hub, 'desk-a', 'Li', ['--escalate-after', '4']));
   ctx.b = await Session.create(4446, DESK, deskArgs(driverB, hub, 'desk-b', 'Wang'));
   let failed = 0;
-  for (const test of TESTS) {
+  // E2E_ONLY (a regular expression) runs some tests only, while working on them.
+  const only = process.env.E2E_ONLY ? new RegExp(process.env.E2E_ONLY) : null;
+  for (const test of TESTS.filter((t) => !only || only.test(t.name))) {
     const started = Date.now();
     try {
       await test();

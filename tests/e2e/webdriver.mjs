@@ -31,8 +31,12 @@ export class Session {
   }
 
   async find(css) {
-    const v = await this.req('POST', '/element', { using: 'css selector', value: css });
-    return v[ELEMENT];
+    try {
+      const v = await this.req('POST', '/element', { using: 'css selector', value: css });
+      return v[ELEMENT];
+    } catch (e) {
+      throw new Error(`${css} is not on the page (${e.message})`);
+    }
   }
 
   async findAll(css) {

@@ -31,11 +31,12 @@ pub fn act(
     id: String,
     action: ActionDto,
 ) -> CommandResult<RequestDetail> {
+    super::session::ensure_unlocked(&desk)?;
     let settings = desk.settings();
     let triage = convert::action(&action, &settings.officer)?;
     desk.store
         .queue_action(&id, &triage, &desk.actor(), &desk.new_key(), Utc::now())?;
-    if let Some(engine) = &desk.engine {
+    if let Some(engine) = desk.engine() {
         engine.wake_outbox();
     }
     changed(&app, &desk, &id);
@@ -50,6 +51,7 @@ pub fn dismiss_action(
     id: String,
     key: String,
 ) -> CommandResult<RequestDetail> {
+    super::session::ensure_unlocked(&desk)?;
     desk.store.dismiss_action(&key, Utc::now())?;
     changed(&app, &desk, &id);
     load_detail(&desk, &id)
@@ -64,6 +66,7 @@ pub fn withdraw_action(
     id: String,
     key: String,
 ) -> CommandResult<RequestDetail> {
+    super::session::ensure_unlocked(&desk)?;
     match desk.store.withdraw_action(&key, Utc::now())? {
         Withdrawal::Withdrawn => {}
         Withdrawal::AlreadyAnswered(state) => {
@@ -88,6 +91,7 @@ pub fn retry_action(
     id: String,
     key: String,
 ) -> CommandResult<RequestDetail> {
+    super::session::ensure_unlocked(&desk)?;
     let item = desk
         .store
         .outbox_for_request(&id)?
@@ -109,7 +113,7 @@ pub fn retry_action(
     desk.store
         .queue_action(&id, &item.action, &desk.actor(), &desk.new_key(), now)?;
     desk.store.dismiss_action(&key, now)?;
-    if let Some(engine) = &desk.engine {
+    if let Some(engine) = desk.engine() {
         engine.wake_outbox();
     }
     changed(&app, &desk, &id);
@@ -119,8 +123,9 @@ pub fn retry_action(
 /// Tells other desks this officer is working on the request (renewed while it is open).
 #[tauri::command]
 pub async fn claim(desk: DeskState<'_>, id: String) -> CommandResult<()> {
+    super::session::ensure_unlocked(&desk)?;
     let officer = desk.settings().officer;
-    match &desk.engine {
+    match desk.engine() {
         Some(engine) => Ok(engine.claim(&id, &officer).await?),
         None => Ok(()),
     }
@@ -128,7 +133,8 @@ pub async fn claim(desk: DeskState<'_>, id: String) -> CommandResult<()> {
 
 #[tauri::command]
 pub async fn release(desk: DeskState<'_>, id: String) -> CommandResult<()> {
-    match &desk.engine {
+    super::session::ensure_unlocked(&desk)?;
+    match desk.engine() {
         Some(engine) => Ok(engine.release(&id).await?),
         None => Ok(()),
     }

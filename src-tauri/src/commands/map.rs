@@ -23,6 +23,7 @@ pub fn map_clusters(
     view: Viewport,
     filter: QueueFilter,
 ) -> CommandResult<tauri::ipc::Response> {
+    super::session::ensure_unlocked(&desk)?;
     let now = Utc::now();
     let q = convert::query(&filter, &desk.settings().officer, now)?;
     let bbox = BBox::new(

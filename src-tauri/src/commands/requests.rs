@@ -15,6 +15,7 @@ pub fn queue_page(
     offset: u32,
     limit: u32,
 ) -> CommandResult<QueuePage> {
+    super::session::ensure_unlocked(&desk)?;
     let settings = desk.settings();
     let now = Utc::now();
     let mut q = convert::query(&filter, &settings.officer, now)?;
@@ -68,17 +69,23 @@ pub fn load_detail(desk: &Desk, id: &str) -> CommandResult<RequestDetail> {
 
 #[tauri::command(async)]
 pub fn request_detail(desk: DeskState<'_>, id: String) -> CommandResult<RequestDetail> {
+    super::session::ensure_unlocked(&desk)?;
     load_detail(&desk, &id)
 }
 
 /// The request a map marker stands for (markers carry the store's row id).
 #[tauri::command(async)]
 pub fn request_id_at(desk: DeskState<'_>, rowid: f64) -> CommandResult<Option<String>> {
+    super::session::ensure_unlocked(&desk)?;
     Ok(desk.store.request_id_for_rowid(rowid as i64)?)
 }
 
 #[tauri::command(async)]
 pub fn counts(desk: DeskState<'_>, filter: QueueFilter) -> CommandResult<Counts> {
+    // Counts reveal nothing personal, but a search's counts would (is this name here?).
+    if filter.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+        super::session::ensure_unlocked(&desk)?;
+    }
     let q = convert::query(&filter, &desk.settings().officer, Utc::now())?;
     let c = if desk.index_ready() {
         desk.store.indexed_counts(&q)?
@@ -102,6 +109,10 @@ pub fn timeline(
     filter: QueueFilter,
     hours: u32,
 ) -> CommandResult<Vec<Bucket>> {
+    // Counts reveal nothing personal, but a search's counts would (is this name here?).
+    if filter.text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+        super::session::ensure_unlocked(&desk)?;
+    }
     let now = Utc::now();
     let mut q = convert::query(&filter, &desk.settings().officer, now)?;
     let hours = hours.clamp(1, 24 * 14);

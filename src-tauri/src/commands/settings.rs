@@ -14,7 +14,7 @@ pub fn app_info(desk: DeskState<'_>) -> CommandResult<AppInfo> {
         version: env!("CARGO_PKG_VERSION").into(),
         desk: s.desk,
         officer: s.officer,
-        hub: s.hub.map(|(url, _)| url),
+        hub: s.hub_url,
         language: s.language,
         data_dir: s.data_dir.display().to_string(),
         posts: desk.store.distinct_posts()?,

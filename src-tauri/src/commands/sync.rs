@@ -7,6 +7,7 @@ use crate::error::CommandResult;
 
 #[tauri::command(async)]
 pub fn sync_health(desk: DeskState<'_>) -> CommandResult<SyncHealth> {
+    let (engine, settings) = (desk.engine(), desk.settings());
     let outbox = desk.store.outbox_counts()?;
     let sources = desk
         .store
@@ -29,17 +30,22 @@ pub fn sync_health(desk: DeskState<'_>) -> CommandResult<SyncHealth> {
     Ok(SyncHealth {
         // Standalone: no hub configured at all (a hub refused at start shows as offline,
         // with the reason).
-        standalone: desk.settings().hub.is_none(),
+        standalone: settings.hub_url.is_none(),
         sources,
         outbox_pending: outbox.pending as u32,
         outbox_conflicted: outbox.conflicted as u32,
         outbox_rejected: outbox.rejected as u32,
         quarantined: desk.store.quarantine_count()? as u32,
         exercise: desk.store.holds_exercise_data()?,
-        signed_in: desk
-            .engine
+        signed_in: engine
             .as_ref()
             .and_then(|e| e.signed_in())
             .map(|o| o.display_name),
+        session_ended: engine.as_ref().and_then(|e| e.session_ended()),
+        needs_sign_in: !engine.as_ref().is_some_and(|e| e.has_hub())
+            || engine.as_ref().is_some_and(|e| e.session_ended().is_some()),
+        locked: desk.session.is_locked(),
+        can_lock: desk.session.can_lock(),
+        lock_after_s: settings.lock_after_s as u32,
     })
 }

@@ -47,6 +47,7 @@ fn render() -> String {
         AlertStatus,
         Region,
         StartupProblem,
+        SignInForm,
         ErrorCode,
         CommandError,
     );

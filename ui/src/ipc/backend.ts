@@ -16,6 +16,7 @@ import type {
   QueuePage,
   Region,
   RequestDetail,
+  SignInForm,
   RequestsChanged,
   StartupProblem,
   SyncHealth,
@@ -49,6 +50,12 @@ export interface Backend {
   alertStatus(): Promise<AlertStatus>;
   sendTestAlert(): Promise<NotificationHealth>;
   setWatchRegion(region: Region | null): Promise<void>;
+  /** Signs an officer in at the hub; resolves with their name. */
+  signIn(form: SignInForm): Promise<string>;
+  signOut(): Promise<void>;
+  /** Locks the window; false when nobody could unlock it offline (so it stays open). */
+  lockDesk(): Promise<boolean>;
+  unlockDesk(password: string): Promise<void>;
 
   onRequestsChanged(f: (e: RequestsChanged) => void): Promise<Unlisten>;
   onSyncHealth(f: () => void): Promise<Unlisten>;

@@ -155,7 +155,28 @@ exercise: boolean,
 /**
  * The signed-in officer's name, as the hub knows it (once it has answered).
  */
-signed_in: string | null, };
+signed_in: string | null, 
+/**
+ * Why the hub ended this desk's session (revoked, expired): sign in again.
+ */
+session_ended: string | null, 
+/**
+ * No officer is signed in to the hub (none yet, or the session ended): the window
+ * offers the sign-in.
+ */
+needs_sign_in: boolean, 
+/**
+ * The window is locked: citizens' data stays hidden until the password unlocks it.
+ */
+locked: boolean, 
+/**
+ * An officer's password can unlock this desk offline (so it may lock when idle).
+ */
+can_lock: boolean, 
+/**
+ * Seconds without input before the window locks (0: never).
+ */
+lock_after_s: number, };
 
 export type Bucket = { start: number, count: number, emergencies: number, };
 
@@ -228,6 +249,8 @@ code: string,
  */
 message: string, data_dir: string, };
 
-export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "already_sent" | "internal";
+export type SignInForm = { hub: string, officer: string, password: string, };
+
+export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "already_sent" | "desk_locked" | "wrong_credentials" | "too_many_tries" | "account_disabled" | "insecure_hub" | "internal";
 
 export type CommandError = { code: ErrorCode, message: string, };

@@ -32,5 +32,9 @@ export const tauriBackend: Backend = {
   alertStatus: () => call<import('./bindings').AlertStatus>("alert_status"),
   sendTestAlert: () => call<import('./bindings').NotificationHealth>("send_test_alert"),
   setWatchRegion: (region) => call<void>("set_watch_region", { region }),
+  signIn: (form) => call<string>("sign_in", { form }),
+  signOut: () => call<void>("sign_out"),
+  lockDesk: () => call<boolean>("lock_desk"),
+  unlockDesk: (password) => call<void>("unlock_desk", { password }),
   ...tauriEvents,
 };

@@ -38,6 +38,10 @@ export const desk = $state({
   focus: null as MapFocus | null,
   selectedAdvisory: null as number | null,
   error: null as string | null,
+  /** The sign-in dialog is open. */
+  signInOpen: false,
+  /** The window is locked (idle): nothing with a citizen's data is drawn. */
+  locked: false,
   lastAction: null as LastAction | null,
   alarm: null as AlarmState | null,
   lastAlert: null as AlertEvent | null,
@@ -68,6 +72,8 @@ export function resetFilter(): void {
 
 /** Shows a failed command to the officer for a while. */
 export function showError(message: string): void {
+  // Calls refused while the window locks are expected, not news.
+  if (desk.locked) return;
   desk.error = message;
   window.setTimeout(() => {
     if (desk.error === message) desk.error = null;

@@ -207,6 +207,20 @@ impl SyncEngine {
         }
     }
 
+    /// Whether this engine syncs with a hub (not only feeds).
+    pub fn has_hub(&self) -> bool {
+        self.inner.hub.is_some()
+    }
+
+    /// Why the hub ended this desk's session (revoked, expired, signed in elsewhere), if it
+    /// did: a person must sign in again; until then the desk works offline.
+    pub fn session_ended(&self) -> Option<String> {
+        match &self.inner.hub.as_ref()?.auth {
+            HubAuth::Session(s) => s.ended(),
+            HubAuth::Token(_) => None,
+        }
+    }
+
     fn store(&self) -> &Store {
         &self.inner.store
     }
