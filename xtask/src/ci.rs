@@ -75,7 +75,9 @@ pub fn run(args: &[String]) -> Result {
         println!("\nend-to-end tests skipped (--no-e2e)");
         return Ok(());
     }
-    crate::run::e2e()
+    crate::run::e2e()?;
+    // The package an embassy installs: built, installed, started, removed.
+    crate::package::check_installed()
 }
 
 /// The desk's keyring tests need a Secret Service: a private session bus (no service

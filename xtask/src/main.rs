@@ -8,10 +8,12 @@
 //! * `cargo xtask test` — `setup`, then `ci`: the README's test command.
 //! * `cargo xtask run` — build the desk, start a local hub replaying a drill unless a hub is
 //!   configured, open the desk on it.
+//! * `cargo xtask package` — the desk's `.deb` and `.rpm` (Tauri's bundler).
 //! * `cargo xtask bench` — the benchmarks (release build), figures printed; `cargo xtask
 //!   bench app` measures the desk itself (first frame, panning, memory, alert latency).
 
 mod ci;
+mod package;
 mod run;
 mod setup;
 mod util;
@@ -32,12 +34,15 @@ fn main() -> ExitCode {
         "bench" => run::bench(rest),
         "e2e" => run::e2e(),
         "bindings" => ci::update_bindings(),
+        "package" if rest.iter().any(|a| a == "--check") => package::check_installed(),
+        "package" => package::package(rest).map(|_| ()),
         _ => {
             println!(
                 "usage: cargo xtask <task>\n\n  setup     install what is missing (system packages, tauri-driver, npm packages)\n  \
                  ci        everything CI checks (fmt, clippy, host-free core, tests, UI tests, end-to-end)\n  \
                  test      setup, then ci\n  e2e       only the end-to-end suite (the real desk under a virtual display)\n  \
                  run       start a local hub with a drill and open the desk on it\n  \
+                 package   the desk's .deb and .rpm (release; --debug for the debug build;\n            --check installs the debug .deb, starts it, removes it, as CI does)\n  \
                  bench     run the benchmarks (release) and print their figures;\n            `bench app [--minutes N]` measures the desk itself\n  bindings  regenerate the UI's TypeScript types from Rust"
             );
             return if task == "help" {

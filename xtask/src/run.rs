@@ -15,7 +15,7 @@ pub fn build_ui() -> Result {
     exec(&ui, "npm", &["run", "build"], &[])
 }
 
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"))
@@ -391,7 +391,7 @@ fn fresh_output_dir(dir: &Path) -> Result {
 
 /// Runs a Node script of `tests/e2e/` under a virtual display (1440×900), in a private
 /// D-Bus session without service activation (`tests/e2e/session.conf`).
-fn in_virtual_session(script: &str, env: &[(&str, &str)]) -> Result {
+pub fn in_virtual_session(script: &str, env: &[(&str, &str)]) -> Result {
     exec(
         &root(),
         "xvfb-run",
@@ -412,6 +412,6 @@ fn in_virtual_session(script: &str, env: &[(&str, &str)]) -> Result {
     )
 }
 
-fn path_str(p: &Path) -> String {
+pub fn path_str(p: &Path) -> String {
     p.display().to_string()
 }
