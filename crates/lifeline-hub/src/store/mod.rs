@@ -19,6 +19,7 @@ pub mod audit;
 mod sqlite;
 mod sqlite_accounts;
 mod sqlite_audit;
+mod sqlite_records;
 
 use chrono::{DateTime, Utc};
 use lifeline_core::model::TriageAction;

@@ -1,0 +1,286 @@
+//! How a request is kept in the hub's SQLite rows: loading and saving records, routing a
+//! new request to its post, case events, the change numbers, and deciding a triage action
+//! against the stored record. `sqlite.rs` uses these inside its transactions.
+
+use chrono::{DateTime, Utc};
+use lifeline_core::model::{CaseEvent, HelpRequest, Origin, Priority, Status, TriageAction};
+use lifeline_core::protocol::{WireError, WireEvent, WireIntake, WireRequest};
+use lifeline_core::store::local_event_id;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::{ActionCall, ActionOutcome, HubError};
+
+pub(super) fn next_seq(tx: &Transaction<'_>) -> Result<u64, HubError> {
+    Ok(tx.query_row(
+        "SELECT coalesce(max(change_seq), 0) + 1 FROM requests",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+pub(super) fn load(conn: &Connection, id: &str) -> Result<Option<WireRequest>, HubError> {
+    let record: Option<String> = conn
+        .prepare_cached("SELECT record FROM requests WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    let Some(record) = record else {
+        return Ok(None);
+    };
+    let mut wire: WireRequest = serde_json::from_str(&record)
+        .map_err(|e| HubError::Corrupt(format!("request {id}: {e}")))?;
+    let mut stmt =
+        conn.prepare_cached("SELECT body FROM events WHERE request_id = ?1 ORDER BY seq")?;
+    let bodies = stmt.query_map([id], |r| r.get::<_, String>(0))?;
+    for body in bodies {
+        wire.events.push(
+            serde_json::from_str(&body?)
+                .map_err(|e| HubError::Corrupt(format!("event of {id}: {e}")))?,
+        );
+    }
+    Ok(Some(wire))
+}
+
+pub(super) fn save(
+    tx: &Transaction<'_>,
+    r: &HelpRequest,
+    seq: u64,
+    insert: bool,
+) -> Result<(), HubError> {
+    let record = serde_json::to_string(&WireRequest::from_domain(r, &[]))
+        .map_err(|e| HubError::Corrupt(e.to_string()))?;
+    if insert {
+        tx.prepare_cached("INSERT INTO requests (id, version, change_seq, record, created_at, post) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+            .execute(params![r.id, r.version, seq, record, r.created_at.timestamp_millis(), r.post])?;
+    } else {
+        tx.prepare_cached(
+            "UPDATE requests SET version = ?2, change_seq = ?3, record = ?4, post = ?5 WHERE id = ?1",
+        )?
+        .execute(params![r.id, r.version, seq, record, r.post])?;
+    }
+    Ok(())
+}
+
+/// The post a new request goes to: the one it names (by id, or by its name in either
+/// language), else the first post whose countries include the request's. With no posts
+/// configured (a drill, a laptop), the named post is kept as given.
+pub(super) fn route(
+    tx: &Transaction<'_>,
+    named: Option<&str>,
+    country: Option<&str>,
+) -> Result<Option<String>, HubError> {
+    let any_posts: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM posts)")?
+        .query_row([], |r| r.get(0))?;
+    if !any_posts {
+        return Ok(named.map(str::to_owned));
+    }
+    if let Some(named) = named {
+        let found: Option<String> = tx
+            .prepare_cached(
+                "SELECT id FROM posts WHERE id = ?1 OR name_en = ?1 OR name_zh = ?1 ORDER BY id = ?1 DESC LIMIT 1",
+            )?
+            .query_row([named], |r| r.get(0))
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    let Some(country) = country else {
+        return Ok(None);
+    };
+    // Whole-country posts first: a sub-regional consulate is chosen only by name.
+    Ok(tx
+        .prepare_cached(
+            "SELECT id FROM posts WHERE instr(',' || countries || ',', ',' || ?1 || ',') > 0 \
+             ORDER BY subregions != '', id LIMIT 1",
+        )?
+        .query_row([country], |r| r.get(0))
+        .optional()?)
+}
+
+pub(super) fn post_exists(tx: &Transaction<'_>, id: &str) -> Result<bool, HubError> {
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM posts WHERE id = ?1)")?
+        .query_row([id], |r| r.get(0))?)
+}
+
+pub(super) fn event_count(conn: &Connection, id: &str) -> Result<usize, HubError> {
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM events WHERE request_id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+pub(super) fn post_of(record: &WireRequest) -> Option<&str> {
+    record.post.as_deref()
+}
+
+pub(super) fn append_events(tx: &Transaction<'_>, events: &[CaseEvent]) -> Result<(), HubError> {
+    for e in events {
+        let body = serde_json::to_string(&WireEvent {
+            id: e.id.clone(),
+            kind: e.kind.clone(),
+            actor: e.actor.clone(),
+            at: e.at,
+        })
+        .map_err(|err| HubError::Corrupt(err.to_string()))?;
+        tx.prepare_cached("INSERT INTO events (event_id, request_id, body) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")?
+            .execute(params![e.id, e.request_id, body])?;
+    }
+    Ok(())
+}
+
+/// Builds a new request from an intake, validated.
+pub(super) fn from_intake(
+    intake: WireIntake,
+    id: String,
+    now: DateTime<Utc>,
+) -> Result<HelpRequest, String> {
+    let r = HelpRequest {
+        id,
+        channel: intake.channel,
+        category: intake.category,
+        emergency: intake.emergency,
+        priority: intake.priority.unwrap_or(if intake.emergency {
+            Priority::Critical
+        } else {
+            Priority::Normal
+        }),
+        status: Status::New,
+        duplicate_of: None,
+        citizen: lifeline_core::model::Citizen {
+            name: intake.citizen.name,
+            phone: intake.citizen.phone,
+            id_document: intake.citizen.id_document,
+            nationality: intake.citizen.nationality,
+            language: intake.citizen.language,
+        },
+        people_count: intake.people_count,
+        location: intake.location.map(|l| lifeline_core::model::Location {
+            lat: l.lat,
+            lon: l.lon,
+            accuracy_m: l.accuracy_m,
+            captured_at: l.captured_at,
+            address: l.address,
+            country: l.country,
+        }),
+        description: intake.description,
+        attachments: intake
+            .attachments
+            .into_iter()
+            .map(|a| lifeline_core::model::Attachment {
+                name: a.name,
+                media_type: a.media_type,
+                size_bytes: a.size_bytes,
+                url: a.url,
+            })
+            .collect(),
+        assignee: None,
+        post: intake.post,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    r.validate().map_err(|e| e.to_string())?;
+    Ok(r)
+}
+
+/// An answer stored under an idempotency key: the outcome form, or (rows written before
+/// schema 2) the HTTP status and body it was first sent as.
+pub(super) fn stored_outcome(
+    outcome: Option<String>,
+    status: u16,
+    response: &str,
+) -> Result<ActionOutcome, HubError> {
+    let corrupt = |e: serde_json::Error| HubError::Corrupt(format!("stored answer: {e}"));
+    if let Some(outcome) = outcome {
+        return serde_json::from_str(&outcome).map_err(corrupt);
+    }
+    Ok(match status {
+        200 => ActionOutcome::Applied {
+            record: serde_json::from_str(response).map_err(corrupt)?,
+        },
+        409 => {
+            let e: WireError = serde_json::from_str(response).map_err(corrupt)?;
+            match e.current {
+                Some(current) => ActionOutcome::Conflict { current },
+                None => ActionOutcome::Invalid {
+                    message: e.error.message,
+                },
+            }
+        }
+        _ => {
+            let e: WireError = serde_json::from_str(response).map_err(corrupt)?;
+            ActionOutcome::Invalid {
+                message: e.error.message,
+            }
+        }
+    })
+}
+
+/// Decides an action against the current record: applied, a version conflict or invalid.
+/// Applies it when it is to be applied.
+pub(super) fn decide(
+    tx: &Transaction<'_>,
+    current: WireRequest,
+    call: ActionCall<'_>,
+    case_event_cap: usize,
+    now: DateTime<Utc>,
+) -> Result<ActionOutcome, HubError> {
+    if !call.action.is_commutative() && call.base_version != current.version {
+        return Ok(ActionOutcome::Conflict { current });
+    }
+    let (request, _) = current
+        .clone()
+        .into_domain(Origin::Sync)
+        .map_err(|e| HubError::Corrupt(e.to_string()))?;
+    // The original must be one the caller may see: another post's requests do not exist
+    // for them, not even as an answer saying so.
+    if let TriageAction::MarkDuplicate { of } = call.action
+        && load(tx, of)?
+            .filter(|r| call.scope.admits(post_of(r)))
+            .is_none()
+    {
+        return Ok(ActionOutcome::Invalid {
+            message: format!("no request {of} to be a duplicate of"),
+        });
+    }
+    let (mut next, kinds) = match call.action.apply(&request, now) {
+        Ok(done) => done,
+        Err(e) => {
+            return Ok(ActionOutcome::Invalid {
+                message: e.to_string(),
+            });
+        }
+    };
+    if kinds.is_empty() {
+        return Ok(ActionOutcome::Applied { record: current });
+    }
+    if event_count(tx, &request.id)? + kinds.len() > case_event_cap {
+        return Ok(ActionOutcome::CaseLogFull {
+            message: format!(
+                "the case log of {} is full ({case_event_cap} entries); record further work in a follow-up request",
+                request.id
+            ),
+        });
+    }
+    next.version = request.version + 1;
+    next.updated_at = now;
+    let seq = next_seq(tx)?;
+    save(tx, &next, seq, false)?;
+    let events: Vec<CaseEvent> = kinds
+        .into_iter()
+        .enumerate()
+        .map(|(n, kind)| CaseEvent {
+            id: local_event_id(call.key, n),
+            request_id: next.id.clone(),
+            kind,
+            actor: Some(call.actor.to_owned()),
+            at: now,
+            origin: Origin::Sync,
+        })
+        .collect();
+    append_events(tx, &events)?;
+    let record = load(tx, &next.id)?.ok_or_else(|| HubError::Corrupt("request vanished".into()))?;
+    Ok(ActionOutcome::Applied { record })
+}
