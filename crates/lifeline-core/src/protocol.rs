@@ -243,6 +243,10 @@ pub struct WirePage {
     /// them. Applied before `requests`, in which a request that came back appears again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
+    /// Requests erased at the hub (right to erasure): the desk erases them everywhere it
+    /// keeps them, unsent edits included. Applied first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub erased: Vec<String>,
     pub next_cursor: String,
     pub has_more: bool,
 }
@@ -426,6 +430,9 @@ pub mod sse {
     /// A request left this desk's posts; `data` is `{"id": …}`, `id` the cursor. The desk
     /// drops it.
     pub const REMOVED: &str = "removed";
+    /// A request was erased at the hub (right to erasure); `data` is `{"id": …}`, `id` the
+    /// cursor. The desk erases it: the row, its case events, its unsent edits, every copy.
+    pub const ERASED: &str = "erased";
 }
 
 #[cfg(test)]

@@ -360,6 +360,21 @@ pub fn revoke_session(store: &dyn HubStore, id: &str) -> Result<String> {
     ))
 }
 
+/// An erasure order: the request leaves the hub now and every desk at its next sync.
+pub fn erase_request(store: &dyn HubStore, id: &str, reference: &str) -> Result<String> {
+    if reference.trim().is_empty() {
+        return Err(AdminError::Usage(
+            "give the erasure order's reference (--reference), for the audit trail".into(),
+        ));
+    }
+    match store.erase(id, ADMIN, reference, Utc::now())? {
+        Some(seq) => Ok(format!(
+            "request {id} erased at change {seq}: every desk erases it at its next sync"
+        )),
+        None => Err(AdminError::Usage(format!("no request {id}"))),
+    }
+}
+
 pub fn verify_audit(store: &dyn HubStore) -> Result<String> {
     match store.verify_audit()? {
         ChainCheck::Intact { entries, head } => Ok(format!(

@@ -116,6 +116,9 @@ enum Command {
     /// The hash-chained audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Requests: erasure orders.
+    #[command(subcommand)]
+    Requests(RequestsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -196,6 +199,18 @@ enum SessionsCommand {
     },
     /// Ends a session: its desk is refused from its next request.
     Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum RequestsCommand {
+    /// Erases a request (right to erasure): at the hub now, and on every desk at its next
+    /// sync. The audit trail records the erasure with --reference (the order's number;
+    /// never personal data).
+    Erase {
+        id: String,
+        #[arg(long)]
+        reference: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -288,6 +303,9 @@ fn administer(db: &std::path::Path, command: Command) -> Result<String, AdminErr
         }
         Command::Sessions(SessionsCommand::Revoke { id }) => admin::revoke_session(s, &id),
         Command::Audit(AuditCommand::Verify) => admin::verify_audit(s),
+        Command::Requests(RequestsCommand::Erase { id, reference }) => {
+            admin::erase_request(s, &id, &reference)
+        }
         Command::Audit(AuditCommand::Export { since, output }) => {
             let since = parse_time(&since)?;
             let n = match output {

@@ -733,3 +733,117 @@ async fn a_slow_feed_never_delays_an_sos() {
         p99[1]
     );
 }
+
+/// Every file under `dir` that holds `needle`.
+fn files_holding(dir: &std::path::Path, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).expect("read");
+            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_erasure_order_reaches_every_desk_and_leaves_no_trace() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("hub.sqlite");
+    let hub = HubProcess::start(&db, "127.0.0.1:0", &[]);
+    let http = client();
+    let planted = [
+        "Planted Erasure-Name 8f3a",
+        "+8613999990017",
+        "planted-description-7c1d",
+    ];
+    let mut erased = intake("R-ERASE", 1);
+    erased["citizen"] = serde_json::json!({"name": planted[0], "phone": planted[1]});
+    erased["description"] = serde_json::json!(planted[2]);
+    assert_eq!(post(&http, &hub.url(), &erased).await.expect("intake"), 201);
+    assert_eq!(
+        post(&http, &hub.url(), &intake("R-KEEP", 2))
+            .await
+            .expect("intake"),
+        201
+    );
+
+    // Desk A follows the stream; desk B syncs once and is offline when the order comes.
+    let a = Desk::start(dir.path(), "desk-a", &hub.url()).await;
+    let b = Desk::start(dir.path(), "desk-b", &hub.url()).await;
+    eventually(
+        Duration::from_secs(10),
+        "both desks hold both requests",
+        || [&a, &b].iter().all(|d| d.versions().len() == 2),
+    )
+    .await;
+    let b_store = b.shut_down().await;
+    // Desk A's officer has an edit on it waiting: it must go too.
+    a.store
+        .queue_action(
+            "R-ERASE",
+            &TriageAction::AddNote {
+                text: "called the planted-description-7c1d hotel".into(),
+            },
+            "desk-a/li",
+            "erase-note-1",
+            chrono::Utc::now(),
+        )
+        .expect("queue a note");
+
+    let said = lifeline_tests::hub::admin(
+        &db,
+        &["requests", "erase", "R-ERASE", "--reference", "EO-2026-17"],
+        None,
+    );
+    assert!(said.contains("erased"), "{said}");
+    eventually(
+        Duration::from_secs(20),
+        "desk A erased it from the stream",
+        || a.store.get_request("R-ERASE").ok().flatten().is_none(),
+    )
+    .await;
+    assert!(a.store.get_request("R-KEEP").expect("read").is_some());
+    assert_eq!(
+        a.store.outbox_counts().expect("outbox").pending,
+        0,
+        "the unsent note went with it"
+    );
+
+    // Desk B comes back: its next pull carries the order.
+    let b = Desk::on_store(b_store, "desk-b", &hub.url(), 200).await;
+    eventually(
+        Duration::from_secs(10),
+        "desk B erased it at its next sync",
+        || b.store.get_request("R-ERASE").ok().flatten().is_none(),
+    )
+    .await;
+    assert!(b.store.get_request("R-KEEP").expect("read").is_some());
+    let gone = http
+        .get(format!("{}/v1/requests/R-ERASE", hub.url()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(gone.status().as_u16(), 404, "the hub has it no more");
+    let audit =
+        lifeline_tests::hub::admin(&db, &["audit", "export", "--since", "2000-01-01"], None);
+    assert!(
+        audit.contains("request_erased") && audit.contains("EO-2026-17"),
+        "the audit trail records the erasure with its reference"
+    );
+
+    // Nothing of the citizen in any file: the hub's database and WAL, both desks' stores
+    // and indexes.
+    let (a_store, b_store) = (a.shut_down().await, b.shut_down().await);
+    a_store.checkpoint().expect("checkpoint");
+    b_store.checkpoint().expect("checkpoint");
+    drop((a_store, b_store, hub));
+    for needle in planted {
+        let holding = files_holding(dir.path(), needle);
+        assert!(holding.is_empty(), "{needle:?} is still in {holding:?}");
+    }
+}

@@ -1,5 +1,6 @@
 //! Requests leaving the desk: the hub moved one to a post this desk does not work for (a
-//! `removed` entry in the change feed). The request goes with everything kept about it —
+//! `removed` entry in the change feed), the hub ordered it erased (an `erased` entry), or
+//! the desk's retention erased it. The request goes with everything kept about it —
 //! its case events, the hub copy kept for replays, claims, alert ledger entries and
 //! quarantined copies — and the query indexes follow (the in-memory index through the
 //! update hook, the derived file through the change log). This desk's own unsent edits on
@@ -29,6 +30,12 @@ pub(crate) enum Unsent {
 /// removed.
 pub(crate) fn remove_in(tx: &Transaction<'_>, ids: &[String]) -> Result<usize> {
     leave_in(tx, ids, Unsent::Keep)
+}
+
+/// Erases the requests with these ids, unsent edits included (an erasure order from the
+/// hub). The caller scrubs the indexes after the transaction ([`Store::scrub`]).
+pub(crate) fn erase_in(tx: &Transaction<'_>, ids: &[String]) -> Result<usize> {
+    leave_in(tx, ids, Unsent::Erase)
 }
 
 fn leave_in(tx: &Transaction<'_>, ids: &[String], unsent: Unsent) -> Result<usize> {

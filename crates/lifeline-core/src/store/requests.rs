@@ -189,21 +189,25 @@ impl Store {
         cursor: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<UpsertReport> {
-        self.apply_sync_page(batch, rejected, &[], source, cursor, now)
+        self.apply_sync_page(batch, rejected, &[], &[], source, cursor, now)
     }
 
-    /// A page of the hub's change feed: removals (requests this desk may no longer see)
-    /// first, then the records, then the cursor, in one transaction.
+    /// A page of the hub's change feed: erasures and removals (requests this desk may no
+    /// longer see) first, then the records, then the cursor, in one transaction. After an
+    /// erasure the indexes are scrubbed of the erased text too.
+    #[allow(clippy::too_many_arguments)]
     pub fn apply_sync_page(
         &self,
         batch: &[IncomingRequest],
         rejected: &[super::Rejection],
         removed: &[String],
+        erased: &[String],
         source: &str,
         cursor: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<UpsertReport> {
-        self.write(|tx| {
+        let report = self.write(|tx| {
+            super::removal::erase_in(tx, erased)?;
             super::removal::remove_in(tx, removed)?;
             let report = upsert_in(tx, batch, source)?;
             for r in rejected {
@@ -211,7 +215,11 @@ impl Store {
             }
             sync_state::set_cursor_in(tx, source, cursor)?;
             Ok(report)
-        })
+        })?;
+        if !erased.is_empty() {
+            self.scrub()?;
+        }
+        Ok(report)
     }
 
     pub fn get_request(&self, id: &str) -> Result<Option<StoredRequest>> {

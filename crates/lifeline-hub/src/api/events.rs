@@ -169,6 +169,9 @@ fn change_stream(initial: StreamState) -> impl Stream<Item = Result<Event, Infal
                         Change::Removed { id, .. } => Event::default()
                             .event(sse::REMOVED)
                             .data(serde_json::json!({ "id": id }).to_string()),
+                        Change::Erased { id, .. } => Event::default()
+                            .event(sse::ERASED)
+                            .data(serde_json::json!({ "id": id }).to_string()),
                     };
                     s.queue.push_back(event.id(s.state.cursor(seq)));
                 }

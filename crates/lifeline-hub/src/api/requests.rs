@@ -207,6 +207,7 @@ pub async fn changes(
     let has_more = page.len() > limit as usize;
     let mut requests = Vec::new();
     let mut removed = Vec::new();
+    let mut erased = Vec::new();
     let mut last = after;
     for change in page.into_iter().take(limit as usize) {
         last = change.seq();
@@ -215,11 +216,13 @@ pub async fn changes(
                 requests.push(serde_json::to_value(record).unwrap_or_default())
             }
             Change::Removed { id, .. } => removed.push(id),
+            Change::Erased { id, .. } => erased.push(id),
         }
     }
     axum::Json(WirePage {
         requests,
         removed,
+        erased,
         next_cursor: state.cursor(last),
         has_more,
     })

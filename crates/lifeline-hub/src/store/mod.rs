@@ -127,12 +127,16 @@ pub enum Change {
     Upsert { seq: u64, record: Box<WireRequest> },
     /// A request left the caller's posts (moved to another post): the desk drops it.
     Removed { seq: u64, id: String },
+    /// A request was erased (right to erasure): every desk erases it.
+    Erased { seq: u64, id: String },
 }
 
 impl Change {
     pub fn seq(&self) -> u64 {
         match self {
-            Change::Upsert { seq, .. } | Change::Removed { seq, .. } => *seq,
+            Change::Upsert { seq, .. }
+            | Change::Removed { seq, .. }
+            | Change::Erased { seq, .. } => *seq,
         }
     }
 }
@@ -273,6 +277,18 @@ pub trait Requests: Send + Sync + 'static {
     ) -> Result<Published, HubError>;
     fn advisories(&self, limit: u32) -> Result<Vec<RelayedAdvisory>, HubError>;
     fn advisory_xml(&self, id: i64) -> Result<Option<String>, HubError>;
+    /// Erases a request (right to erasure): its record, case events, stored answers and
+    /// departures, with the bytes overwritten; the change feed gets an erasure at the next
+    /// number; the audit trail records who erased it and `reference` (the erasure order's
+    /// number, never personal data). Returns the change number, or `None` when no such
+    /// request is stored.
+    fn erase(
+        &self,
+        id: &str,
+        actor: &str,
+        reference: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<u64>, HubError>;
 }
 
 /// Who may call the hub: posts, officers and their sessions, channels, service accounts.

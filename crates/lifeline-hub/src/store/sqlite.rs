@@ -12,8 +12,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::sqlite_audit::append_in;
 use super::sqlite_records::{
-    append_events, decide, event_count, from_intake, load, next_seq, post_exists, post_of, route,
-    save, stored_outcome,
+    HEAD_SQL, append_events, decide, event_count, from_intake, load, next_seq, post_exists,
+    post_of, route, save, stored_outcome,
 };
 use super::{
     ActionAnswer, ActionCall, ActionOutcome, AuditEntry, Change, HubError, Intake, MAX_CASE_EVENTS,
@@ -30,6 +30,7 @@ pub struct SqliteHubStore {
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_hub.sql"),
     include_str!("../../migrations/0002_trust.sql"),
+    include_str!("../../migrations/0003_erasure.sql"),
 ];
 
 impl SqliteHubStore {
@@ -42,7 +43,8 @@ impl SqliteHubStore {
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            // secure_delete: an erased request's bytes are overwritten, not left in free pages.
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
         )?;
         let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
@@ -179,10 +181,16 @@ impl Requests for SqliteHubStore {
         scope: &PostScope,
     ) -> Result<Vec<Change>, HubError> {
         let conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
-        // (seq, id, removed)
-        let rows: Vec<(u64, String, bool)> = match scope {
+        // (seq, id, kind): 0 a change, 1 a departure from the caller's posts, 2 an erasure.
+        // Erasures go to every caller: an id says nothing about the citizen, and a desk that
+        // once held the request (in whichever post) must erase it.
+        let rows: Vec<(u64, String, u8)> = match scope {
             PostScope::All => conn
-                .prepare_cached("SELECT change_seq, id, 0 FROM requests WHERE change_seq > ?1 ORDER BY change_seq LIMIT ?2")?
+                .prepare_cached(
+                    "SELECT change_seq, id, 0 FROM requests WHERE change_seq > ?1 \
+                     UNION ALL SELECT change_seq, request_id, 2 FROM erasures WHERE change_seq > ?1 \
+                     ORDER BY 1 LIMIT ?2",
+                )?
                 .query_map(params![after, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect::<Result<_, _>>()?,
             PostScope::Posts(posts) => {
@@ -196,6 +204,7 @@ impl Requests for SqliteHubStore {
                      SELECT d.change_seq, d.request_id, 1 FROM post_departures d JOIN requests r ON r.id = d.request_id \
                        WHERE d.change_seq > ?1 AND d.post IN (SELECT value FROM json_each(?3)) \
                          AND (r.post IS NULL OR r.post NOT IN (SELECT value FROM json_each(?3))) \
+                     UNION ALL SELECT change_seq, request_id, 2 FROM erasures WHERE change_seq > ?1 \
                      ORDER BY 1 LIMIT ?2",
                 )?
                 .query_map(params![after, limit, posts], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -203,9 +212,11 @@ impl Requests for SqliteHubStore {
             }
         };
         let mut out = Vec::with_capacity(rows.len());
-        for (seq, id, removed) in rows {
-            if removed {
+        for (seq, id, kind) in rows {
+            if kind == 1 {
                 out.push(Change::Removed { seq, id });
+            } else if kind == 2 {
+                out.push(Change::Erased { seq, id });
             } else if let Some(record) = load(&conn, &id)? {
                 out.push(Change::Upsert {
                     seq,
@@ -218,11 +229,7 @@ impl Requests for SqliteHubStore {
 
     fn head(&self) -> Result<u64, HubError> {
         let conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
-        Ok(conn.query_row(
-            "SELECT coalesce(max(change_seq), 0) FROM requests",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(conn.query_row(HEAD_SQL, [], |r| r.get(0))?)
     }
 
     fn get(&self, id: &str) -> Result<Option<WireRequest>, HubError> {
@@ -369,6 +376,53 @@ impl Requests for SqliteHubStore {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn erase(
+        &self,
+        id: &str,
+        actor: &str,
+        reference: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<u64>, HubError> {
+        let seq = self.with_tx(|tx| {
+            let deleted = tx
+                .prepare_cached("DELETE FROM requests WHERE id = ?1")?
+                .execute([id])?;
+            if deleted == 0 {
+                return Ok(None);
+            }
+            for sql in [
+                "DELETE FROM events WHERE request_id = ?1",
+                "DELETE FROM idempotency WHERE request_id = ?1",
+                "DELETE FROM post_departures WHERE request_id = ?1",
+            ] {
+                tx.prepare_cached(sql)?.execute([id])?;
+            }
+            let seq = next_seq(tx)?;
+            tx.prepare_cached(
+                "INSERT INTO erasures (change_seq, request_id, erased_at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![seq, id, now.timestamp_millis()])?;
+            append_in(
+                tx,
+                AuditEntry {
+                    actor,
+                    action: "request_erased",
+                    target: Some(id),
+                    detail: reference,
+                },
+                now,
+            )?;
+            Ok(Some(seq))
+        })?;
+        // secure_delete overwrote the pages in new WAL frames; the old frames still hold the
+        // record until the WAL is copied back and emptied.
+        if seq.is_some() {
+            let conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(seq)
     }
 
     fn advisory_xml(&self, id: i64) -> Result<Option<String>, HubError> {

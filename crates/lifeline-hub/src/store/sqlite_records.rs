@@ -10,12 +10,12 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{ActionCall, ActionOutcome, HubError};
 
+/// The latest change number handed out: a request's latest change, or an erasure (whose
+/// request row is gone, so `requests` alone could hand its number out again).
+pub(super) const HEAD_SQL: &str = "SELECT max(coalesce((SELECT max(change_seq) FROM requests), 0), coalesce((SELECT max(change_seq) FROM erasures), 0))";
+
 pub(super) fn next_seq(tx: &Transaction<'_>) -> Result<u64, HubError> {
-    Ok(tx.query_row(
-        "SELECT coalesce(max(change_seq), 0) + 1 FROM requests",
-        [],
-        |r| r.get(0),
-    )?)
+    Ok(tx.query_row(HEAD_SQL, [], |r| r.get::<_, u64>(0))? + 1)
 }
 
 pub(super) fn load(conn: &Connection, id: &str) -> Result<Option<WireRequest>, HubError> {

@@ -41,6 +41,7 @@ impl SyncEngine {
         &self,
         values: Vec<serde_json::Value>,
         removed: &[String],
+        erased: &[String],
         cursor: &str,
         origin: ChangeOrigin,
     ) -> Result<(u64, u64), SyncError> {
@@ -53,7 +54,14 @@ impl SyncEngine {
             .max();
         let report = self
             .store()
-            .apply_sync_page(&good, &bad, removed, &hub.url, cursor, now)?;
+            .apply_sync_page(&good, &bad, removed, erased, &hub.url, cursor, now)?;
+        if !erased.is_empty() {
+            tracing::warn!(
+                "erased {} requests on the hub's order: {}",
+                erased.len(),
+                erased.join(", ")
+            );
+        }
         let connection = if origin == ChangeOrigin::Stream {
             SourceConnection::Connected
         } else {
@@ -64,6 +72,7 @@ impl SyncEngine {
         let mut changed: Vec<String> = report.changed_ids().map(str::to_owned).collect();
         // A request that moved to another post leaves this desk: the views refresh too.
         changed.extend(removed.iter().cloned());
+        changed.extend(erased.iter().cloned());
         if !changed.is_empty() {
             self.emit(SyncEvent::RequestsChanged {
                 ids: changed,
@@ -119,7 +128,13 @@ impl SyncEngine {
                 url: url.clone(),
                 reason: e.to_string(),
             })?;
-            let (a, q) = self.apply(page.requests, &page.removed, &page.next_cursor, origin)?;
+            let (a, q) = self.apply(
+                page.requests,
+                &page.removed,
+                &page.erased,
+                &page.next_cursor,
+                origin,
+            )?;
             applied += a;
             quarantined += q;
             if !page.has_more {

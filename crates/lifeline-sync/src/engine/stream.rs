@@ -93,7 +93,7 @@ impl SyncEngine {
                         return Ok(());
                     }
                 };
-                self.apply(vec![value], &[], &cursor, ChangeOrigin::Stream)?;
+                self.apply(vec![value], &[], &[], &cursor, ChangeOrigin::Stream)?;
             }
             events::CLAIMS => {
                 if let Ok(claims) = serde_json::from_str::<Vec<WireClaim>>(&event.data) {
@@ -110,17 +110,23 @@ impl SyncEngine {
                     self.emit(SyncEvent::ClaimsChanged);
                 }
             }
-            events::REMOVED => {
-                // A request left this desk's posts: drop it, with the cursor after it.
+            events::REMOVED | events::ERASED => {
+                // A request left this desk's posts (drop it) or was erased at the hub (erase
+                // it), with the cursor after it.
                 let Some(cursor) = event.id else {
                     return Ok(());
                 };
                 #[derive(serde::Deserialize)]
-                struct Removed {
+                struct Gone {
                     id: String,
                 }
-                if let Ok(r) = serde_json::from_str::<Removed>(&event.data) {
-                    self.apply(Vec::new(), &[r.id], &cursor, ChangeOrigin::Stream)?;
+                if let Ok(g) = serde_json::from_str::<Gone>(&event.data) {
+                    let (removed, erased) = if event.event == events::ERASED {
+                        (Vec::new(), vec![g.id])
+                    } else {
+                        (vec![g.id], Vec::new())
+                    };
+                    self.apply(Vec::new(), &removed, &erased, &cursor, ChangeOrigin::Stream)?;
                 }
             }
             events::ADVISORIES => {
