@@ -10,6 +10,7 @@
 //!
 //! Run through `cargo xtask bench` (release build).
 
+mod encryption;
 mod feeds;
 mod stats;
 mod store;
