@@ -27,52 +27,45 @@ impl AlertService {
         if due.is_empty() {
             return Ok(());
         }
-        // Escalations of one burst go out as one summary too.
-        let mut by_place: HashMap<&'static str, Vec<(String, u32)>> = HashMap::new();
-        for d in due {
-            if let Decision::Alert {
-                request_id, level, ..
-            } = d
-            {
-                let place = open
-                    .iter()
-                    .find(|c| c.id == request_id)
-                    .and_then(|c| c.position)
-                    .map_or("", |(lon, lat)| places::nearest(lat, lon).0.name_en);
-                by_place.entry(place).or_default().push((request_id, level));
-            }
-        }
         let mut alerted = Vec::new();
         let mut rows = Vec::new();
-        for (place, group) in by_place {
-            if group.len() >= self.policy().burst_threshold && !place.is_empty() {
-                let level = group.iter().map(|(_, l)| *l).max().unwrap_or(2);
-                let count = group.len();
-                let texts = |lang: &str| {
-                    let name = places::by_name(place)
-                        .map_or(place, |p| if lang == "zh" { p.name_zh } else { p.name_en });
-                    (
-                        text::escalation_summary_title(lang, count, name),
-                        String::new(),
-                    )
-                };
-                rows.extend(self.deliver(Delivery {
-                    subject: &format!("burst:{place}"),
-                    kind: "escalation",
-                    request_id: None,
-                    texts: &texts,
+        // Escalations of one burst go out as one summary too.
+        for notice in alert::group_escalations(&due, &open, &self.policy()) {
+            match notice {
+                EscalationNotice::Summary {
+                    place,
                     level,
-                    decision: "escalated",
-                    reason: Reason::Escalation,
-                }));
-                alerted.extend(
-                    group
-                        .into_iter()
-                        .map(|(id, l)| (alert::request_subject(&id), l)),
-                );
-            } else {
-                for (id, level) in group {
-                    let Some(c) = open.iter().find(|c| c.id == id) else {
+                    requests,
+                } => {
+                    let count = requests.len();
+                    let texts = |lang: &str| {
+                        let name = if lang == "zh" {
+                            place.name_zh
+                        } else {
+                            place.name_en
+                        };
+                        (
+                            text::escalation_summary_title(lang, count, name),
+                            String::new(),
+                        )
+                    };
+                    rows.extend(self.deliver(Delivery {
+                        subject: &format!("burst:{}", place.name_en),
+                        kind: "escalation",
+                        request_id: None,
+                        texts: &texts,
+                        level,
+                        decision: "escalated",
+                        reason: Reason::Escalation,
+                    }));
+                    alerted.extend(
+                        requests
+                            .into_iter()
+                            .map(|(id, l)| (alert::request_subject(&id), l)),
+                    );
+                }
+                EscalationNotice::Single { request_id, level } => {
+                    let Some(c) = open.iter().find(|c| c.id == request_id) else {
                         continue;
                     };
                     let request_texts = self.request_texts(c);
@@ -81,11 +74,11 @@ impl AlertService {
                         let (title, body) = request_texts(lang);
                         (text::escalation_title(lang, minutes, &title), body)
                     };
-                    let subject = alert::request_subject(&id);
+                    let subject = alert::request_subject(&request_id);
                     rows.extend(self.deliver(Delivery {
                         subject: &subject,
                         kind: "escalation",
-                        request_id: Some(&id),
+                        request_id: Some(&request_id),
                         texts: &texts,
                         level,
                         decision: "escalated",
@@ -126,7 +119,8 @@ impl AlertService {
         let changed = self.state.lock().is_ok_and(|mut s| {
             let changed = s.alarm.as_ref() != Some(&alarm);
             s.alarm = Some(alarm.clone());
-            s.unacknowledged = open.iter().map(|c| c.id.clone()).collect();
+            s.tracker
+                .set_unacknowledged(open.iter().map(|c| c.id.clone()));
             changed
         });
         if changed {

@@ -12,16 +12,16 @@ mod escalation;
 mod requests;
 mod text;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
 use lifeline_core::Store;
 use lifeline_core::alert::{
-    self, AdvisoryCandidate, AlertSettings, Candidate, Decision, Reason, RecentAlert,
+    self, AdvisoryCandidate, AlertSettings, AlertTracker, Candidate, Decision, EscalationNotice,
+    Reason,
 };
-use lifeline_core::geo::places::{self, Place};
 use lifeline_core::model::{AlertStatus as CapStatus, HelpRequest};
 use lifeline_core::store::DecisionRecord;
 use tauri::{AppHandle, Emitter, Manager, UserAttentionType};
@@ -38,19 +38,11 @@ pub const ALARM_EVENT: &str = "desk:alarm";
 /// How long a notification-server check is trusted.
 const SERVER_CHECK_TTL: StdDuration = StdDuration::from_secs(20);
 
-struct Burst {
-    place: &'static Place,
-    ids: BTreeSet<String>,
-    sent: usize,
-    last_sent: Option<DateTime<Utc>>,
-}
-
 #[derive(Default)]
 struct State {
-    recent: Vec<RecentAlert>,
-    /// Alerted emergencies that were unacknowledged at the last look.
-    unacknowledged: BTreeSet<String>,
-    bursts: HashMap<&'static str, Burst>,
+    /// The policy's memory between steps (recent emergencies, bursts, what was
+    /// unacknowledged at the last look): `lifeline_core::alert` steps it, this only holds it.
+    tracker: AlertTracker,
     alarm: Option<AlarmState>,
     server: Option<(Instant, NotificationHealth)>,
 }

@@ -49,37 +49,41 @@ impl AlertService {
             .map(|c| alert::request_subject(&c.id))
             .collect();
         let ledger = self.store.alert_records(&subjects)?;
-        let recent = self
-            .state
-            .lock()
-            .map(|s| s.recent.clone())
-            .unwrap_or_default();
+        let policy = self.policy();
+        let (decisions, acknowledged_elsewhere) = {
+            let Ok(mut state) = self.state.lock() else {
+                return Ok(());
+            };
+            // An alerted emergency someone else acknowledged: say why the alarm stopped.
+            let elsewhere: Vec<(String, u32)> = if from_hub {
+                state
+                    .tracker
+                    .acknowledged_elsewhere(&candidates, &ledger)
+                    .into_iter()
+                    .map(|(c, level)| (c.id.clone(), level))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let decisions =
+                alert::decide_new(&candidates, &policy, &ledger, state.tracker.recent(), now);
+            state.tracker.record(&decisions, &candidates, now);
+            (decisions, elsewhere)
+        };
         let mut alerted: Vec<(String, u32)> = Vec::new();
-        let mut rows: Vec<DecisionRecord> = Vec::new();
-        // An alerted emergency someone else acknowledged: say why the alarm stopped.
-        if from_hub {
-            for c in &candidates {
-                let subject = alert::request_subject(&c.id);
-                if let Some(record) = ledger.get(&subject)
-                    && c.status != lifeline_core::model::Status::New
-                    && self
-                        .state
-                        .lock()
-                        .is_ok_and(|s| s.unacknowledged.contains(&c.id))
-                {
-                    rows.push(DecisionRecord {
-                        at: now,
-                        subject,
-                        decision: "suppressed".into(),
-                        reason: Reason::AcknowledgedElsewhere.as_str().into(),
-                        title: None,
-                        body: None,
-                        level: record.level,
-                    });
-                }
-            }
-        }
-        for decision in alert::decide_new(&candidates, &self.policy(), &ledger, &recent, now) {
+        let mut rows: Vec<DecisionRecord> = acknowledged_elsewhere
+            .into_iter()
+            .map(|(id, level)| DecisionRecord {
+                at: now,
+                subject: alert::request_subject(&id),
+                decision: "suppressed".into(),
+                reason: Reason::AcknowledgedElsewhere.as_str().into(),
+                title: None,
+                body: None,
+                level,
+            })
+            .collect();
+        for decision in decisions {
             match decision {
                 Decision::Alert {
                     request_id,
@@ -101,15 +105,6 @@ impl AlertService {
                         reason,
                     }));
                     alerted.push((subject, level));
-                    if let (true, Some(position)) = (c.emergency, c.position)
-                        && let Ok(mut state) = self.state.lock()
-                    {
-                        state.recent.push(RecentAlert {
-                            id: request_id.clone(),
-                            position,
-                            at: now,
-                        });
-                    }
                 }
                 Decision::Summarize {
                     request_id,
@@ -127,26 +122,6 @@ impl AlertService {
                         level: 1,
                     });
                     alerted.push((subject, 1));
-                    if let Ok(mut state) = self.state.lock() {
-                        let burst = state.bursts.entry(place.name_en).or_insert_with(|| Burst {
-                            place,
-                            ids: BTreeSet::new(),
-                            sent: 0,
-                            last_sent: None,
-                        });
-                        burst.ids.insert(request_id.clone());
-                        if let Some(position) = candidates
-                            .iter()
-                            .find(|c| c.id == request_id)
-                            .and_then(|c| c.position)
-                        {
-                            state.recent.push(RecentAlert {
-                                id: request_id,
-                                position,
-                                at: now,
-                            });
-                        }
-                    }
                 }
                 Decision::Suppress { subject, reason } => {
                     rows.push(DecisionRecord {
@@ -169,9 +144,8 @@ impl AlertService {
         Ok(())
     }
 
-    /// Sends (or updates, under the same notification id) the summary of each burst that
-    /// grew since it was last sent, at most every `summary_interval`.
-    /// A burst whose emergencies have all been acknowledged meanwhile is not announced.
+    /// Sends (or updates, under the same notification id) the burst summaries the tracker
+    /// says are due.
     pub(super) fn flush_bursts(
         &self,
         now: DateTime<Utc>,
@@ -182,42 +156,14 @@ impl AlertService {
             .into_iter()
             .map(|c| c.id)
             .collect();
-        let due: Vec<(&'static Place, usize)> = {
-            let Ok(mut state) = self.state.lock() else {
-                return Ok(());
-            };
-            let window = self.policy().burst_window;
-            state.recent.retain(|r| now - r.at <= window);
-            let mut due = Vec::new();
-            for burst in state.bursts.values_mut() {
-                let grew = burst.ids.len() > burst.sent;
-                let spaced = burst
-                    .last_sent
-                    .is_none_or(|t| now - t >= self.policy().summary_interval);
-                let still_open = burst.ids.iter().any(|id| unacknowledged.contains(id));
-                if grew && spaced && !still_open {
-                    burst.sent = burst.ids.len();
-                } else if grew && spaced {
-                    // The summary counts every SOS of the burst, the first ones alerted alone too.
-                    due.push((
-                        burst.place,
-                        burst.ids.len() + self.policy().burst_threshold - 1,
-                    ));
-                    burst.sent = burst.ids.len();
-                    burst.last_sent = Some(now);
-                }
-            }
-            // A quiet place's burst ends after its window.
-            state
-                .bursts
-                .retain(|_, b| b.last_sent.is_none_or(|t| now - t <= window));
-            due
+        let policy = self.policy();
+        let due = match self.state.lock() {
+            Ok(mut state) => state.tracker.bursts_due(&unacknowledged, &policy, now),
+            Err(_) => return Ok(()),
         };
-        let (radius_km, window_min) = (
-            self.policy().burst_radius_km,
-            self.policy().burst_window.num_minutes(),
-        );
-        for (place, count) in due {
+        let (radius_km, window_min) = (policy.burst_radius_km, policy.burst_window.num_minutes());
+        for summary in due {
+            let (place, count) = (summary.place, summary.count);
             let subject = format!("burst:{}", place.name_en);
             let texts = |lang: &str| {
                 let name = if lang == "zh" {

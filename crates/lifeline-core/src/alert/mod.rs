@@ -12,6 +12,9 @@
 //!   intervals up to `escalate_cap`, for as long as it stays unacknowledged: emergencies
 //!   never expire by timer;
 //! * an advisory of severity Extreme or Severe whose areas hold open requests alerts once.
+//!
+//! What the policy remembers between steps (recent emergencies, bursts, what was
+//! unacknowledged at the last look) is an [`AlertTracker`], stepped with `now` like the rest.
 
 use std::collections::HashMap;
 
@@ -309,6 +312,10 @@ pub fn decide_advisory(
         }
     })
 }
+
+mod tracker;
+
+pub use tracker::{AlertTracker, BurstSummary, EscalationNotice, group_escalations};
 
 #[cfg(test)]
 mod tests;

@@ -380,3 +380,155 @@ fn severe_advisories_over_open_requests_alert_once() {
         })
     ));
 }
+
+/// One step of the tracker, as the desk runs it: decide, record, look for bursts due.
+fn step(
+    tracker: &mut AlertTracker,
+    changed: &[Candidate],
+    unacknowledged: &[&str],
+    settings: &AlertSettings,
+    now: DateTime<Utc>,
+) -> (Vec<Decision>, Vec<BurstSummary>) {
+    let decisions = decide_new(changed, settings, &HashMap::new(), tracker.recent(), now);
+    tracker.record(&decisions, changed, now);
+    let open: std::collections::HashSet<String> =
+        unacknowledged.iter().map(|s| (*s).to_owned()).collect();
+    let due = tracker.bursts_due(&open, settings, now);
+    (decisions, due)
+}
+
+#[test]
+fn a_burst_is_summarised_once_then_again_only_when_it_grows_after_the_interval() {
+    let s = AlertSettings::default();
+    let mut tracker = AlertTracker::default();
+    let ids: Vec<String> = (0..6).map(|i| format!("s{i}")).collect();
+    let at = |secs: i64| t0() + Duration::seconds(secs);
+    let sos_n = |i: usize| sos(&ids[i], 41.0 + i as f64 * 0.001, 29.0);
+    let open: Vec<&str> = ids.iter().map(String::as_str).collect();
+    // Two alone, the third makes the burst: one summary counting all three.
+    let (_, due) = step(
+        &mut tracker,
+        &[sos_n(0), sos_n(1), sos_n(2)],
+        &open,
+        &s,
+        at(0),
+    );
+    assert_eq!(due.len(), 1);
+    assert_eq!((due[0].place.name_en, due[0].count), ("Istanbul", 3));
+    // A fourth 10 s later: within the summary interval, nothing yet.
+    let (_, due) = step(&mut tracker, &[sos_n(3)], &open, &s, at(10));
+    assert!(due.is_empty(), "{due:?}");
+    // At 30 s the summary goes again, now counting four.
+    let (_, due) = step(&mut tracker, &[], &open, &s, at(31));
+    assert_eq!(due.iter().map(|d| d.count).collect::<Vec<_>>(), [4]);
+    // Nothing new: nothing sent.
+    let (_, due) = step(&mut tracker, &[], &open, &s, at(70));
+    assert!(due.is_empty());
+}
+
+#[test]
+fn a_burst_acknowledged_before_its_summary_is_not_announced() {
+    let s = AlertSettings::default();
+    let mut tracker = AlertTracker::default();
+    let burst: Vec<Candidate> = (0..3)
+        .map(|i| sos(&format!("a{i}"), 41.0 + f64::from(i) * 0.001, 29.0))
+        .collect();
+    let (_, due) = step(&mut tracker, &burst, &[], &s, t0());
+    assert!(due.is_empty(), "all acknowledged already: {due:?}");
+    // A later SOS of the same place, unacknowledged, is announced as the burst grows.
+    let (_, due) = step(
+        &mut tracker,
+        &[sos("a3", 41.004, 29.0)],
+        &["a3"],
+        &s,
+        t0() + Duration::seconds(40),
+    );
+    assert_eq!(due.iter().map(|d| d.count).collect::<Vec<_>>(), [4]);
+}
+
+#[test]
+fn recent_alerts_and_quiet_bursts_end_with_the_window() {
+    let s = AlertSettings::default();
+    let mut tracker = AlertTracker::default();
+    step(
+        &mut tracker,
+        &[sos("q0", 41.0, 29.0), sos("q1", 41.001, 29.0)],
+        &["q0", "q1"],
+        &s,
+        t0(),
+    );
+    assert_eq!(tracker.recent().len(), 2);
+    // Eleven minutes later the two are history: a new SOS there alerts alone again.
+    let later = t0() + Duration::minutes(11);
+    let (decisions, due) = step(&mut tracker, &[sos("q2", 41.002, 29.0)], &["q2"], &s, later);
+    assert!(
+        matches!(decisions[..], [Decision::Alert { .. }]),
+        "{decisions:?}"
+    );
+    assert!(due.is_empty());
+    assert_eq!(tracker.recent().len(), 1);
+}
+
+#[test]
+fn acknowledged_elsewhere_names_only_alerted_emergencies_that_were_unacknowledged() {
+    let mut tracker = AlertTracker::default();
+    tracker.set_unacknowledged(["e1".to_owned(), "e2".to_owned()]);
+    let mut acked = sos("e1", 41.0, 29.0);
+    acked.status = Status::Acknowledged;
+    let still_new = sos("e2", 41.0, 29.0);
+    let mut never_alerted = sos("e3", 41.0, 29.0);
+    never_alerted.status = Status::Acknowledged;
+    let ledger: HashMap<String, AlertRecord> = [record("e1", 2, t0()), record("e2", 1, t0())]
+        .into_iter()
+        .collect();
+    let changed = [acked, still_new, never_alerted];
+    let got: Vec<(&str, u32)> = tracker
+        .acknowledged_elsewhere(&changed, &ledger)
+        .into_iter()
+        .map(|(c, level)| (c.id.as_str(), level))
+        .collect();
+    assert_eq!(got, [("e1", 2)]);
+}
+
+#[test]
+fn escalations_around_one_place_become_one_notice() {
+    let s = AlertSettings::default();
+    let open = vec![
+        sos("i1", 41.0, 29.0),
+        sos("i2", 41.01, 29.0),
+        sos("i3", 41.02, 29.0),
+        sos("b1", 13.75, 100.5),
+        Candidate {
+            position: None,
+            ..sos("n1", 0.0, 0.0)
+        },
+    ];
+    let due: Vec<Decision> = open
+        .iter()
+        .map(|c| Decision::Alert {
+            request_id: c.id.clone(),
+            level: if c.id == "i2" { 3 } else { 2 },
+            reason: Reason::Escalation,
+        })
+        .collect();
+    let notices = group_escalations(&due, &open, &s);
+    let mut summaries = Vec::new();
+    let mut singles = Vec::new();
+    for n in notices {
+        match n {
+            EscalationNotice::Summary {
+                place,
+                level,
+                requests,
+            } => summaries.push((place.name_en, level, requests.len())),
+            EscalationNotice::Single { request_id, .. } => singles.push(request_id),
+        }
+    }
+    assert_eq!(summaries, [("Istanbul", 3, 3)]);
+    singles.sort();
+    assert_eq!(
+        singles,
+        ["b1", "n1"],
+        "one place alone, one without a position"
+    );
+}
