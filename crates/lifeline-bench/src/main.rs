@@ -2,6 +2,8 @@
 //! measured in the same run, so the ratio means the same on any machine.
 //!
 //! `lifeline-bench store [--sizes 100000,1000000]` — the store at scale.
+//! `lifeline-bench encryption [--sizes 100000]` — the encrypted store against plaintext
+//! (upsert, search, viewport, the store's part of the first map frame), also part of `store`.
 //! `lifeline-bench feeds` — import throughput against the parsers alone.
 //! `lifeline-bench sync [--requests 100000] [--burst 1000]` — the sync engine against a
 //! local hub: initial sync against the store's own upsert, intake-to-commit latency.
@@ -42,6 +44,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("store") => store::run(&sizes),
         Some("feeds") => feeds::run(),
+        Some("encryption") => sizes
+            .iter()
+            .try_for_each(|&n| encryption::encrypted_against_plaintext(n)),
         Some("sync") => sync::run(sync_requests, burst),
         Some("make-store") => match args
             .iter()
