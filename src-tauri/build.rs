@@ -31,6 +31,7 @@ pub const COMMANDS: &[&str] = &[
     "sign_out",
     "lock_desk",
     "unlock_desk",
+    "export_requests",
 ];
 
 fn main() {

@@ -246,6 +246,13 @@ pub struct SyncHealth {
     pub lock_after_s: u32,
 }
 
+/// An export written by the desk.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportDone {
+    pub path: String,
+    pub count: u32,
+}
+
 /// What the sign-in form sends. The password is never printed.
 #[derive(Clone, Deserialize, TS)]
 pub struct SignInForm {

@@ -127,6 +127,7 @@ pub fn run() -> ExitCode {
             commands::session::sign_out,
             commands::session::lock_desk,
             commands::session::unlock_desk,
+            commands::export::export_requests,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -397,6 +397,30 @@ const TESTS = [
     assert((statSync(dir).mode & 0o077) === 0, 'the data folder is private');
   },
 
+  async function an_export_from_the_desk_carries_no_personal_data() {
+    const s = ctx.a;
+    const planted = ['测试人员', '+8613800138000', 'Robbed near the hotel', '曼谷机场'];
+    for (const format of ['csv', 'geojson']) {
+      await s.clickCss(`[data-testid="export-${format}"]`);
+      await s.waitFor(`the ${format} export is written`, async () => ((await s.execute('const e = document.querySelector(\'[data-testid="export-done"]\'); return e ? e.dataset.path : ""')) ?? '').endsWith(`.${format}`), 15_000);
+      const path = await s.execute('return document.querySelector(\'[data-testid="export-done"]\').dataset.path');
+      const text = readFileSync(path, 'utf8');
+      for (const p of planted) assert(!text.includes(p), `the ${format} export holds ${p}`);
+      assert((statSync(path).mode & 0o077) === 0, `the ${format} export is readable by others`);
+      if (format === 'csv') {
+        const [header, ...rows] = text.trim().split('\n');
+        const cols = header.split(',');
+        assert(cols[0] === 'id' && rows.length >= 40, `a header and the requests shown: ${rows.length} rows`);
+        const lat = cols.indexOf('lat');
+        const precise = rows.map((r) => r.split(',')[lat]).filter((v) => /\.\d{3,}/.test(v));
+        assert(precise.length === 0, `positions are rounded to about 1 km: ${precise.slice(0, 3)}`);
+      } else {
+        const features = JSON.parse(text).features;
+        assert(features.length >= 40 && features.every((f) => f.properties.citizen.name === '[redacted]'), 'every feature, the name redacted');
+      }
+    }
+  },
+
   async function a_desk_whose_key_is_missing_blocks_and_touches_nothing() {
     // A copy of desk A's data in another folder: the keyring has no key for it.
     const copy = join(tempDir('orphan'), 'desk');

@@ -6,10 +6,16 @@
 //! and map requests by neighbourhood but not to find a person. An export with personal data
 //! needs a role that allows it, and the hub records it (`lifeline export … --include-personal-data`).
 //!
+//! The CLI's `export requests` and the desk's export write the same columns and features
+//! ([`EXPORT_COLUMNS`], [`export_row`], [`export_feature`]).
+//!
 //! Spreadsheet cells: text that a spreadsheet would run as a formula is neutralised
 //! ([`csv_cell`]), in every column, ids included: citizen text and ids are untrusted.
 
+use serde_json::{Value, json};
+
 use crate::model::HelpRequest;
+use crate::protocol::WireRequest;
 
 /// What replaces a redacted field.
 pub const REDACTED: &str = "[redacted]";
@@ -68,6 +74,85 @@ pub fn csv_cell(text: &str) -> String {
     } else {
         text.to_owned()
     }
+}
+
+/// A request as an exported GeoJSON feature: the point, and the record (as the protocol
+/// writes it, without the coordinates) as its properties.
+pub fn export_feature(r: &HelpRequest, disclosure: Disclosure) -> Value {
+    let wire = WireRequest::from_domain(&for_export(r, disclosure), &[]);
+    let geometry = wire.location.as_ref().map_or(
+        Value::Null,
+        |l| json!({"type": "Point", "coordinates": [l.lon, l.lat]}),
+    );
+    let mut props = serde_json::to_value(&wire).unwrap_or(Value::Null);
+    if let Some(loc) = props.get_mut("location").and_then(Value::as_object_mut) {
+        loc.remove("lat");
+        loc.remove("lon");
+    }
+    json!({"type": "Feature", "id": r.id, "geometry": geometry, "properties": props})
+}
+
+/// The columns of an exported CSV, in order.
+pub const EXPORT_COLUMNS: &[&str] = &[
+    "id",
+    "created_at",
+    "updated_at",
+    "status",
+    "priority",
+    "emergency",
+    "category",
+    "channel",
+    "people_count",
+    "name",
+    "phone",
+    "id_document",
+    "nationality",
+    "language",
+    "lat",
+    "lon",
+    "accuracy_m",
+    "address",
+    "country",
+    "post",
+    "assignee",
+    "description",
+    "version",
+];
+
+/// A request as one exported CSV row ([`EXPORT_COLUMNS`]), every cell neutralised.
+pub fn export_row(r: &HelpRequest, disclosure: Disclosure) -> Vec<String> {
+    let r = for_export(r, disclosure);
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let loc = r.location.as_ref();
+    let row = vec![
+        r.id.clone(),
+        r.created_at.to_rfc3339(),
+        r.updated_at.to_rfc3339(),
+        r.status.to_string(),
+        r.priority.to_string(),
+        r.emergency.to_string(),
+        r.category.to_string(),
+        r.channel.to_string(),
+        r.people_count.to_string(),
+        r.citizen.name.clone(),
+        opt(&r.citizen.phone),
+        opt(&r.citizen.id_document),
+        opt(&r.citizen.nationality),
+        opt(&r.citizen.language),
+        loc.map(|l| l.lat.to_string()).unwrap_or_default(),
+        loc.map(|l| l.lon.to_string()).unwrap_or_default(),
+        loc.and_then(|l| l.accuracy_m)
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+        loc.map(|l| opt(&l.address)).unwrap_or_default(),
+        loc.map(|l| opt(&l.country)).unwrap_or_default(),
+        opt(&r.post),
+        opt(&r.assignee),
+        r.description.clone(),
+        r.version.to_string(),
+    ];
+    // Every column: ids and posts come from outside too.
+    row.iter().map(|c| csv_cell(c)).collect()
 }
 
 #[cfg(test)]

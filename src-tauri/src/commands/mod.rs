@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod advisories;
 pub mod alerts;
+pub mod export;
 pub mod map;
 pub mod requests;
 pub mod session;

@@ -48,6 +48,7 @@ fn render() -> String {
         Region,
         StartupProblem,
         SignInForm,
+        ExportDone,
         ErrorCode,
         CommandError,
     );

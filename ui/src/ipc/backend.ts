@@ -12,6 +12,7 @@ import type {
   AppInfo,
   Bucket,
   Counts,
+  ExportDone,
   QueueFilter,
   QueuePage,
   Region,
@@ -56,6 +57,8 @@ export interface Backend {
   /** Locks the window; false when nobody could unlock it offline (so it stays open). */
   lockDesk(): Promise<boolean>;
   unlockDesk(password: string): Promise<void>;
+  /** Writes what the filter selects to the downloads folder, without personal data. */
+  exportRequests(filter: QueueFilter, format: 'csv' | 'geojson'): Promise<ExportDone>;
 
   onRequestsChanged(f: (e: RequestsChanged) => void): Promise<Unlisten>;
   onSyncHealth(f: () => void): Promise<Unlisten>;

@@ -251,6 +251,8 @@ message: string, data_dir: string, };
 
 export type SignInForm = { hub: string, officer: string, password: string, };
 
+export type ExportDone = { path: string, count: number, };
+
 export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "already_sent" | "desk_locked" | "wrong_credentials" | "too_many_tries" | "account_disabled" | "insecure_hub" | "internal";
 
 export type CommandError = { code: ErrorCode, message: string, };

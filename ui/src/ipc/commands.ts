@@ -36,5 +36,6 @@ export const tauriBackend: Backend = {
   signOut: () => call<void>("sign_out"),
   lockDesk: () => call<boolean>("lock_desk"),
   unlockDesk: (password) => call<void>("unlock_desk", { password }),
+  exportRequests: (filter, format) => call<import('./bindings').ExportDone>("export_requests", { filter, format }),
   ...tauriEvents,
 };

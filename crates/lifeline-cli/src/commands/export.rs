@@ -9,9 +9,8 @@
 
 use chrono::Utc;
 use lifeline_core::Store;
-use lifeline_core::model::HelpRequest;
-use lifeline_core::privacy::{Disclosure, csv_cell, for_export};
-use lifeline_core::protocol::{WireExportNotice, WireRequest};
+use lifeline_core::privacy::{Disclosure, EXPORT_COLUMNS, export_feature, export_row};
+use lifeline_core::protocol::WireExportNotice;
 use lifeline_sync::http::Http;
 use lifeline_sync::{Limits, sign_in};
 use serde_json::{Value, json};
@@ -65,7 +64,7 @@ pub fn run(store: &Store, args: ExportArgs) -> Result<(), CliError> {
                             sink.write_str(",\n")?;
                         }
                         first = false;
-                        sink.json(&request_feature(&r.request, disclosure))
+                        sink.json(&export_feature(&r.request, disclosure))
                     })?;
                     sink.write_str("\n]}\n")?;
                 }
@@ -75,9 +74,9 @@ pub fn run(store: &Store, args: ExportArgs) -> Result<(), CliError> {
                         what: "CSV".into(),
                         source: e.into(),
                     };
-                    w.write_record(CSV_COLUMNS).map_err(csv_err)?;
+                    w.write_record(EXPORT_COLUMNS).map_err(csv_err)?;
                     store.for_each_request(&q, |r| {
-                        w.write_record(csv_row(&r.request, disclosure))
+                        w.write_record(export_row(&r.request, disclosure))
                             .map_err(csv_err)
                     })?;
                     w.flush().map_err(|e| CliError::Write {
@@ -169,79 +168,4 @@ fn authorise_personal_export(
             "the hub did not allow an export with personal data: {message}"
         )))
     })
-}
-
-fn request_feature(r: &HelpRequest, disclosure: Disclosure) -> Value {
-    let wire = WireRequest::from_domain(&for_export(r, disclosure), &[]);
-    let geometry = wire.location.as_ref().map_or(
-        Value::Null,
-        |l| json!({"type": "Point", "coordinates": [l.lon, l.lat]}),
-    );
-    let mut props = serde_json::to_value(&wire).unwrap_or(Value::Null);
-    if let Some(loc) = props.get_mut("location").and_then(Value::as_object_mut) {
-        loc.remove("lat");
-        loc.remove("lon");
-    }
-    json!({"type": "Feature", "id": r.id, "geometry": geometry, "properties": props})
-}
-
-const CSV_COLUMNS: &[&str] = &[
-    "id",
-    "created_at",
-    "updated_at",
-    "status",
-    "priority",
-    "emergency",
-    "category",
-    "channel",
-    "people_count",
-    "name",
-    "phone",
-    "id_document",
-    "nationality",
-    "language",
-    "lat",
-    "lon",
-    "accuracy_m",
-    "address",
-    "country",
-    "post",
-    "assignee",
-    "description",
-    "version",
-];
-
-fn csv_row(r: &HelpRequest, disclosure: Disclosure) -> Vec<String> {
-    let r = for_export(r, disclosure);
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    let loc = r.location.as_ref();
-    let row = vec![
-        r.id.clone(),
-        r.created_at.to_rfc3339(),
-        r.updated_at.to_rfc3339(),
-        r.status.to_string(),
-        r.priority.to_string(),
-        r.emergency.to_string(),
-        r.category.to_string(),
-        r.channel.to_string(),
-        r.people_count.to_string(),
-        r.citizen.name.clone(),
-        opt(&r.citizen.phone),
-        opt(&r.citizen.id_document),
-        opt(&r.citizen.nationality),
-        opt(&r.citizen.language),
-        loc.map(|l| l.lat.to_string()).unwrap_or_default(),
-        loc.map(|l| l.lon.to_string()).unwrap_or_default(),
-        loc.and_then(|l| l.accuracy_m)
-            .map(|a| a.to_string())
-            .unwrap_or_default(),
-        loc.map(|l| opt(&l.address)).unwrap_or_default(),
-        loc.map(|l| opt(&l.country)).unwrap_or_default(),
-        opt(&r.post),
-        opt(&r.assignee),
-        r.description.clone(),
-        r.version.to_string(),
-    ];
-    // Every column: ids and posts come from outside too.
-    row.iter().map(|c| csv_cell(c)).collect()
 }
