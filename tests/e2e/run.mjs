@@ -499,6 +499,9 @@ const TESTS = [
       const line = listed.split('\n').find((l) => l.includes('desk-d') && l.includes('live'));
       assert(line, `the hub lists desk D's session: ${listed}`);
       admin(HUB, ctx.hub.db, ['sessions', 'revoke', line.split(/\s+/)[0]]);
+      // Earlier tests added requests above it in the queue: find it by its id.
+      await d.type(await d.find('#search'), 'E2E-039');
+      await d.waitFor('the search finds E2E-039', async () => (await d.findAll('[data-testid="queue-row"][data-id="E2E-039"]')).length === 1, 15_000);
       await d.clickCss('[data-testid="queue-row"][data-id="E2E-039"]');
       await d.waitFor('E2E-039 is open', async () => (await d.findAll('[data-testid="act-acknowledge"]')).length === 1, 10_000);
       await d.clickCss('[data-testid="act-acknowledge"]');
