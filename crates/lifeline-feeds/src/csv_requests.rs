@@ -1,6 +1,12 @@
 //! Help requests from CSV: Ushahidi crisis-map exports (the classic columns, multi-line quoted
-//! fields, day-first dates) and any other CSV given a column mapping
-//! (`--map id=Ref,description=Details,lat=Lat,lon=Lng,created_at=Date`).
+//! fields, day-first dates; and the Ushahidi platform's exports with `Post ID`, `Title`,
+//! `Location.lat` and repeated `Categories.0`, `Categories.1` columns) and any other CSV
+//! given a column mapping (`--map id=Ref,description=Details,lat=Lat,lon=Lng,created_at=Date`).
+//!
+//! Exports as people have them: any line ending (CRLF, LF, a lone CR), header names with
+//! spaces around them, columns in any order, a field spread over numbered columns
+//! (`Categories.0`, `Categories.1`: their values joined), rows without coordinates (kept,
+//! without a location).
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -94,8 +100,26 @@ impl ColumnMap {
         Ok(ColumnMap { fields })
     }
 
-    /// The classic Ushahidi export columns.
+    /// The columns of an Ushahidi export: the platform's (`Post ID`, `Title`, …) when the
+    /// header has them, else the classic crisis-map export's.
     pub fn ushahidi(headers: &csv::StringRecord) -> ColumnMap {
+        if headers
+            .iter()
+            .any(|h| h.trim().eq_ignore_ascii_case("Post ID"))
+        {
+            let pairs = [
+                (Field::Id, "Post ID"),
+                (Field::Title, "Title"),
+                (Field::Description, "Description"),
+                (Field::CreatedAt, "Post Date (UTC)"),
+                (Field::Lat, "Location.lat"),
+                (Field::Lon, "Location.lon"),
+                (Field::Category, "Categories"),
+            ];
+            return ColumnMap {
+                fields: pairs.iter().map(|(f, c)| (*f, (*c).to_owned())).collect(),
+            };
+        }
         let id_column = headers
             .iter()
             .find(|h| matches!(h.trim(), "#" | "Serial" | "ID" | "Id"))
@@ -119,7 +143,8 @@ impl ColumnMap {
 /// Reads requests one CSV record at a time.
 pub struct CsvRequests<R: Read> {
     reader: csv::Reader<R>,
-    columns: HashMap<Field, usize>,
+    /// The columns of each field: one, or several numbered ones (`Categories.0`, `.1`).
+    columns: HashMap<Field, Vec<usize>>,
     id_prefix: String,
     source: String,
     record: csv::StringRecord,
@@ -146,18 +171,21 @@ impl<R: Read> CsvRequests<R> {
         };
         let mut columns = HashMap::new();
         for (field, column) in &map.fields {
-            match headers
+            let found: Vec<usize> = headers
                 .iter()
-                .position(|h| h.trim().eq_ignore_ascii_case(column))
-            {
-                Some(i) => {
-                    columns.insert(*field, i);
+                .enumerate()
+                .filter(|(_, h)| same_column(h, column))
+                .map(|(i, _)| i)
+                .collect();
+            match found.is_empty() {
+                false => {
+                    columns.insert(*field, found);
                 }
-                None if matches!(
+                true if matches!(
                     field,
                     Field::Id | Field::Category | Field::Address | Field::CreatedAt
                 ) => {}
-                None => {
+                true => {
                     return Err(FeedError::Csv(format!(
                         "column `{column}` is not in the header ({})",
                         headers.iter().collect::<Vec<_>>().join(", ")
@@ -216,21 +244,31 @@ impl<R: Read> CsvRequests<R> {
         }
     }
 
-    fn get(&self, f: Field) -> Option<&str> {
-        self.columns
-            .get(&f)
-            .and_then(|i| self.record.get(*i))
+    /// The field's value: its column's, or the non-empty values of its numbered columns
+    /// joined with `, `.
+    fn get(&self, f: Field) -> Option<std::borrow::Cow<'_, str>> {
+        let values: Vec<&str> = self
+            .columns
+            .get(&f)?
+            .iter()
+            .filter_map(|i| self.record.get(*i))
             .map(str::trim)
             .filter(|s| !s.is_empty())
+            .collect();
+        match values[..] {
+            [] => None,
+            [one] => Some(std::borrow::Cow::Borrowed(one)),
+            _ => Some(std::borrow::Cow::Owned(values.join(", "))),
+        }
     }
 
     fn to_request(&self, line: u64) -> Result<IncomingRequest, String> {
         let id = match self.get(Field::Id) {
-            Some(id) => format!("{}-{}", self.id_prefix, sanitize_id(id)),
+            Some(id) => format!("{}-{}", self.id_prefix, sanitize_id(&id)),
             None => format!("{}-line{line}", self.id_prefix),
         };
         let created = match self.get(Field::CreatedAt) {
-            Some(t) => time::parse_local_day_first(t)
+            Some(t) => time::parse_local_day_first(&t)
                 .ok_or_else(|| format!("date `{t}` is not a date (day/month/year hh:mm)"))?,
             None => self.now,
         };
@@ -251,17 +289,17 @@ impl<R: Read> CsvRequests<R> {
                 lon,
                 accuracy_m: None,
                 captured_at: Some(created),
-                address: self.get(Field::Address).map(str::to_owned),
-                country: self.get(Field::Country).map(str::to_uppercase),
+                address: self.get(Field::Address).map(|a| a.into_owned()),
+                country: self.get(Field::Country).map(|c| c.to_uppercase()),
             }),
             (None, None) => None,
             _ => return Err("latitude and longitude must both be given or both be empty".into()),
         };
-        let category_text = self.get(Field::Category).unwrap_or("");
+        let category_text = self.get(Field::Category).unwrap_or_default();
         let description = match (self.get(Field::Title), self.get(Field::Description)) {
             (Some(t), Some(d)) => format!("{t}\n{d}"),
-            (Some(t), None) => t.to_owned(),
-            (None, Some(d)) => d.to_owned(),
+            (Some(t), None) => t.into_owned(),
+            (None, Some(d)) => d.into_owned(),
             (None, None) => return Err("the record has no title or description".into()),
         };
         let mut address_note = String::new();
@@ -274,11 +312,11 @@ impl<R: Read> CsvRequests<R> {
         let word = |f: Field| self.get(f).map(|s| s.to_lowercase().replace(' ', "_"));
         let category = match word(Field::Category).and_then(|c| c.parse::<Category>().ok()) {
             Some(c) => c,
-            None => category_from_text(category_text),
+            None => category_from_text(&category_text),
         };
         let emergency = match self.get(Field::Emergency) {
             Some(v) => matches!(v.to_ascii_lowercase().as_str(), "yes" | "true" | "1" | "y"),
-            None => is_emergency_text(category_text),
+            None => is_emergency_text(&category_text),
         };
         let priority = match word(Field::Priority) {
             Some(p) => p.parse::<Priority>().map_err(|e| e.to_string())?,
@@ -298,8 +336,8 @@ impl<R: Read> CsvRequests<R> {
             status,
             duplicate_of: None,
             citizen: Citizen {
-                name: self.get(Field::Name).unwrap_or("").to_owned(),
-                phone: self.get(Field::Phone).map(str::to_owned),
+                name: self.get(Field::Name).unwrap_or_default().into_owned(),
+                phone: self.get(Field::Phone).map(|p| p.into_owned()),
                 ..Citizen::default()
             },
             people_count: match self.get(Field::People) {
@@ -312,7 +350,7 @@ impl<R: Read> CsvRequests<R> {
             description: format!("{description}{address_note}"),
             attachments: Vec::new(),
             assignee: None,
-            post: self.get(Field::Post).map(str::to_owned),
+            post: self.get(Field::Post).map(|p| p.into_owned()),
             created_at: created,
             updated_at: created,
             version: 0,
@@ -330,9 +368,24 @@ impl<R: Read> CsvRequests<R> {
     }
 }
 
+/// Whether header `header` is column `column`: the same name whatever the case and the
+/// spaces around it, or one of its numbered columns (`Categories.0` for `Categories`).
+fn same_column(header: &str, column: &str) -> bool {
+    let h = header.trim();
+    if h.eq_ignore_ascii_case(column) {
+        return true;
+    }
+    h.len() > column.len() + 1
+        && h.is_char_boundary(column.len())
+        && h[..column.len()].eq_ignore_ascii_case(column)
+        && h[column.len()..]
+            .strip_prefix('.')
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn is_emergency_text(text: &str) -> bool {
     let t = text.to_lowercase();
-    ["emergency", "urgence", "trapped", "sos"]
+    ["emergency", "urgence", "urgent", "trapped", "sos"]
         .iter()
         .any(|w| t.contains(w))
 }

@@ -19,6 +19,10 @@ pub enum Format {
     RequestArray,
     Open311Json,
     Open311Xml,
+    /// An Open311 service list or service definition: what a city offers, no requests.
+    Open311Services,
+    /// The USGS earthquake feed as Atom.
+    UsgsAtom,
     JsonLines,
     UshahidiCsv,
     Csv,
@@ -38,6 +42,8 @@ impl Format {
             Format::RequestArray => "JSON help requests",
             Format::Open311Json => "Open311 GeoReport v2 (JSON)",
             Format::Open311Xml => "Open311 GeoReport v2 (XML)",
+            Format::Open311Services => "Open311 service metadata",
+            Format::UsgsAtom => "USGS earthquake Atom feed",
             Format::JsonLines => "JSON lines help requests",
             Format::UshahidiCsv => "Ushahidi CSV export",
             Format::Csv => "CSV",
@@ -84,12 +90,18 @@ pub fn detect(head: &[u8]) -> Result<Format, FeedError> {
         Some('{') => Ok(detect_json_object(trimmed)),
         Some('[') => Ok(if trimmed.contains("\"service_request_id\"") {
             Format::Open311Json
+        } else if trimmed.contains("\"service_code\"") {
+            Format::Open311Services
         } else {
             Format::RequestArray
         }),
         Some(_) => {
-            let header = trimmed.lines().next().unwrap_or("");
-            if header.to_ascii_uppercase().contains("INCIDENT TITLE") {
+            // Any line ending: CRLF, LF, or the old Mac CR alone.
+            let header = trimmed.split(['\r', '\n']).next().unwrap_or("");
+            let upper = header.to_ascii_uppercase();
+            if upper.contains("INCIDENT TITLE")
+                || (upper.contains("POST ID") && upper.contains("TITLE"))
+            {
                 Ok(Format::UshahidiCsv)
             } else if header.contains(',') || header.contains(';') || header.contains('\t') {
                 Ok(Format::Csv)
@@ -110,10 +122,17 @@ fn detect_xml(text: &str) -> Result<Format, FeedError> {
     match local {
         "alert" => Ok(Format::Cap),
         "EDXLDistribution" => Ok(Format::EdxlDe),
+        "feed"
+            if text.contains("urn:earthquake-usgs-gov:")
+                || text.contains("earthquake.usgs.gov/earthquakes/feed") =>
+        {
+            Ok(Format::UsgsAtom)
+        }
         "feed" => Ok(Format::Atom),
         "rss" if text.contains("http://www.gdacs.org") => Ok(Format::GdacsRss),
         "rss" => Ok(Format::Rss),
         "service_requests" => Ok(Format::Open311Xml),
+        "services" | "service_definition" => Ok(Format::Open311Services),
         other => Err(FeedError::Unrecognized(format!(
             "XML with root element <{other}>"
         ))),
@@ -162,6 +181,14 @@ fn detect_json_object(text: &str) -> Format {
         .take(SNIFF_BYTES)
         .filter(|c| !c.is_whitespace())
         .collect();
+    // Open311: one request as an object instead of an array of one (a server quirk), or a
+    // service definition.
+    if compact.contains("\"service_request_id\":") {
+        return Format::Open311Json;
+    }
+    if compact.contains("\"service_code\":") && !compact.contains("\"type\":\"Feature") {
+        return Format::Open311Services;
+    }
     if compact.contains("earthquake.usgs.gov")
         || (compact.contains("\"mag\":") && compact.contains("\"ids\":"))
     {
@@ -219,6 +246,23 @@ mod tests {
                 Format::UshahidiCsv,
             ),
             ("ref,lat,lon\n1,2,3", Format::Csv),
+            ("#,INCIDENT TITLE\r1,a\r2,b", Format::UshahidiCsv),
+            (
+                "Post ID,Post Status,Title,Description,Location.lat\n1,published,a,b,1",
+                Format::UshahidiCsv,
+            ),
+            ("<services><service>", Format::Open311Services),
+            ("<service_definition>", Format::Open311Services),
+            ("[{\"service_code\":\"001\"}]", Format::Open311Services),
+            (
+                "{\"service_code\":\"001\",\"attributes\":[]}",
+                Format::Open311Services,
+            ),
+            ("{\"service_request_id\":\"7\"}", Format::Open311Json),
+            (
+                "<feed xmlns='http://www.w3.org/2005/Atom'><id>https://earthquake.usgs.gov/earthquakes/feed/v1.0/summary/4.5_day.atom</id>",
+                Format::UsgsAtom,
+            ),
         ];
         for (text, want) in cases {
             assert_eq!(detect(text.as_bytes()).expect(text), *want, "{text}");

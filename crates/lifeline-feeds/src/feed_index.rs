@@ -1,6 +1,14 @@
-//! Atom and RSS 2.0 feeds that index CAP alerts: entries either embed the alert or link to
-//! it. Entries may also carry GeoRSS geometry and a CAP summary (`cap:event`, `cap:severity`…
-//! inline, as the NWS and WMO indexes do), used when the linked document is unavailable.
+//! Atom and RSS 2.0 feeds that index CAP alerts: entries embed the alert, link to it, or
+//! carry it inline as CAP-namespaced elements (`cap:event`, `cap:severity`, `cap:areaDesc`,
+//! `cap:polygon`, `cap:geocode`… in CAP 1.1 or 1.2) with GeoRSS geometry, as MeteoAlarm,
+//! the NWS and many national services publish them.
+//!
+//! An entry with inline CAP elements whose link is a web page is the alert itself; one whose
+//! link is (or may be) a CAP document is followed when online, with the inline alert as the
+//! fallback. The inline alert takes the CAP lifecycle: `cap:identifier`, `cap:sender`,
+//! `cap:references` and `cap:msgType` when given; else the entry's id, the feed's author,
+//! and an Update or Cancel read from a title that says so. Its language is `cap:language`,
+//! else the entry's or feed's `xml:lang`, else the RSS channel's `<language>`.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use geojson::{Geometry, Position};
@@ -54,6 +62,7 @@ pub fn parse(text: &str, source: &str) -> Result<ParsedDocument, FeedError> {
             )));
         }
     };
+    let feed_language = language_of(root);
     let mut out = ParsedDocument::default();
     for entry in entries {
         let entry_id = entry_id(entry);
@@ -87,6 +96,7 @@ pub fn parse(text: &str, source: &str) -> Result<ParsedDocument, FeedError> {
             feed_author.as_deref().unwrap_or(source),
             source,
             georss.as_ref(),
+            feed_language.as_deref(),
         ) {
             Ok(s) => s,
             Err(reason) => {
@@ -94,7 +104,9 @@ pub fn parse(text: &str, source: &str) -> Result<ParsedDocument, FeedError> {
                 continue;
             }
         };
-        match cap_link(entry) {
+        // An inline alert whose link is a web page is the alert: nothing to follow.
+        let link = cap_link(entry).filter(|(_, web_page)| !(summary.is_some() && *web_page));
+        match link.map(|(url, _)| url) {
             Some(url) => out.links.push(LinkedAlert {
                 url,
                 entry_id,
@@ -131,29 +143,111 @@ fn entry_id(entry: Node<'_, '_>) -> String {
         .unwrap_or_else(|| xml::position(entry))
 }
 
-/// The URL of the CAP document an entry points at, if any.
-fn cap_link(entry: Node<'_, '_>) -> Option<String> {
+/// The URL of the CAP document an entry points at, if any, and whether it is known to be
+/// a web page rather than a CAP document (typed `text/html`, or ending in `.html`/`.htm`).
+fn cap_link(entry: Node<'_, '_>) -> Option<(String, bool)> {
+    let looks_like_page = |href: &str| {
+        let path = href
+            .split(['?', '#'])
+            .next()
+            .unwrap_or(href)
+            .to_ascii_lowercase();
+        path.ends_with(".html") || path.ends_with(".htm")
+    };
     // Atom: a link typed as CAP wins, then the alternate link.
     let atom_links: Vec<Node<'_, '_>> = xml::children(entry, &[ATOM_NS], "link").collect();
     if let Some(l) = atom_links
         .iter()
         .find(|l| l.attribute("type").is_some_and(|t| t.contains("cap")))
     {
-        return l.attribute("href").map(str::to_owned);
+        return l.attribute("href").map(|h| (h.to_owned(), false));
     }
     if let Some(l) = atom_links
         .iter()
         .find(|l| matches!(l.attribute("rel"), None | Some("alternate")))
     {
-        return l.attribute("href").map(str::to_owned);
+        let page = l.attribute("type").is_some_and(|t| t.contains("html"));
+        return l
+            .attribute("href")
+            .map(|h| (h.to_owned(), page || looks_like_page(h)));
     }
     // RSS: a CAP enclosure, then <link>.
     if let Some(e) = xml::children(entry, &[""], "enclosure")
         .find(|e| e.attribute("type").is_some_and(|t| t.contains("cap")))
     {
-        return e.attribute("url").map(str::to_owned);
+        return e.attribute("url").map(|u| (u.to_owned(), false));
     }
-    xml::child_text(entry, &[""], "link")
+    xml::child_text(entry, &[""], "link").map(|h| {
+        let page = looks_like_page(&h);
+        (h, page)
+    })
+}
+
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// The language a feed declares: `xml:lang` on the root, or the RSS channel's `<language>`.
+fn language_of(root: Node<'_, '_>) -> Option<String> {
+    root.attribute((XML_NS, "lang"))
+        .map(str::to_owned)
+        .or_else(|| {
+            xml::child(root, &[""], "channel").and_then(|c| xml::child_text(c, &[""], "language"))
+        })
+        .map(|l| normalize_language(&l))
+        .filter(|l| !l.is_empty())
+}
+
+/// `en-us` → `en-US`, `FR` → `fr`: CAP's RFC 3066 form.
+fn normalize_language(tag: &str) -> String {
+    let mut parts = tag.trim().split(['-', '_']);
+    let mut out = parts.next().unwrap_or("").to_ascii_lowercase();
+    for p in parts {
+        out.push('-');
+        if p.len() == 2 {
+            out.push_str(&p.to_ascii_uppercase());
+        } else {
+            out.push_str(p);
+        }
+    }
+    out
+}
+
+/// A title that says the entry updates or cancels an earlier alert, in the languages
+/// agencies publish in.
+fn msg_type_from_title(title: &str) -> Option<MsgType> {
+    let t = title.trim_start().to_lowercase();
+    const UPDATE: &[&str] = &[
+        "update",
+        "updated",
+        "mise à jour",
+        "actualización",
+        "actualizacion",
+        "aktualisierung",
+        "aggiornamento",
+        "atualização",
+        "更新",
+    ];
+    const CANCEL: &[&str] = &[
+        "cancel",
+        "cancelled",
+        "canceled",
+        "annulation",
+        "annulé",
+        "levée",
+        "fin de",
+        "cancelación",
+        "aufhebung",
+        "annullamento",
+        "cancelamento",
+        "解除",
+        "取消",
+    ];
+    if CANCEL.iter().any(|w| t.starts_with(w)) {
+        Some(MsgType::Cancel)
+    } else if UPDATE.iter().any(|w| t.starts_with(w)) {
+        Some(MsgType::Update)
+    } else {
+        None
+    }
 }
 
 /// GeoRSS Simple (`georss:point|line|polygon|box|circle`, all `lat lon` order) or W3C
@@ -299,6 +393,7 @@ fn summary_advisory(
     sender: &str,
     source: &str,
     georss: Option<&Geometry>,
+    feed_language: Option<&str>,
 ) -> Result<Option<Advisory>, String> {
     let Some(event) = xml::child_text(entry, CAP_NS, "event") else {
         return Ok(None);
@@ -330,7 +425,8 @@ fn summary_advisory(
             .map(|t| time::parse_zoned(&t).ok_or_else(|| format!("cap:{name} `{t}` is not a date")))
             .transpose()
     };
-    let sent_text = xml::child_text(entry, &[ATOM_NS], "updated")
+    let sent_text = xml::child_text(entry, CAP_NS, "sent")
+        .or_else(|| xml::child_text(entry, &[ATOM_NS], "updated"))
         .or_else(|| xml::child_text(entry, &[ATOM_NS], "published"))
         .or_else(|| xml::child_text(entry, &[""], "pubDate"));
     let sent = sent_text
@@ -353,25 +449,55 @@ fn summary_advisory(
         polygons.extend(geo::normalize_polygon(&[ring])?);
     }
     let geometry = cap::assemble_geometry(polygons, Vec::new()).or_else(|| georss.cloned());
+    let circles = xml::children_text(entry, CAP_NS, "circle")
+        .iter()
+        .map(|c| cap::parse_circle(c))
+        .collect::<Result<Vec<_>, _>>()?;
     let title = xml::child_text(entry, &[ATOM_NS], "title")
         .or_else(|| xml::child_text(entry, &[""], "title"));
+    let references = match xml::child_text(entry, CAP_NS, "references") {
+        Some(text) => lifeline_core::model::AlertReference::parse_list(&text)?,
+        None => Vec::new(),
+    };
+    let msg_type = match xml::child_text(entry, CAP_NS, "msgType") {
+        Some(_) => opt_word(entry, "msgType", MsgType::Alert)?,
+        None => title
+            .as_deref()
+            .and_then(msg_type_from_title)
+            .unwrap_or(MsgType::Alert),
+    };
+    let language = xml::child_text(entry, CAP_NS, "language")
+        .or_else(|| {
+            entry
+                .ancestors()
+                .find_map(|n| n.attribute((XML_NS, "lang")))
+                .map(str::to_owned)
+        })
+        .map(|l| normalize_language(&l))
+        .filter(|l| !l.is_empty())
+        .or_else(|| feed_language.map(str::to_owned))
+        .unwrap_or_else(|| "en-US".into());
     let description = xml::child_text(entry, &[ATOM_NS], "summary")
         .or_else(|| xml::child_text(entry, &[""], "description"));
     Ok(Some(Advisory {
         key: AdvisoryKey {
-            sender: sender.to_owned(),
-            identifier: entry_id.to_owned(),
+            sender: xml::child_text(entry, CAP_NS, "sender").unwrap_or_else(|| sender.to_owned()),
+            identifier: xml::child_text(entry, CAP_NS, "identifier")
+                .unwrap_or_else(|| entry_id.to_owned()),
         },
         source: source.to_owned(),
         source_format,
-        msg_type: opt_word(entry, "msgType", MsgType::Alert)?,
+        msg_type,
         status: opt_word(entry, "status", AlertStatus::Actual)?,
         scope: Scope::Public,
         sent,
-        sent_text: sent.to_rfc3339(),
-        references: Vec::new(),
+        // As published when it is the sent time (references name it verbatim).
+        sent_text: sent_text
+            .filter(|t| time::parse_zoned(t) == Some(sent))
+            .unwrap_or_else(|| sent.to_rfc3339()),
+        references,
         infos: vec![AdvisoryInfo {
-            language: "en-US".into(),
+            language,
             event,
             headline: title,
             description,
@@ -389,7 +515,7 @@ fn summary_advisory(
         areas: vec![AdvisoryArea {
             description: xml::child_text(entry, CAP_NS, "areaDesc").unwrap_or_default(),
             geometry,
-            circles: Vec::new(),
+            circles,
             geocodes,
         }],
         hazard: None,

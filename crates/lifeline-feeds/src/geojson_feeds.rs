@@ -238,12 +238,13 @@ pub fn parse_usgs(text: &str, source: &str) -> Result<ParsedDocument, FeedError>
     Ok(out)
 }
 
-enum Quake {
+pub(crate) enum Quake {
     Event(Box<Advisory>),
     Deleted(Vec<String>),
 }
 
-fn earthquake(f: &Feature, id: Option<&str>, source: &str) -> Result<Quake, String> {
+/// One earthquake feature (GeoJSON, or an Atom entry read into the same properties).
+pub(crate) fn earthquake(f: &Feature, id: Option<&str>, source: &str) -> Result<Quake, String> {
     let id = id.ok_or("the feature has no id")?;
     let props = f
         .properties

@@ -362,9 +362,31 @@ fn apply_into(
     report: &mut FileReport,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), FeedError> {
-    for link in std::mem::take(&mut parsed.links) {
-        follow_link(link, &mut fetch_link, &mut parsed, report);
+    let links = std::mem::take(&mut parsed.links);
+    let linked = links.len();
+    let mut unread = Vec::new();
+    for link in links {
+        if let Some(rejection) = follow_link(link, &mut fetch_link, &mut parsed, report) {
+            unread.push(rejection);
+        }
     }
+    // An index whose every entry only links elsewhere, none of which could be read here (a
+    // file imported without the network): say what it is and how to get its alerts.
+    if linked > 0
+        && unread.len() == linked
+        && parsed.advisories.is_empty()
+        && parsed.requests.is_empty()
+    {
+        let why = report
+            .links_not_followed
+            .first()
+            .map(|(_, reason)| reason.clone())
+            .unwrap_or_default();
+        return Err(FeedError::Unsupported(format!(
+            "an index that links to {linked} CAP alerts and holds none itself; none could be read here ({why})"
+        )));
+    }
+    parsed.rejected.extend(unread);
     let mut rejected = std::mem::take(&mut parsed.rejected);
     for chunk in parsed.requests.chunks_mut(1000) {
         let mut batch = chunk.to_vec();
@@ -410,12 +432,13 @@ fn apply_into(
 }
 
 /// Reads the CAP document an index entry links to; falls back to the entry's own summary.
+/// Returns the rejection of an entry that yielded nothing (no document, no summary).
 fn follow_link(
     link: LinkedAlert,
     fetch: &mut Option<LinkFetcher<'_>>,
     parsed: &mut ParsedDocument,
     report: &mut FileReport,
-) {
+) -> Option<Rejection> {
     let fetched = match fetch {
         Some(f) => f(&link.url),
         None => Err("links are not followed here".into()),
@@ -434,20 +457,22 @@ fn follow_link(
                 parsed.advisories.push(a);
             }
             parsed.rejected.extend(doc.rejected);
+            None
         }
         Err(reason) => {
             report.links_not_followed.push((link.url.clone(), reason));
             if let Some(summary) = link.summary {
                 parsed.advisories.push(summary);
+                None
             } else {
-                parsed.rejected.push(Rejection {
+                Some(Rejection {
                     record_ref: Some(format!("entry {}", link.entry_id)),
                     reason: format!(
                         "linked CAP document {} could not be read and the entry has no summary",
                         link.url
                     ),
                     raw: Vec::new(),
-                });
+                })
             }
         }
     }

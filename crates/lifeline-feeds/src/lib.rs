@@ -17,6 +17,7 @@ pub mod import;
 pub mod open311;
 pub mod requests_json;
 mod time;
+pub mod usgs_atom;
 pub mod xml;
 
 use lifeline_core::model::{Advisory, SourceFormat};
@@ -112,6 +113,8 @@ pub fn parse_document(
         Format::RequestArray => requests_json::parse_array(text, source),
         Format::Open311Json => open311::parse_json(text, source),
         Format::Open311Xml => open311::parse_xml(text, source),
+        Format::UsgsAtom => usgs_atom::parse(text, source),
+        Format::Open311Services => Err(FeedError::Unsupported(open311::services_message(text))),
         Format::JsonLines | Format::UshahidiCsv | Format::Csv => Err(FeedError::Unsupported(
             format!("{} is a record format; import it as a file", format.name()),
         )),

@@ -19,8 +19,17 @@ use crate::{FeedError, ParsedDocument, time, xml};
 type Fields = BTreeMap<String, String>;
 
 pub fn parse_json(text: &str, source: &str) -> Result<ParsedDocument, FeedError> {
+    // Some servers answer a single request as an object instead of an array of one.
     let values: Vec<Value> =
-        serde_json::from_str(text).map_err(|e| FeedError::Json(e.to_string()))?;
+        match serde_json::from_str(text).map_err(|e| FeedError::Json(e.to_string()))? {
+            Value::Array(values) => values,
+            one @ Value::Object(_) => vec![one],
+            _ => {
+                return Err(FeedError::Unsupported(
+                    "Open311 requests are an array of objects".into(),
+                ));
+            }
+        };
     let mut out = ParsedDocument::default();
     for (i, v) in values.into_iter().enumerate() {
         let raw = serde_json::to_vec(&v).unwrap_or_default();
@@ -46,6 +55,18 @@ pub fn parse_json(text: &str, source: &str) -> Result<ParsedDocument, FeedError>
         push(&mut out, &fields, format!("item {}", i + 1), raw, source);
     }
     Ok(out)
+}
+
+/// What an Open311 document that holds no requests is, for the officer: a service list
+/// (`GET /services`) or a service definition (`GET /services/{code}`).
+pub fn services_message(text: &str) -> String {
+    let definition = text.contains("service_definition")
+        || (text.contains("\"attributes\"") && !text.trim_start().starts_with('['));
+    if definition {
+        "an Open311 service definition: the questions a city asks for one kind of request, not service requests; nothing to import".into()
+    } else {
+        "an Open311 service list: the categories a city offers, not service requests; nothing to import".into()
+    }
 }
 
 pub fn parse_xml(text: &str, source: &str) -> Result<ParsedDocument, FeedError> {
