@@ -29,8 +29,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Import files: CAP (bare or EDXL-DE), Atom/RSS indexes, GeoJSON, USGS, GDACS, Open311,
-    /// Ushahidi CSV, JSON lines. The format is read from each file's content.
+    /// Import files, or every file of a folder: CAP (bare or EDXL-DE), Atom/RSS (alerts
+    /// inline or linked), GeoJSON, USGS (GeoJSON or Atom), GDACS, Open311, Ushahidi CSV, JSON
+    /// lines. The format is read from each file's content; each file gets a line saying what
+    /// it is and what was taken or why it was skipped.
     Import(ImportArgs),
     /// List help requests matching filters.
     Requests(RequestsArgs),

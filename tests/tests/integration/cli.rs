@@ -242,3 +242,51 @@ fn bad_files_name_the_file_and_exit_nonzero_only_when_nothing_was_read() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid status"));
 }
+
+#[test]
+fn a_folder_of_files_from_the_wild_reports_every_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let folder = dir.path().join("dropped");
+    std::fs::create_dir(&folder).expect("folder");
+    for name in [
+        "atom-inline-cap12-georss-meteoalarm-fr.xml",
+        "rss2-inline-cap11-georss-one-line.xml",
+        "usgs-earthquakes-atom-2024.xml",
+        "gdacs-rss-bbox-only.xml",
+        "ushahidi-export-mac-cr.csv",
+        "ushahidi-v3-export-repeated-columns.csv",
+        "open311-services-list.json",
+        "atom-links-only-cap-index.xml",
+    ] {
+        std::fs::copy(fixture(name), folder.join(name)).expect("copy");
+    }
+    std::fs::write(folder.join("notes.txt"), "call the consulate at 9").expect("write");
+    let out = lifeline()
+        .arg("--db")
+        .arg(dir.path().join("desk.sqlite"))
+        .arg("import")
+        .arg(&folder)
+        .output()
+        .expect("run");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "most files were read: {text}");
+    let line = |file: &str| {
+        text.lines()
+            .find(|l| l.contains(file) && !l.contains("committed"))
+            .unwrap_or_else(|| panic!("no line for {file}: {text}"))
+            .to_owned()
+    };
+    assert!(line("meteoalarm-fr.xml").contains("Atom feed: 3 accepted"));
+    assert!(line("one-line.xml").contains("RSS feed: 4 accepted"));
+    assert!(line("usgs-earthquakes-atom").contains("USGS earthquake Atom feed: 3 accepted"));
+    assert!(line("gdacs-rss-bbox-only").contains("GDACS RSS: 3 accepted"));
+    assert!(line("mac-cr.csv").contains("Ushahidi CSV export: 3 accepted"));
+    assert!(line("repeated-columns.csv").contains("3 accepted, 0 unchanged, 0 rejected"));
+    assert!(line("services-list.json").contains("skipped: an Open311 service list"));
+    assert!(line("links-only").contains("skipped: an index that links to 4 CAP alerts"));
+    assert!(line("notes.txt").contains("skipped"));
+}

@@ -1,4 +1,6 @@
-//! `lifeline import FILE...`
+//! `lifeline import FILE_OR_FOLDER...`: each file (a folder's files in name order) is read
+//! on its own and reported on its own line: what it is, what was taken, and why anything
+//! was left.
 
 use chrono::Utc;
 use lifeline_core::Store;
@@ -18,7 +20,7 @@ pub fn run(store: &Store, args: ImportArgs, json_out: bool) -> Result<(), CliErr
         .transpose()
         .map_err(|e| CliError::Usage(format!("--map: {e}")))?;
     let mut reports = Vec::new();
-    for path in &args.files {
+    for path in &expand_folders(&args.files)? {
         let mut opts = ImportOptions {
             csv_map: csv_map.clone(),
             id_prefix: args.id_prefix.clone(),
@@ -49,6 +51,32 @@ pub fn run(store: &Store, args: ImportArgs, json_out: bool) -> Result<(), CliErr
     }
 }
 
+/// The files to import: each file given, and the files of each folder given (sorted by name,
+/// folders inside it too; hidden files skipped).
+fn expand_folders(paths: &[std::path::PathBuf]) -> Result<Vec<std::path::PathBuf>, CliError> {
+    let mut out = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        let mut inside: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+            .map_err(|e| {
+                CliError::Usage(format!("cannot read the folder {}: {e}", path.display()))
+            })?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                !p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
+            .collect();
+        inside.sort();
+        out.extend(expand_folders(&inside)?);
+    }
+    Ok(out)
+}
+
 fn report_json(r: &FileReport) -> serde_json::Value {
     json!({
         "file": r.source,
@@ -66,7 +94,10 @@ fn report_json(r: &FileReport) -> serde_json::Value {
 
 fn print_report(r: &FileReport) -> Result<(), CliError> {
     if let Some(e) = &r.error {
-        eprintln!("{}: {e}", r.source);
+        match r.format {
+            Some(f) => eprintln!("{}: {}: skipped: {e}", r.source, f.name()),
+            None => eprintln!("{}: skipped: {e}", r.source),
+        }
         return Ok(());
     }
     let format = r.format.map_or("?", |f| f.name());
