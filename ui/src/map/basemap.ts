@@ -7,16 +7,12 @@
 // +180 to -180; drawn as-is they smear a band across the whole map. Each ring is unwrapped
 // here (consecutive longitudes never differ by more than 180°), which MapLibre draws
 // correctly past ±180.
-import countries from 'i18n-iso-countries';
-import enNames from 'i18n-iso-countries/langs/en.json';
-import zhNames from 'i18n-iso-countries/langs/zh.json';
+import { countries } from '../lib/countries';
 import { feature } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 import coarseUrl from 'world-atlas/countries-110m.json?url';
 import fineUrl from 'world-atlas/countries-50m.json?url';
 
-countries.registerLocale(enNames);
-countries.registerLocale(zhNames);
 
 export interface CountryProps {
   id: string;

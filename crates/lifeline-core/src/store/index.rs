@@ -221,17 +221,37 @@ impl Store {
         Ok(guard.as_ref().map(MapIndex::open_emergencies))
     }
 
-    /// Rowids matching a text search (for filtering the map by what was typed).
+    /// Rowids matching a text search (for filtering the map by what was typed): the text
+    /// index, and for what looks like a phone number, the citizens' phones by their digits
+    /// (whole or partial, with or without the country code).
     pub fn text_match_rowids(&self, text: &str) -> Result<RowidSet> {
-        let Some(expr) = super::search::match_expression(text) else {
-            return Ok(RowidSet::Sparse(HashSet::new()));
+        let mut rowids: HashSet<i64> = match super::search::match_expression(text) {
+            Some(expr) => self.read_indexed(|c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT rowid FROM ix.requests_fts WHERE requests_fts MATCH ?1",
+                )?;
+                let ids = stmt.query_map([expr], |r| r.get(0))?;
+                Ok(ids.collect::<rusqlite::Result<_>>()?)
+            })?,
+            None => HashSet::new(),
         };
-        self.read_indexed(|c| {
-            let mut stmt =
-                c.prepare_cached("SELECT rowid FROM ix.requests_fts WHERE requests_fts MATCH ?1")?;
-            let ids = stmt.query_map([expr], |r| r.get(0))?;
-            Ok(ids.collect::<rusqlite::Result<_>>()?)
-        })
+        if let Some(patterns) = super::search::phone_patterns(text) {
+            rowids.extend(self.read(|c| {
+                // The stored number's digits only: `+86 138-0013-8000` → `8613800138000`.
+                let mut stmt = c.prepare_cached(
+                    "SELECT rowid FROM requests WHERE citizen_phone IS NOT NULL AND \
+                     replace(replace(replace(replace(replace(replace(citizen_phone, ' ', ''), '-', ''), '+', ''), '(', ''), ')', ''), '.', '') \
+                     LIKE ?1",
+                )?;
+                let mut found = Vec::new();
+                for digits in &patterns {
+                    let ids = stmt.query_map([format!("%{digits}%")], |r| r.get::<_, i64>(0))?;
+                    found.extend(ids.collect::<rusqlite::Result<Vec<_>>>()?);
+                }
+                Ok(found)
+            })?);
+        }
+        Ok(rowids.into_iter().collect())
     }
 
     /// The hub id of the request stored under `rowid` (map markers carry rowids).

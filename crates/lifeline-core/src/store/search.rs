@@ -131,6 +131,32 @@ pub fn match_expression(query: &str) -> Option<String> {
     Some(rendered.join(" AND "))
 }
 
+/// A query that looks like a phone number (digits with `+`, spaces, dashes, dots or
+/// brackets; four digits at least), as the digit strings a stored number may contain: as
+/// typed, and without an international (`00`) or trunk (`0`) prefix. `None` for any other
+/// query.
+pub fn phone_patterns(query: &str) -> Option<Vec<String>> {
+    let q = query.trim();
+    if q.is_empty()
+        || !q
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-.()".contains(c))
+    {
+        return None;
+    }
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 4 {
+        return None;
+    }
+    let mut out = vec![digits.clone()];
+    let shorter = digits
+        .strip_prefix("00")
+        .or_else(|| digits.strip_prefix('0'))
+        .filter(|rest| rest.len() >= 4);
+    out.extend(shorter.map(str::to_owned));
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +200,27 @@ mod tests {
         );
         assert_eq!(match_expression("\" OR * NEAR("), Some("{description name address notes ref} : \"OR\" AND {description name address notes ref} : \"NEAR\"*".to_owned()));
         assert_eq!(match_expression("!!! ..."), None);
+    }
+
+    #[test]
+    fn phone_numbers_are_searched_by_their_digits() {
+        assert_eq!(
+            phone_patterns("+86 138-0013-8000"),
+            Some(vec!["8613800138000".to_owned()])
+        );
+        assert_eq!(
+            phone_patterns("0086 13800138000"),
+            Some(vec![
+                "008613800138000".to_owned(),
+                "8613800138000".to_owned()
+            ])
+        );
+        assert_eq!(
+            phone_patterns("0532 123"),
+            Some(vec!["0532123".to_owned(), "532123".to_owned()])
+        );
+        assert_eq!(phone_patterns("138"), None, "too short to be a number");
+        assert_eq!(phone_patterns("护照 138"), None);
+        assert_eq!(phone_patterns("E2E-001"), None);
     }
 }

@@ -1,0 +1,57 @@
+//! Searching the queue as an officer types: by phone number (whole or partial, with or
+//! without the country code), alongside the text search.
+
+use lifeline_core::model::Citizen;
+use lifeline_core::store::RequestQuery;
+
+mod common;
+use common::*;
+
+#[test]
+fn a_phone_number_finds_its_request_however_it_is_typed() {
+    let (_dir, store) = open_store();
+    let mut chinese = request("R-CN", 13.7, 100.5);
+    chinese.citizen = Citizen {
+        name: "Li Na".into(),
+        phone: Some("+86 138-0013-8000".into()),
+        ..Citizen::default()
+    };
+    let mut turkish = request("R-TR", 41.0, 29.0);
+    turkish.citizen.phone = Some("+905321234567".into());
+    let mut none = request("R-NONE", 41.0, 29.0);
+    none.citizen.phone = None;
+    store
+        .upsert_requests(
+            &[incoming(chinese), incoming(turkish), incoming(none)],
+            "test",
+            None,
+        )
+        .expect("upsert");
+    store.catch_up_index().expect("indexed");
+    store.enable_index().expect("index");
+    let found = |text: &str| -> Vec<String> {
+        let (_, rows) = store
+            .indexed_page(&RequestQuery {
+                text: Some(text.into()),
+                ..RequestQuery::default()
+            })
+            .expect("query");
+        let mut ids: Vec<String> = rows.into_iter().map(|r| r.request.id).collect();
+        ids.sort();
+        ids
+    };
+    for typed in [
+        "+8613800138000",
+        "13800138000",
+        "138 0013 8000",
+        "0086 138 0013 8000",
+        "8000",
+    ] {
+        assert_eq!(found(typed), ["R-CN"], "typed {typed:?}");
+    }
+    for typed in ["+90 532 123 45 67", "05321234567", "532-123"] {
+        assert_eq!(found(typed), ["R-TR"], "typed {typed:?}");
+    }
+    assert!(found("999999").is_empty());
+    assert_eq!(found("Li Na"), ["R-CN"], "names are still text");
+}
