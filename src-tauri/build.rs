@@ -32,6 +32,7 @@ pub const COMMANDS: &[&str] = &[
     "lock_desk",
     "unlock_desk",
     "export_requests",
+    "duplicate_candidates",
 ];
 
 fn main() {

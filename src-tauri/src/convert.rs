@@ -279,6 +279,19 @@ pub fn detail(p: DetailParts<'_>) -> RequestDetail {
         emergency: r.emergency,
         priority: r.priority.to_string(),
         status: r.status.to_string(),
+        next_statuses: std::iter::once(r.status)
+            .chain(
+                lifeline_core::model::Status::ALL
+                    .iter()
+                    .copied()
+                    .filter(|s| {
+                        *s != r.status
+                            && *s != lifeline_core::model::Status::Duplicate
+                            && r.status.can_move_to(*s)
+                    }),
+            )
+            .map(|s| s.to_string())
+            .collect(),
         duplicate_of: r.duplicate_of.clone(),
         people_count: r.people_count,
         citizen: CitizenDto {

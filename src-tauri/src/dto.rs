@@ -48,6 +48,14 @@ pub struct QueueRow {
     pub advisories: u32,
 }
 
+/// A request that may be the original of a duplicate, and why it is offered.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct DuplicateCandidate {
+    pub row: QueueRow,
+    /// `same_phone`, `same_name`, `nearby_recent`.
+    pub reasons: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct QueuePage {
     pub total: u32,
@@ -130,6 +138,9 @@ pub struct RequestDetail {
     pub emergency: bool,
     pub priority: String,
     pub status: String,
+    /// The statuses the officer may set from here (the protocol's legal moves; marking a
+    /// duplicate has its own form), the current one first.
+    pub next_statuses: Vec<String>,
     pub duplicate_of: Option<String>,
     pub people_count: u32,
     pub citizen: CitizenDto,

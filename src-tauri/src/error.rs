@@ -24,6 +24,8 @@ pub enum ErrorCode {
     AlreadySent,
     /// The window is locked: unlock with the officer's password first.
     DeskLocked,
+    /// The original named for a duplicate is not on this desk.
+    UnknownOriginal,
     /// A sign-in or unlock with a wrong officer id or password.
     WrongCredentials,
     /// Too many failed tries: the account (at the hub) or the unlock (here) waits.
@@ -62,6 +64,7 @@ impl From<StoreError> for CommandError {
             StoreError::RequestNotFound(_) | StoreError::OutboxItemNotFound(_) => {
                 ErrorCode::NotFound
             }
+            StoreError::UnknownOriginal(_) => ErrorCode::UnknownOriginal,
             StoreError::Action(_) => ErrorCode::InvalidAction,
             StoreError::Invalid(_) => ErrorCode::InvalidInput,
             StoreError::IndexNotEnabled => ErrorCode::NotReady,

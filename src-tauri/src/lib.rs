@@ -128,6 +128,7 @@ pub fn run() -> ExitCode {
             commands::session::lock_desk,
             commands::session::unlock_desk,
             commands::export::export_requests,
+            commands::requests::duplicate_candidates,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -251,6 +251,49 @@ const TESTS = [
     }
   },
 
+  // Regression: a duplicate of an id that does not exist was applied locally, then refused
+  // by the hub, leaving junk in the case log; the status offered a move back to "new".
+  async function a_duplicate_is_checked_and_compared_before_it_is_queued() {
+    const s = ctx.a;
+    const open = async (id) => {
+      await s.type(await s.find('#search'), id);
+      await s.waitFor(`the search finds ${id}`, async () => (await s.findAll(`[data-testid="queue-row"][data-id="${id}"]`)).length === 1, 15_000);
+      await s.clickCss(`[data-testid="queue-row"][data-id="${id}"]`);
+      await s.waitFor(`${id} is open`, async () => (await s.findAll('[data-testid="act-duplicate"]')).length === 1, 10_000);
+    };
+    // An acknowledged request offers no way back to "new".
+    await open('E2E-000');
+    const moves = await s.execute('return [...document.querySelector(\'[data-testid="act-status"]\').options].map(o => o.value)');
+    assert(!moves.includes('new') && moves.includes('resolved'), `only legal moves: ${moves}`);
+
+    await open('E2E-002');
+    await s.clickCss('[data-testid="act-duplicate"]');
+    await s.waitFor('the duplicate form opens with candidates', async () => (await s.findAll('[data-testid="duplicate-candidate"]')).length > 0, 10_000);
+    const search = await s.find('#duplicate-of');
+    await s.type(search, '181');
+    await s.keys('\uE007');
+    await s.waitFor('an unknown id is said so in the form', async () => ((await s.textContent('[data-testid="duplicate-problem"]')) ?? '').includes('181'), 10_000);
+    assert((await s.findAll('[data-testid="outbox-item"]')).length === 0, 'nothing was queued for an unknown id');
+    const log = await s.textContent('[data-testid="case-log"]');
+    assert(!log.includes('181'), `no junk in the case log: ${log}`);
+    assert((await hubFetch(ctx.hub, '/v1/requests/E2E-002')).json.status === 'new', 'the hub has nothing to refuse');
+
+    // A candidate (the same phone): compared side by side, then confirmed.
+    const candidate = await s.execute('return document.querySelector(\'[data-testid="duplicate-candidate"]\').dataset.id');
+    await s.clickCss(`[data-testid="duplicate-candidate"][data-id="${candidate}"]`);
+    await s.waitFor('the original is shown beside it', async () => ((await s.textContent('[data-testid="duplicate-compare"]')) ?? '').includes(candidate), 10_000);
+    writeFileSync(join(OUT, 'duplicate-compare-zh.png'), await s.screenshot());
+    await s.clickCss('[data-testid="duplicate-confirm"]');
+    await s.waitFor('the hub has it as a duplicate of the candidate', async () => {
+      const r = (await hubFetch(ctx.hub, '/v1/requests/E2E-002')).json;
+      return r.status === 'duplicate' && r.duplicate_of === candidate;
+    }, 20_000);
+    // Leave the queue unfiltered for the tests after this one.
+    await s.click(await s.find('#search'));
+    await s.keys('\uE00C');
+    await s.waitFor('the search is cleared', async () => (await s.execute('return document.getElementById("search").value')) === '', 10_000);
+  },
+
   async function an_sos_notifies_once_escalates_and_stops_when_acknowledged_elsewhere() {
     const s = ctx.a;
     const b = ctx.b;

@@ -74,6 +74,28 @@ pub fn request_detail(desk: DeskState<'_>, id: String) -> CommandResult<RequestD
 }
 
 /// The request a map marker stands for (markers carry the store's row id).
+/// Requests that may be the original of `id` (same phone, same name, or nearby and
+/// recent), most alike first.
+#[tauri::command(async)]
+pub fn duplicate_candidates(
+    desk: DeskState<'_>,
+    id: String,
+) -> CommandResult<Vec<crate::dto::DuplicateCandidate>> {
+    super::session::ensure_unlocked(&desk)?;
+    let settings = desk.settings();
+    let claims = desk.store.live_claims(Utc::now())?;
+    let advisories = desk.active_advisories()?;
+    Ok(desk
+        .store
+        .duplicate_candidates(&id)?
+        .into_iter()
+        .map(|(r, why)| crate::dto::DuplicateCandidate {
+            row: convert::queue_row(&r, &claims, &advisories, &settings.desk, &settings.language),
+            reasons: why.iter().map(|w| w.as_str().to_owned()).collect(),
+        })
+        .collect())
+}
+
 #[tauri::command(async)]
 pub fn request_id_at(desk: DeskState<'_>, rowid: f64) -> CommandResult<Option<String>> {
     super::session::ensure_unlocked(&desk)?;

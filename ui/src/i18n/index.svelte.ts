@@ -12,9 +12,16 @@ export function t(key: MessageKey, values: Record<string, string | number> = {})
 }
 
 /** A vocabulary word (`status.new`, `category.medical`…), falling back to the word itself. */
-export function word(kind: 'status' | 'priority' | 'category' | 'channel' | 'severity', value: string): string {
+export function word(kind: 'status' | 'priority' | 'category' | 'channel' | 'severity' | 'action', value: string): string {
   const key = `${kind}.${value}` as MessageKey;
   return key in messages.en ? t(key) : value;
+}
+
+/** A failure as the officer reads it: a sentence in their language for each error code the
+ *  desk answers with; the backend's own words (English, for logs) only for an unknown code. */
+export function errorText(failure: { code: string; message: string }): string {
+  const key = `error.${failure.code}` as MessageKey;
+  return key in messages.en ? t(key) : failure.message;
 }
 
 export function setLanguage(language: Language): void {

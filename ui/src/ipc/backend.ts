@@ -12,6 +12,7 @@ import type {
   AppInfo,
   Bucket,
   Counts,
+  DuplicateCandidate,
   ExportDone,
   QueueFilter,
   QueuePage,
@@ -30,6 +31,8 @@ export interface Backend {
   queuePage(filter: QueueFilter, offset: number, limit: number): Promise<QueuePage>;
   requestDetail(id: string): Promise<RequestDetail>;
   requestIdAt(rowid: number): Promise<string | null>;
+  /** Requests that may be the original of `id`, most alike first. */
+  duplicateCandidates(id: string): Promise<DuplicateCandidate[]>;
   counts(filter: QueueFilter): Promise<Counts>;
   timeline(filter: QueueFilter, hours: number): Promise<Bucket[]>;
   mapClusters(view: Viewport, filter: QueueFilter): Promise<ArrayBuffer>;

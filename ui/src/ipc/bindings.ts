@@ -91,7 +91,12 @@ values: Array<[string, string]>,
  */
 state: string, attempts: number, last_error: string | null, base_version: number, created_at: number, };
 
-export type RequestDetail = { id: string, version: number, created_at: number, updated_at: number, channel: string, category: string, emergency: boolean, priority: string, status: string, duplicate_of: string | null, people_count: number, citizen: CitizenDto, location: LocationDto | null, 
+export type RequestDetail = { id: string, version: number, created_at: number, updated_at: number, channel: string, category: string, emergency: boolean, priority: string, status: string, 
+/**
+ * The statuses the officer may set from here (the protocol's legal moves; marking a
+ * duplicate has its own form), the current one first.
+ */
+next_statuses: Array<string>, duplicate_of: string | null, people_count: number, citizen: CitizenDto, location: LocationDto | null, 
 /**
  * Untrusted text: render as text only.
  */
@@ -253,6 +258,12 @@ export type SignInForm = { hub: string, officer: string, password: string, };
 
 export type ExportDone = { path: string, count: number, };
 
-export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "already_sent" | "desk_locked" | "wrong_credentials" | "too_many_tries" | "account_disabled" | "insecure_hub" | "internal";
+export type DuplicateCandidate = { row: QueueRow, 
+/**
+ * `same_phone`, `same_name`, `nearby_recent`.
+ */
+reasons: Array<string>, };
+
+export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "already_sent" | "desk_locked" | "unknown_original" | "wrong_credentials" | "too_many_tries" | "account_disabled" | "insecure_hub" | "internal";
 
 export type CommandError = { code: ErrorCode, message: string, };

@@ -25,6 +25,8 @@ export interface MapHandlers {
   onRequestClicked(rowid: number, lon: number, lat: number): void;
   /** An advisory area was clicked. */
   onAdvisoryClicked(id: number): void;
+  /** The hover title of an advisory area, in the officer's language. */
+  advisoryTitle(severity: string, headline: string): string;
 }
 
 export interface SelectedLocation {
@@ -77,6 +79,8 @@ export function paddedViewport(west: number, south: number, east: number, north:
 export class DeskMap {
   readonly map: MapLibre;
   private popup: Popup;
+  /** The popup shows an advisory's hover title (not a request opened by a click). */
+  private hoverPopup = false;
   private frameTimes: number[] = [];
   private lastFrame = 0;
   private moveTimer: number | undefined;
@@ -134,6 +138,12 @@ export class DeskMap {
     });
     this.map.on('click', (e) => this.click(e));
     this.map.on('mousemove', (e) => this.hover(e));
+    this.map.on('mouseout', () => {
+      if (this.hoverPopup) {
+        this.popup.remove();
+        this.hoverPopup = false;
+      }
+    });
   }
 
   private reportView(): void {
@@ -170,12 +180,18 @@ export class DeskMap {
     this.map.getCanvas().style.cursor = onMarker || advisory ? 'pointer' : '';
     if (advisory && !onMarker) {
       const p = advisory.properties as { severity?: string; headline?: string };
-      this.showPopup(e.lngLat.lng, e.lngLat.lat, `${p.severity ?? ''} · ${p.headline ?? ''}`, '');
+      this.showPopup(e.lngLat.lng, e.lngLat.lat, this.handlers.advisoryTitle(p.severity ?? '', p.headline ?? ''), '');
+      this.hoverPopup = true;
+    } else if (this.hoverPopup) {
+      // A hover title goes when the pointer leaves the area.
+      this.popup.remove();
+      this.hoverPopup = false;
     }
   }
 
   /** A popup with a title and a body, both set as text: citizen text never becomes markup. */
   showPopup(lon: number, lat: number, title: string, body: string): void {
+    this.hoverPopup = false;
     const box = document.createElement('div');
     box.className = 'map-popup';
     const head = document.createElement('strong');

@@ -3,7 +3,7 @@
 // still in the outbox (it has not reached the hub, so no other desk has seen it yet).
 import { failureOf } from '../ipc/backend';
 import type { RequestDetail } from '../ipc/bindings';
-import { t, word } from '../i18n/index.svelte';
+import { errorText, t, word } from '../i18n/index.svelte';
 import { backend, desk, showError } from './desk.svelte';
 
 /** "SOS · Medical" / "Normal · Lost documents": how the toast names a request. */
@@ -18,7 +18,7 @@ export async function acknowledge(id: string): Promise<void> {
     const queued = [...detail.outbox].reverse().find((o) => o.action === 'acknowledge' && o.state === 'pending');
     desk.lastAction = { kind: 'acknowledged', requestId: id, key: queued?.key ?? null, what: describeRequest(detail), at: Date.now() };
   } catch (e) {
-    showError(t('errorPrefix', { message: failureOf(e).message }));
+    showError(errorText(failureOf(e)));
   }
 }
 
@@ -33,6 +33,6 @@ export async function undoAcknowledge(): Promise<void> {
   } catch (e) {
     const f = failureOf(e);
     if (f.code === 'already_sent') desk.lastAction = { kind: 'too_late', requestId: last.requestId, what: last.what, at: Date.now() };
-    else showError(t('errorPrefix', { message: f.message }));
+    else showError(errorText(f));
   }
 }

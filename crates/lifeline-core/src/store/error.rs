@@ -36,6 +36,8 @@ pub enum StoreError {
     RequestNotFound(String),
     #[error("no outbox item with key {0}")]
     OutboxItemNotFound(String),
+    #[error("no request {0} on this desk to be the original of a duplicate")]
+    UnknownOriginal(String),
     #[error("{0}")]
     Action(#[from] ActionError),
     #[error("invalid record: {0}")]

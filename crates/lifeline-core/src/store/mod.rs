@@ -17,6 +17,7 @@ mod advisories;
 mod alerts;
 mod claims;
 mod derived;
+mod duplicates;
 mod error;
 mod events;
 mod index;
@@ -41,6 +42,7 @@ pub use advisories::{AdvisoryChange, AdvisoryRow, StoredArea, UpsertOutcome, are
 pub use alerts::{AlertRecord, DecisionRecord};
 pub use claims::Claim;
 pub use derived::{CatchUp, IndexLag, IndexerHandle};
+pub use duplicates::Likeness;
 pub use error::StoreError;
 pub use events::local_event_id;
 pub use key::{Encrypted, StoreKey, encrypt_in_place, is_plaintext};

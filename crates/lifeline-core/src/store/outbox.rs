@@ -159,6 +159,13 @@ impl Store {
     ) -> Result<(StoredRequest, Option<OutboxItem>)> {
         self.write(|tx| {
             let current = get_in(tx, request_id)?.ok_or_else(|| StoreError::RequestNotFound(request_id.to_owned()))?;
+            // The original of a duplicate must be here: junk ids never reach the case log.
+            if let TriageAction::MarkDuplicate { of } = action
+                && of != request_id
+                && get_in(tx, of)?.is_none()
+            {
+                return Err(StoreError::UnknownOriginal(of.clone()));
+            }
             let (next, kinds) = action.apply(&current.request, now)?;
             if kinds.is_empty() {
                 return Ok((current, None));
