@@ -1,6 +1,6 @@
 // The one MapLibre map, behind a small imperative API. The map never calls the backend: it
 // reports what the officer does (pans, clicks) and draws what it is given.
-import { Map as MapLibre, Popup, prewarm, setWorkerUrl } from 'maplibre-gl';
+import { Map as MapLibre, NavigationControl, Popup, ScaleControl, prewarm, setWorkerUrl } from 'maplibre-gl';
 import type { GeoJSONSource, MapGeoJSONFeature, MapMouseEvent } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 // Under tauri:// MapLibre cannot find its worker from import.meta.url (it only does so on
@@ -106,6 +106,10 @@ export class DeskMap {
       localIdeographFontFamily: "'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif",
     });
     this.map.touchZoomRotate.disableRotation();
+    // Zoom buttons (no compass: the map never rotates) and a metric scale bar, so an
+    // officer can tell a street from a district.
+    this.map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
+    this.map.addControl(new ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-right');
     this.popup = new Popup({ closeButton: false, closeOnClick: true, maxWidth: '320px' });
     // `style.load`, not `load`: `load` waits for the first complete render of the empty
     // map (~0.3-0.6 s here under software GL); sources can take data before that, and the
