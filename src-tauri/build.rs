@@ -33,6 +33,7 @@ pub const COMMANDS: &[&str] = &[
     "unlock_desk",
     "export_requests",
     "duplicate_candidates",
+    "queue_position",
 ];
 
 fn main() {

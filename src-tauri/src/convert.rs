@@ -56,7 +56,17 @@ pub fn query(f: &QueueFilter, officer: &str, now: DateTime<Utc>) -> CommandResul
             Some("me") => Some(AssigneeFilter::To(officer.to_owned())),
             Some(who) => Some(AssigneeFilter::To(who.to_owned())),
         },
-        created_from: f.since_hours.map(|h| now - Duration::hours(i64::from(h))),
+        created_from: [
+            f.since_hours.map(|h| now - Duration::hours(i64::from(h))),
+            f.created_since_ms
+                .and_then(|ms| DateTime::<Utc>::from_timestamp_millis(ms as i64)),
+        ]
+        .into_iter()
+        .flatten()
+        .max(),
+        created_to: f
+            .created_before_ms
+            .and_then(|ms| DateTime::<Utc>::from_timestamp_millis(ms as i64)),
         text: f.text.clone().filter(|t| !t.trim().is_empty()),
         ..RequestQuery::default()
     })

@@ -21,6 +21,15 @@ pub struct QueueFilter {
     /// Only requests created in the last so many hours.
     pub since_hours: Option<u32>,
     pub text: Option<String>,
+    /// Only requests created before this time (ms since the epoch): the queue held still
+    /// while the officer reads it.
+    #[serde(default)]
+    #[ts(optional)]
+    pub created_before_ms: Option<f64>,
+    /// Only requests created at or after this time (ms): what arrived since it was held.
+    #[serde(default)]
+    #[ts(optional)]
+    pub created_since_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -129,6 +129,7 @@ pub fn run() -> ExitCode {
             commands::session::unlock_desk,
             commands::export::export_requests,
             commands::requests::duplicate_candidates,
+            commands::requests::queue_position,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -89,6 +89,17 @@ export class Session {
     return this.req('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
   }
 
+  /** A key pressed with a modifier held (`\uE009` Control), e.g. Ctrl+Enter. */
+  chord(modifier, key) {
+    const actions = [
+      { type: 'keyDown', value: modifier },
+      { type: 'keyDown', value: key },
+      { type: 'keyUp', value: key },
+      { type: 'keyUp', value: modifier },
+    ];
+    return this.req('POST', '/actions', { actions: [{ type: 'key', id: 'keyboard', actions }] });
+  }
+
   clickAt(x, y) {
     return this.req('POST', '/actions', {
       actions: [

@@ -74,6 +74,24 @@ pub fn request_detail(desk: DeskState<'_>, id: String) -> CommandResult<RequestD
 }
 
 /// The request a map marker stands for (markers carry the store's row id).
+/// Where request `id` stands in the queue the filter selects (`None`: not in it), so the
+/// queue can scroll to a request chosen on the map or from the banner.
+#[tauri::command(async)]
+pub fn queue_position(
+    desk: DeskState<'_>,
+    filter: QueueFilter,
+    id: String,
+) -> CommandResult<Option<u32>> {
+    super::session::ensure_unlocked(&desk)?;
+    let q = convert::query(&filter, &desk.settings().officer, Utc::now())?;
+    Ok(desk
+        .store
+        .query_request_ids(&q)?
+        .iter()
+        .position(|i| *i == id)
+        .map(|p| p as u32))
+}
+
 /// Requests that may be the original of `id` (same phone, same name, or nearby and
 /// recent), most alike first.
 #[tauri::command(async)]

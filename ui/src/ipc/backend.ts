@@ -31,6 +31,8 @@ export interface Backend {
   queuePage(filter: QueueFilter, offset: number, limit: number): Promise<QueuePage>;
   requestDetail(id: string): Promise<RequestDetail>;
   requestIdAt(rowid: number): Promise<string | null>;
+  /** Where `id` stands in the queue `filter` selects (null: not in it). */
+  queuePosition(filter: QueueFilter, id: string): Promise<number | null>;
   /** Requests that may be the original of `id`, most alike first. */
   duplicateCandidates(id: string): Promise<DuplicateCandidate[]>;
   counts(filter: QueueFilter): Promise<Counts>;

@@ -13,7 +13,16 @@ assignee: string | null,
 /**
  * Only requests created in the last so many hours.
  */
-since_hours: number | null, text: string | null, };
+since_hours: number | null, text: string | null, 
+/**
+ * Only requests created before this time (ms since the epoch): the queue held still
+ * while the officer reads it.
+ */
+created_before_ms?: number, 
+/**
+ * Only requests created at or after this time (ms): what arrived since it was held.
+ */
+created_since_ms?: number, };
 
 export type QueueRow = { id: string, 
 /**

@@ -12,6 +12,7 @@ function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
 export const tauriBackend: Backend = {
   queuePage: (filter, offset, limit) => call<import('./bindings').QueuePage>("queue_page", { filter, offset, limit }),
   requestDetail: (id) => call<import('./bindings').RequestDetail>("request_detail", { id }),
+  queuePosition: (filter, id) => call<number | null>("queue_position", { filter, id }),
   duplicateCandidates: (id) => call<import('./bindings').DuplicateCandidate[]>("duplicate_candidates", { id }),
   requestIdAt: (rowid) => call<string | null>("request_id_at", { rowid }),
   counts: (filter) => call<import('./bindings').Counts>("counts", { filter }),

@@ -38,6 +38,10 @@ export const desk = $state({
   focus: null as MapFocus | null,
   selectedAdvisory: null as number | null,
   error: null as string | null,
+  /** The clock every shown age reads (the queue's and the detail's agree), ticking. */
+  now: Date.now(),
+  /** The shortcut sheet (`?`) is open. */
+  shortcutsOpen: false,
   /** The sign-in dialog is open. */
   signInOpen: false,
   /** The window is locked (idle): nothing with a citizen's data is drawn. */
