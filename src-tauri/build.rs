@@ -34,6 +34,7 @@ pub const COMMANDS: &[&str] = &[
     "export_requests",
     "duplicate_candidates",
     "queue_position",
+    "snooze_alarm",
 ];
 
 fn main() {

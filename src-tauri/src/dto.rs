@@ -357,6 +357,11 @@ pub struct AlarmState {
     pub count: u32,
     pub oldest_id: Option<String>,
     pub oldest_created_at: Option<f64>,
+    /// The alarm's sound is snoozed until then (ms); the banner stays. A new emergency
+    /// ends the snooze.
+    pub snoozed_until: Option<f64>,
+    /// Who snoozed it.
+    pub snoozed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

@@ -123,6 +123,7 @@ pub fn run() -> ExitCode {
             commands::alerts::alert_status,
             commands::alerts::send_test_alert,
             commands::alerts::set_watch_region,
+            commands::alerts::snooze_alarm,
             commands::session::sign_in,
             commands::session::sign_out,
             commands::session::lock_desk,

@@ -450,6 +450,23 @@ const TESTS = [
     assert((await notifyCalls(ctx.notifyLog, `string "${title}"`)) === 1, 'desk B did not notify for a place it does not watch');
   },
 
+  async function a_snoozed_alarm_keeps_the_banner_and_a_new_emergency_sounds_it_again() {
+    const s = ctx.a;
+    const alarm = () => s.execute('return document.body.dataset.alarm');
+    await intake(ctx.hub, request(970, { id: 'E2E-SNZ-1', emergency: true }));
+    await s.waitFor('the alarm sounds', async () => (await alarm()) === 'on', 20_000);
+    await s.clickCss('[data-testid="alarm-snooze"]');
+    await s.waitFor('the alarm is snoozed and the banner stays, saying so', async () =>
+      (await alarm()) === 'snoozed' &&
+      (await s.findAll('[data-testid="emergency-banner"]')).length === 1 &&
+      ((await s.textContent('[data-testid="alarm-snoozed"]')) ?? '').includes('desk-a/Li'), 10_000);
+    await intake(ctx.hub, request(971, { id: 'E2E-SNZ-2', emergency: true }));
+    await s.waitFor('a new emergency sounds it again', async () => (await alarm()) === 'on', 20_000);
+    await acknowledgeAtHub(ctx.hub, 'E2E-SNZ-1');
+    await acknowledgeAtHub(ctx.hub, 'E2E-SNZ-2');
+    await s.waitFor('nothing left to sound about', async () => (await alarm()) !== 'on', 20_000);
+  },
+
   async function a_region_drawn_from_the_map_limits_what_alerts() {
     const s = ctx.a;
     // Zoom to Bangkok (select a request there), then watch the area the map shows.

@@ -109,12 +109,22 @@ impl AlertService {
         };
         let subjects: Vec<String> = open.iter().map(|c| alert::request_subject(&c.id)).collect();
         let ledger = self.store.alert_records(&subjects).unwrap_or_default();
+        let now = Utc::now();
+        let snooze = self.state.lock().ok().and_then(|mut s| {
+            // A snooze ends when its time is up, or when nothing is left to sound about.
+            if s.snooze.as_ref().is_some_and(|(until, _)| *until <= now) || open.is_empty() {
+                s.snooze = None;
+            }
+            s.snooze.clone()
+        });
         let alarm = AlarmState {
             active: !open.is_empty(),
             level: ledger.values().map(|r| r.level).max().unwrap_or(0),
             count: open.len() as u32,
             oldest_id: open.first().map(|c| c.id.clone()),
             oldest_created_at: open.first().map(|c| ms(c.created_at)),
+            snoozed_until: snooze.as_ref().map(|(until, _)| ms(*until)),
+            snoozed_by: snooze.map(|(_, by)| by),
         };
         let changed = self.state.lock().is_ok_and(|mut s| {
             let changed = s.alarm.as_ref() != Some(&alarm);
@@ -134,6 +144,37 @@ impl AlertService {
         }
     }
 
+    /// Snoozes the alarm's sound for `minutes` (the banner stays, escalations still notify);
+    /// the next new emergency ends it. Logged in the alert ledger.
+    pub fn snooze(&self, minutes: u32, officer: &str) -> AlarmState {
+        let now = Utc::now();
+        let until = now + Duration::minutes(i64::from(minutes));
+        if let Ok(mut s) = self.state.lock() {
+            s.snooze = Some((until, officer.to_owned()));
+        }
+        let row = DecisionRecord {
+            at: now,
+            subject: "alarm".into(),
+            decision: "snoozed".into(),
+            reason: "snoozed".into(),
+            title: Some(format!("{minutes} min, {officer}")),
+            body: None,
+            level: 0,
+        };
+        if let Err(e) = self.store.record_alerts(&[], &[row], now) {
+            tracing::error!("cannot log the snooze: {e}");
+        }
+        self.refresh_alarm();
+        self.alarm()
+    }
+
+    /// A new emergency was alerted: a snoozed alarm sounds again.
+    pub(super) fn end_snooze(&self) {
+        if let Ok(mut s) = self.state.lock() {
+            s.snooze = None;
+        }
+    }
+
     pub fn alarm(&self) -> AlarmState {
         self.state
             .lock()
@@ -145,6 +186,8 @@ impl AlertService {
                 count: 0,
                 oldest_id: None,
                 oldest_created_at: None,
+                snoozed_until: None,
+                snoozed_by: None,
             })
     }
 }

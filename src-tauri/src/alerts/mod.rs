@@ -44,6 +44,8 @@ struct State {
     /// unacknowledged at the last look): `lifeline_core::alert` steps it, this only holds it.
     tracker: AlertTracker,
     alarm: Option<AlarmState>,
+    /// The alarm's sound is snoozed until then, by this officer.
+    snooze: Option<(DateTime<Utc>, String)>,
     server: Option<(Instant, NotificationHealth)>,
 }
 

@@ -93,6 +93,9 @@ impl AlertService {
                     let Some(c) = candidates.iter().find(|c| c.id == request_id) else {
                         continue;
                     };
+                    if c.emergency {
+                        self.end_snooze();
+                    }
                     let texts = self.request_texts(c);
                     let subject = alert::request_subject(&request_id);
                     rows.extend(self.deliver(Delivery {
@@ -122,6 +125,7 @@ impl AlertService {
                         level: 1,
                     });
                     alerted.push((subject, 1));
+                    self.end_snooze();
                 }
                 Decision::Suppress { subject, reason } => {
                     rows.push(DecisionRecord {

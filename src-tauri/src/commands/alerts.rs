@@ -17,6 +17,16 @@ pub fn alert_status(desk: DeskState<'_>) -> CommandResult<AlertStatus> {
     Ok(desk.alerts.status(decisions, watch))
 }
 
+/// Snoozes the alarm's sound for a few minutes (1 to 15); the banner stays, and the next
+/// new emergency sounds it again.
+#[tauri::command(async)]
+pub fn snooze_alarm(desk: DeskState<'_>, minutes: u32) -> CommandResult<crate::dto::AlarmState> {
+    if !(1..=15).contains(&minutes) {
+        return Err(CommandError::invalid("a snooze is 1 to 15 minutes"));
+    }
+    Ok(desk.alerts.snooze(minutes, &desk.actor()))
+}
+
 #[tauri::command(async)]
 pub fn send_test_alert(desk: DeskState<'_>) -> CommandResult<NotificationHealth> {
     Ok(desk.alerts.send_test())

@@ -56,6 +56,8 @@ export interface Backend {
   alertStatus(): Promise<AlertStatus>;
   sendTestAlert(): Promise<NotificationHealth>;
   setWatchRegion(region: Region | null): Promise<void>;
+  /** Snoozes the alarm's sound for `minutes`; the next new emergency ends it. */
+  snoozeAlarm(minutes: number): Promise<AlarmState>;
   /** Signs an officer in at the hub; resolves with their name. */
   signIn(form: SignInForm): Promise<string>;
   signOut(): Promise<void>;

@@ -225,7 +225,16 @@ export type AlarmState = { active: boolean,
 /**
  * The highest escalation level among the unacknowledged (1 first alert).
  */
-level: number, count: number, oldest_id: string | null, oldest_created_at: number | null, };
+level: number, count: number, oldest_id: string | null, oldest_created_at: number | null, 
+/**
+ * The alarm's sound is snoozed until then (ms); the banner stays. A new emergency
+ * ends the snooze.
+ */
+snoozed_until: number | null, 
+/**
+ * Who snoozed it.
+ */
+snoozed_by: string | null, };
 
 export type DecisionDto = { at: number, subject: string, 
 /**

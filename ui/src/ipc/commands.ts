@@ -34,6 +34,7 @@ export const tauriBackend: Backend = {
   alertStatus: () => call<import('./bindings').AlertStatus>("alert_status"),
   sendTestAlert: () => call<import('./bindings').NotificationHealth>("send_test_alert"),
   setWatchRegion: (region) => call<void>("set_watch_region", { region }),
+  snoozeAlarm: (minutes) => call<import('./bindings').AlarmState>("snooze_alarm", { minutes }),
   signIn: (form) => call<string>("sign_in", { form }),
   signOut: () => call<void>("sign_out"),
   lockDesk: () => call<boolean>("lock_desk"),

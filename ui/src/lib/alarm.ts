@@ -1,6 +1,7 @@
 // The in-app alarm: a beep that repeats until every alerted emergency is acknowledged
 // (desktop notifications have no sound of their own). Louder and faster once escalated.
-// `body[data-alarm]` says whether it is sounding, for officers' screen readers and tests.
+// `body[data-alarm]` says whether it is sounding (`on`, `snoozed`, `off`), for officers'
+// screen readers and tests.
 
 let context: AudioContext | null = null;
 let timer: number | undefined;
@@ -23,9 +24,10 @@ function beep(level: number): void {
   }
 }
 
-export function setAlarm(active: boolean, level: number): void {
-  document.body.dataset.alarm = active ? 'on' : 'off';
-  if (!active) {
+/** Sounds (or stops) the alarm; a snoozed alarm is active but silent. */
+export function setAlarm(active: boolean, level: number, snoozed = false): void {
+  document.body.dataset.alarm = active ? (snoozed ? 'snoozed' : 'on') : 'off';
+  if (!active || snoozed) {
     if (timer !== undefined) window.clearInterval(timer);
     timer = undefined;
     currentLevel = 0;
