@@ -35,6 +35,8 @@ pub const COMMANDS: &[&str] = &[
     "duplicate_candidates",
     "queue_position",
     "snooze_alarm",
+    "desk_settings",
+    "save_desk_settings",
 ];
 
 fn main() {

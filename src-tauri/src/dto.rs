@@ -266,6 +266,26 @@ pub struct SyncHealth {
     pub lock_after_s: u32,
 }
 
+/// The settings an officer changes in the window (the rest of `settings.json` stays as
+/// the post's IT wrote it).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct DeskSettings {
+    pub desk: String,
+    pub officer: String,
+    /// False when an officer is signed in: the desk acts as them.
+    pub officer_editable: bool,
+    pub watch_posts: Vec<String>,
+    /// ISO 3166-1 alpha-2 codes.
+    pub watch_countries: Vec<String>,
+    pub escalate_after_minutes: u32,
+    pub quiet: bool,
+    /// Notifications show the start of the description (off: category, priority, city).
+    pub notification_details: bool,
+    /// 0: never.
+    pub lock_after_minutes: u32,
+    pub retention_days: u32,
+}
+
 /// An export written by the desk.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ExportDone {

@@ -124,6 +124,8 @@ pub fn run() -> ExitCode {
             commands::alerts::send_test_alert,
             commands::alerts::set_watch_region,
             commands::alerts::snooze_alarm,
+            commands::panel::desk_settings,
+            commands::panel::save_desk_settings,
             commands::session::sign_in,
             commands::session::sign_out,
             commands::session::lock_desk,

@@ -251,6 +251,24 @@ impl Settings {
         self.update_file(|file| file.token = None)
     }
 
+    /// Persists what the settings panel changes.
+    pub fn save_panel(&self) -> std::io::Result<()> {
+        let s = self.clone();
+        self.update_file(move |file| {
+            file.desk = Some(s.desk);
+            if !matches!(s.credential, Some(HubCredential::Officer { .. })) {
+                file.officer = Some(s.officer);
+            }
+            file.watch_posts = s.watch_posts;
+            file.watch_countries = s.watch_countries;
+            file.escalate_after_s = Some(s.escalate_after_s);
+            file.quiet = s.quiet;
+            file.notification_details = s.notification_details;
+            file.lock_after_minutes = Some(s.lock_after_s / 60);
+            file.retention_days = Some(s.retention_days);
+        })
+    }
+
     /// Persists the watched region (`None`: watch everywhere the posts and countries allow).
     pub fn save_watch_region(&self, region: Option<[f64; 4]>) -> std::io::Result<()> {
         self.update_file(|file| file.watch_region = region)

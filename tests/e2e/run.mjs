@@ -506,6 +506,29 @@ const TESTS = [
     await s.waitFor('the top bar names the signed-in officer', async () => (await s.textContent('[data-testid="officer"]')) === 'Li', 20_000);
   },
 
+  async function settings_are_changed_in_the_window_and_kept() {
+    const b = ctx.b;
+    const file = () => JSON.parse(readFileSync(join(ctx.dataDirB, 'settings.json'), 'utf8'));
+    await b.clickCss('[data-testid="settings-button"]');
+    await b.waitFor('the settings panel opens', async () => (await b.execute('const i = document.getElementById("settings-countries"); return i ? i.value : null')) === 'TH', 10_000);
+    assert(await b.execute('return document.getElementById("settings-officer").disabled'), 'a signed-in officer is not renamed here');
+    await b.type(await b.find('#settings-countries'), 'Turkey');
+    await b.clickCss('[data-testid="settings-save"]');
+    await b.waitFor('a bad country is refused in the panel', async () => ((await b.textContent('[data-testid="settings-error"]')) ?? '').includes('two-letter'), 10_000);
+    assert(JSON.stringify(file().watch_countries) === '["TH"]', 'nothing was saved');
+    await b.type(await b.find('#settings-countries'), 'TH, tr');
+    await b.type(await b.find('#settings-escalate'), '7');
+    await b.clickCss('#settings-details');
+    await b.clickCss('[data-testid="settings-save"]');
+    await b.waitFor('saved', async () => (await b.findAll('[data-testid="settings-saved"]')).length === 1, 10_000);
+    const kept = file();
+    assert(JSON.stringify(kept.watch_countries) === '["TH","TR"]' && kept.escalate_after_s === 420 && kept.notification_details === true, `settings.json keeps them: ${JSON.stringify(kept)}`);
+    const live = await b.executeAsync('const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke("alert_status").then((s) => done(s.escalate_after_s), (e) => done(String(e)));');
+    assert(live === 420, `the alert policy uses it at once: ${live}`);
+    assert(!JSON.stringify(kept).includes('llh_'), 'no secret in the settings file');
+    await b.clickCss('[data-testid="settings-panel"] .buttons button');
+  },
+
   async function a_desk_refuses_a_plain_http_hub_off_this_computer() {
     // Refused before anything is sent: the address is never contacted.
     const driver = await startDriver(4448, 4449, 'c');
@@ -734,6 +757,7 @@ async function main() {
   const driverA = await startDriver(4444, 4445, 'a');
   const driverB = await startDriver(4446, 4447, 'b');
   ctx.dataDirA = driverA.dataDir;
+  ctx.dataDirB = driverB.dataDir;
   // Desk B watches Thailand only (its settings file, as an embassy would set it).
   mkdirSync(driverB.dataDir, { recursive: true });
   writeFileSync(join(driverB.dataDir, 'settings.json'), JSON.stringify({ watch_countries: ['TH'] }));

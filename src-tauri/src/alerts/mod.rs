@@ -75,7 +75,7 @@ pub struct AlertService {
     alarm_refresh: Mutex<()>,
     /// Notifications show the start of the description (a post's choice); by default they
     /// name only category, priority and city.
-    details: bool,
+    details: std::sync::atomic::AtomicBool,
 }
 
 /// A stable notification id per subject, so a burst summary replaces itself.
@@ -102,7 +102,7 @@ impl AlertService {
             language: RwLock::new(language.into()),
             state: Mutex::new(State::default()),
             alarm_refresh: Mutex::new(()),
-            details,
+            details: std::sync::atomic::AtomicBool::new(details),
         })
     }
 
@@ -115,6 +115,17 @@ impl AlertService {
         if let Ok(mut policy) = self.policy.write() {
             policy.watch_region = region;
         }
+    }
+
+    /// New alert settings from the settings panel (watched posts and countries, escalation,
+    /// quiet mode, notification details); the watched region is kept.
+    pub fn reconfigure(&self, mut policy: AlertSettings, details: bool) {
+        if let Ok(mut current) = self.policy.write() {
+            policy.watch_region = current.watch_region;
+            *current = policy;
+        }
+        self.details
+            .store(details, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn set_language(&self, language: &str) {

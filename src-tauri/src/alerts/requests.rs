@@ -12,7 +12,7 @@ impl AlertService {
     pub(super) fn request_texts(&self, c: &Candidate) -> impl Fn(&str) -> (String, String) {
         let request = self.request(&c.id);
         let (emergency, category) = (c.emergency, c.category);
-        let details = self.details;
+        let details = self.details.load(std::sync::atomic::Ordering::SeqCst);
         move |lang: &str| match &request {
             Some(r) => (
                 text::alert_title(lang, r.emergency, r.category, &city_name(r, lang)),

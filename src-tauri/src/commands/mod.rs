@@ -7,6 +7,7 @@ pub mod advisories;
 pub mod alerts;
 pub mod export;
 pub mod map;
+pub mod panel;
 pub mod requests;
 pub mod session;
 pub mod settings;

@@ -49,6 +49,7 @@ fn render() -> String {
         StartupProblem,
         SignInForm,
         ExportDone,
+        DeskSettings,
         DuplicateCandidate,
         ErrorCode,
         CommandError,

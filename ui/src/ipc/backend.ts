@@ -12,6 +12,7 @@ import type {
   AppInfo,
   Bucket,
   Counts,
+  DeskSettings,
   DuplicateCandidate,
   ExportDone,
   QueueFilter,
@@ -58,6 +59,8 @@ export interface Backend {
   setWatchRegion(region: Region | null): Promise<void>;
   /** Snoozes the alarm's sound for `minutes`; the next new emergency ends it. */
   snoozeAlarm(minutes: number): Promise<AlarmState>;
+  deskSettings(): Promise<DeskSettings>;
+  saveDeskSettings(form: DeskSettings): Promise<DeskSettings>;
   /** Signs an officer in at the hub; resolves with their name. */
   signIn(form: SignInForm): Promise<string>;
   signOut(): Promise<void>;

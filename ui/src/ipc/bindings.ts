@@ -276,6 +276,24 @@ export type SignInForm = { hub: string, officer: string, password: string, };
 
 export type ExportDone = { path: string, count: number, };
 
+export type DeskSettings = { desk: string, officer: string, 
+/**
+ * False when an officer is signed in: the desk acts as them.
+ */
+officer_editable: boolean, watch_posts: Array<string>, 
+/**
+ * ISO 3166-1 alpha-2 codes.
+ */
+watch_countries: Array<string>, escalate_after_minutes: number, quiet: boolean, 
+/**
+ * Notifications show the start of the description (off: category, priority, city).
+ */
+notification_details: boolean, 
+/**
+ * 0: never.
+ */
+lock_after_minutes: number, retention_days: number, };
+
 export type DuplicateCandidate = { row: QueueRow, 
 /**
  * `same_phone`, `same_name`, `nearby_recent`.
