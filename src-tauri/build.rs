@@ -37,6 +37,8 @@ pub const COMMANDS: &[&str] = &[
     "snooze_alarm",
     "desk_settings",
     "save_desk_settings",
+    "handover",
+    "save_handover",
 ];
 
 fn main() {

@@ -286,6 +286,37 @@ pub struct DeskSettings {
     pub retention_days: u32,
 }
 
+/// One request on the hand-over page: no citizen's name, phone, address or description.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct HandoverItem {
+    pub id: String,
+    pub emergency: bool,
+    pub priority: String,
+    pub category: String,
+    pub status: String,
+    /// The nearest city and the country, never the address.
+    pub city: String,
+    pub created_at: f64,
+    pub updated_at: f64,
+    pub assignee: Option<String>,
+}
+
+/// The shift hand-over.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Handover {
+    pub since: f64,
+    pub until: f64,
+    pub desk: String,
+    pub officer: String,
+    pub open: u32,
+    pub open_emergencies: u32,
+    pub by_status: Vec<(String, u32)>,
+    /// Open and not yet acknowledged: emergencies first, then oldest first.
+    pub unacknowledged: Vec<HandoverItem>,
+    /// Changed during the shift, most recent first.
+    pub changed: Vec<HandoverItem>,
+}
+
 /// An export written by the desk.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ExportDone {

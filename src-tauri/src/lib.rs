@@ -126,6 +126,8 @@ pub fn run() -> ExitCode {
             commands::alerts::snooze_alarm,
             commands::panel::desk_settings,
             commands::panel::save_desk_settings,
+            commands::handover::handover,
+            commands::handover::save_handover,
             commands::session::sign_in,
             commands::session::sign_out,
             commands::session::lock_desk,

@@ -529,6 +529,28 @@ const TESTS = [
     await b.clickCss('[data-testid="settings-panel"] .buttons button');
   },
 
+  async function a_shift_hand_over_is_shown_and_saved_without_personal_data() {
+    const s = ctx.a;
+    await s.clickCss('[data-testid="handover-button"]');
+    await s.waitFor('the hand-over page lists what is open', async () => ((await s.textContent('[data-testid="handover-open"]')) ?? '').includes('未结求助'), 15_000);
+    const changed = await s.findAll('[data-testid="handover-changed"] tr');
+    assert(changed.length > 10, `what changed during the shift is listed: ${changed.length}`);
+    // (WebKitWebDriver waits for a new frame: a small pan under the page gives it one.)
+    await s.execute('window.lifelineMapPan && window.lifelineMapPan(1, 0, 300); return null;');
+    writeFileSync(join(OUT, 'handover-zh.png'), await s.screenshot());
+    await s.type(await s.find('#handover-notes'), '请回电 E2E-003 的家属 <b>9点</b>');
+    await s.clickCss('[data-testid="handover-save"]');
+    await s.waitFor('the page is saved', async () => (await s.findAll('[data-testid="handover-saved"]')).length === 1, 10_000);
+    const path = await s.execute('return document.querySelector(\'[data-testid="handover-saved"]\').dataset.path');
+    const html = readFileSync(path, 'utf8');
+    assert(html.includes('交接班') && html.includes('请回电 E2E-003 的家属 &lt;b&gt;9点&lt;/b&gt;'), 'the notes are in it, as text');
+    for (const planted of ['测试人员', '+8613800138000', 'Robbed near the hotel', '曼谷机场']) {
+      assert(!html.includes(planted), `the hand-over holds ${planted}`);
+    }
+    assert((statSync(path).mode & 0o077) === 0, 'the file is this user\'s only');
+    await s.clickCss('[data-testid="handover"] header button:last-child');
+  },
+
   async function a_desk_refuses_a_plain_http_hub_off_this_computer() {
     // Refused before anything is sent: the address is never contacted.
     const driver = await startDriver(4448, 4449, 'c');

@@ -12,6 +12,9 @@ mod escalation;
 mod requests;
 mod text;
 
+/// A category's name in the desk's language (the notifications' words).
+pub use text::category as category_word;
+
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration as StdDuration, Instant};

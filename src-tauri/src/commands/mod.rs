@@ -6,6 +6,7 @@ pub mod actions;
 pub mod advisories;
 pub mod alerts;
 pub mod export;
+pub mod handover;
 pub mod map;
 pub mod panel;
 pub mod requests;

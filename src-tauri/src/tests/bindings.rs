@@ -50,6 +50,8 @@ fn render() -> String {
         SignInForm,
         ExportDone,
         DeskSettings,
+        HandoverItem,
+        Handover,
         DuplicateCandidate,
         ErrorCode,
         CommandError,

@@ -13,6 +13,7 @@ import type {
   Bucket,
   Counts,
   DeskSettings,
+  Handover,
   DuplicateCandidate,
   ExportDone,
   QueueFilter,
@@ -60,6 +61,10 @@ export interface Backend {
   /** Snoozes the alarm's sound for `minutes`; the next new emergency ends it. */
   snoozeAlarm(minutes: number): Promise<AlarmState>;
   deskSettings(): Promise<DeskSettings>;
+  /** The hand-over of the shift that began at `sinceMs`. */
+  handover(sinceMs: number): Promise<Handover>;
+  /** Saves it, with the officer's notes, as an HTML file; resolves with its path. */
+  saveHandover(sinceMs: number, notes: string): Promise<string>;
   saveDeskSettings(form: DeskSettings): Promise<DeskSettings>;
   /** Signs an officer in at the hub; resolves with their name. */
   signIn(form: SignInForm): Promise<string>;

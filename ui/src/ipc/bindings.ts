@@ -294,6 +294,22 @@ notification_details: boolean,
  */
 lock_after_minutes: number, retention_days: number, };
 
+export type HandoverItem = { id: string, emergency: boolean, priority: string, category: string, status: string, 
+/**
+ * The nearest city and the country, never the address.
+ */
+city: string, created_at: number, updated_at: number, assignee: string | null, };
+
+export type Handover = { since: number, until: number, desk: string, officer: string, open: number, open_emergencies: number, by_status: Array<[string, number]>, 
+/**
+ * Open and not yet acknowledged: emergencies first, then oldest first.
+ */
+unacknowledged: Array<HandoverItem>, 
+/**
+ * Changed during the shift, most recent first.
+ */
+changed: Array<HandoverItem>, };
+
 export type DuplicateCandidate = { row: QueueRow, 
 /**
  * `same_phone`, `same_name`, `nearby_recent`.

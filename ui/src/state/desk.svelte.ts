@@ -40,6 +40,8 @@ export const desk = $state({
   error: null as string | null,
   /** The clock every shown age reads (the queue's and the detail's agree), ticking. */
   now: Date.now(),
+  /** The shift hand-over page is open. */
+  handoverOpen: false,
   /** The settings panel is open. */
   settingsOpen: false,
   /** The shortcut sheet (`?`) is open. */

@@ -320,6 +320,22 @@ impl Store {
         })
     }
 
+    /// Requests changed at or after `since`, most recent change first (a shift's hand-over).
+    pub fn changed_since(&self, since: DateTime<Utc>, limit: u32) -> Result<Vec<StoredRequest>> {
+        self.read(|c| {
+            let sql = format!(
+                "SELECT {} FROM requests r WHERE r.updated_at >= ?1 ORDER BY r.updated_at DESC LIMIT ?2",
+                super::requests::REQUEST_COLUMNS
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(
+                rusqlite::params![since.timestamp_millis(), limit],
+                super::requests::request_from_row,
+            )?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
     /// How many requests match (ignoring limit and offset).
     pub fn count_requests(&self, q: &RequestQuery) -> Result<u64> {
         let Some(sel) = Selection::new(q) else {
