@@ -8,7 +8,8 @@ import { backend, desk, showError } from './desk.svelte';
 
 /** "SOS · Medical" / "Normal · Lost documents": how the toast names a request. */
 export function describeRequest(d: Pick<RequestDetail, 'emergency' | 'priority' | 'category'>): string {
-  return `${d.emergency ? t('sos') : word('priority', d.priority)} · ${word('category', d.category)}`;
+  const kind = d.emergency ? t('sos') : word('priority', d.priority);
+  return d.category ? `${kind} · ${word('category', d.category)}` : kind;
 }
 
 export async function acknowledge(id: string): Promise<void> {
@@ -16,7 +17,7 @@ export async function acknowledge(id: string): Promise<void> {
     const detail = await backend().act(id, { action: 'acknowledge' });
     if (desk.selectedId === id) desk.detail = detail;
     const queued = [...detail.outbox].reverse().find((o) => o.action === 'acknowledge' && o.state === 'pending');
-    desk.lastAction = { kind: 'acknowledged', requestId: id, key: queued?.key ?? null, what: describeRequest(detail), at: Date.now() };
+    desk.lastAction = { kind: 'acknowledged', requestId: id, key: queued?.key ?? null, what: { emergency: detail.emergency, priority: detail.priority, category: detail.category }, at: Date.now() };
   } catch (e) {
     showError(errorText(failureOf(e)));
   }

@@ -6,12 +6,15 @@ import type { AlarmState, AlertEvent, AppInfo, QueueFilter, Region, RequestDetai
 
 export type Tab = 'queue' | 'advisories';
 
+/** What a toast names a request by, put into words when shown (in the language then). */
+export type Subject = { emergency: boolean; priority: string; category: string };
+
 /** What the desk just did at the officer's hand, shown with an undo while it can be undone. */
 export type LastAction =
-  | { kind: 'acknowledged'; requestId: string; key: string | null; what: string; at: number }
-  | { kind: 'withdrawn'; requestId: string; what: string; at: number }
-  | { kind: 'too_late'; requestId: string; what: string; at: number }
-  | { kind: 'opened'; requestId: string; what: string; at: number };
+  | { kind: 'acknowledged'; requestId: string; key: string | null; what: Subject; at: number }
+  | { kind: 'withdrawn'; requestId: string; what: Subject; at: number }
+  | { kind: 'too_late'; requestId: string; what: Subject; at: number }
+  | { kind: 'opened'; requestId: string; what: Subject; at: number };
 
 /** Something the map should show: an area to fit or a point to fly to. */
 export type MapFocus = { bounds: [number, number, number, number] } | { lon: number; lat: number };
