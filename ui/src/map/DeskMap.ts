@@ -109,7 +109,8 @@ export class DeskMap {
     // Zoom buttons (no compass: the map never rotates) and a metric scale bar, so an
     // officer can tell a street from a district.
     this.map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
-    this.map.addControl(new ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-right');
+    // Top right, under the buttons: the bottom right holds the attribution.
+    this.map.addControl(new ScaleControl({ unit: 'metric', maxWidth: 120 }), 'top-right');
     this.popup = new Popup({ closeButton: false, closeOnClick: true, maxWidth: '320px' });
     // `style.load`, not `load`: `load` waits for the first complete render of the empty
     // map (~0.3-0.6 s here under software GL); sources can take data before that, and the
