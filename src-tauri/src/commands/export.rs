@@ -4,12 +4,10 @@
 //! permission and audit: `lifeline export requests --include-personal-data`.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use chrono::Utc;
 use lifeline_core::privacy::{Disclosure, EXPORT_COLUMNS, export_feature, export_row};
 use lifeline_core::store::RequestOrder;
-use tauri::Manager;
 
 use super::DeskState;
 use crate::convert;
@@ -18,14 +16,6 @@ use crate::error::{CommandError, CommandResult, ErrorCode};
 
 fn write_error(e: impl std::fmt::Display) -> CommandError {
     CommandError::new(ErrorCode::Storage, format!("cannot write the export: {e}"))
-}
-
-/// The folder exports go to: the user's downloads folder, else their home.
-fn export_folder(app: &tauri::AppHandle) -> Option<PathBuf> {
-    app.path()
-        .download_dir()
-        .ok()
-        .or_else(|| app.path().home_dir().ok())
 }
 
 /// Writes the requests the filter selects to a new file in the downloads folder (only this
@@ -46,21 +36,7 @@ pub fn export_requests(
     let mut q = convert::query(&filter, &desk.settings().officer, Utc::now())?;
     q.order = RequestOrder::Oldest;
     q.limit = None;
-    let folder = export_folder(&app)
-        .ok_or_else(|| CommandError::new(ErrorCode::Storage, "no folder to export to"))?;
-    std::fs::create_dir_all(&folder).map_err(write_error)?;
-    let path = folder.join(format!(
-        "lifeline-requests-{}.{extension}",
-        Utc::now().format("%Y%m%d-%H%M%S")
-    ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let file = options.open(&path).map_err(write_error)?;
+    let (path, file) = super::downloads::create_private_file(&app, "requests", extension)?;
     let mut out = std::io::BufWriter::new(file);
     let mut count = 0u32;
     let written: Result<(), CommandError> = if extension == "csv" {

@@ -285,30 +285,10 @@ pub fn save_handover(
     let lang = desk.settings().language;
     let h = handover(desk, since_ms)?;
     let html = page(&h, &notes, &lang);
-    let folder = tauri::Manager::path(&app)
-        .download_dir()
-        .or_else(|_| tauri::Manager::path(&app).home_dir())
-        .map_err(|e| CommandError::new(ErrorCode::Storage, e.to_string()))?;
-    std::fs::create_dir_all(&folder)
-        .map_err(|e| CommandError::new(ErrorCode::Storage, e.to_string()))?;
-    let path = folder.join(format!(
-        "lifeline-handover-{}.html",
-        Utc::now().format("%Y%m%d-%H%M%S")
-    ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
+    let (path, mut file) = super::downloads::create_private_file(&app, "handover", "html")?;
     use std::io::Write;
-    options
-        .open(&path)
-        .and_then(|mut f| {
-            f.write_all(html.as_bytes())?;
-            f.sync_all()
-        })
+    file.write_all(html.as_bytes())
+        .and_then(|()| file.sync_all())
         .map_err(|e| {
             CommandError::new(
                 ErrorCode::Storage,

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod advisories;
 pub mod alerts;
+pub mod downloads;
 pub mod export;
 pub mod handover;
 pub mod map;
