@@ -90,6 +90,8 @@ const TESTS = [
     await s.click(search);
     await s.type(search, '护照');
     await s.waitFor('the search narrows to the 10 passport requests', async () => (await queueTotal(s)) === 10, 15_000);
+    // What filters the queue stays in view above it, whatever the top bar can show.
+    assert(((await s.textContent('[data-testid="active-filters"]')) ?? '').includes('“护照”'), 'the search shows as an active filter');
     const texts = await s.execute('return [...document.querySelectorAll(\'[data-testid="queue-excerpt"]\')].map(e => e.textContent)');
     assert(texts.length > 0 && texts.every((t) => t.includes('护照')), `every row matches: ${texts.join(' | ')}`);
     await s.type(search, 'passport');
@@ -98,8 +100,12 @@ const TESTS = [
     await s.keys('\uE00C');
     await s.waitFor('Escape empties the box and the filter with it', async () => {
       const box = await s.execute('return document.getElementById("search").value');
-      return box === '' && (await queueTotal(s)) === 40;
+      return box === '' && (await queueTotal(s)) === 40 && (await s.findAll('[data-testid="active-filters"]')).length === 0;
     }, 15_000);
+    // The heat map has a legend of its own, with its scale.
+    await s.clickCss('[data-testid="map-heat"]');
+    await s.waitFor('the heat legend shows', async () => ((await s.textContent('[data-testid="heat-legend"]')) ?? '').includes('3 000'), 10_000);
+    await s.execute('const b = document.querySelector(".map-mode button"); b && b.click(); return null;');
   },
 
   async function an_acknowledge_reaches_the_hub_and_a_second_desk_sees_it() {
