@@ -19,6 +19,9 @@ pub struct HubProcess {
     extra: Vec<String>,
     /// The local CA's certificate, when the hub serves HTTPS.
     pub ca: Option<PathBuf>,
+    /// The hub accepts [`TOKEN`], given through its environment (a token is never a
+    /// process argument: any user on the machine can read those).
+    dev_token: bool,
 }
 
 /// The hub binary, for administration (`lifeline-hub --db DB officers add …`).
@@ -66,14 +69,14 @@ pub fn secret_in(output: &str) -> String {
 impl HubProcess {
     /// Starts a hub on a free port (or `listen`), waiting until it accepts connections.
     pub fn start(db: &Path, listen: &str, extra: &[&str]) -> HubProcess {
-        let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        extra.extend(["--dev-token".into(), TOKEN.into()]);
+        let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         let mut hub = HubProcess {
             child: None,
             db: db.to_path_buf(),
             addr: String::new(),
             extra,
             ca: None,
+            dev_token: true,
         };
         hub.spawn(listen);
         hub
@@ -106,13 +109,20 @@ impl HubProcess {
             addr: String::new(),
             extra,
             ca: Some(dir.join("ca.pem")),
+            dev_token: false,
         };
         hub.spawn("127.0.0.1:0");
         hub
     }
 
     fn spawn(&mut self, listen: &str) {
-        let mut child = Command::new(binary("lifeline-hub", "lifeline-hub"))
+        let mut command = Command::new(binary("lifeline-hub", "lifeline-hub"));
+        if self.dev_token {
+            command.env("LIFELINE_HUB_DEV_TOKEN", TOKEN);
+        } else {
+            command.env_remove("LIFELINE_HUB_DEV_TOKEN");
+        }
+        let mut child = command
             .arg("--db")
             .arg(&self.db)
             .args(["--listen", listen])
@@ -168,6 +178,7 @@ impl HubProcess {
                     addr: String::new(),
                     extra: self.extra.clone(),
                     ca: self.ca.clone(),
+                    dev_token: self.dev_token,
                 };
                 again.spawn(&addr);
                 again
