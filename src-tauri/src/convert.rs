@@ -152,7 +152,32 @@ pub fn queue_row(
             .map(claim_label)
             .collect(),
         advisories: covering(advisories, r).len() as u32,
+        language: r.citizen.language.clone(),
+        interpreter: asks_for_interpreter(&r.description),
     }
+}
+
+/// Whether a description asks for an interpreter or translator, in the languages the
+/// service hears most; a hint for the queue, not a field of the protocol.
+pub fn asks_for_interpreter(description: &str) -> bool {
+    let d = description.to_lowercase();
+    [
+        "翻译",
+        "口译",
+        "译员",
+        "interpreter",
+        "translator",
+        "translation",
+        "interprète",
+        "traducteur",
+        "intérprete",
+        "traductor",
+        "dolmetscher",
+        "tercüman",
+        "переводчик",
+    ]
+    .iter()
+    .any(|w| d.contains(w))
 }
 
 fn mask(doc: &str) -> String {
@@ -431,4 +456,17 @@ pub fn action(a: &ActionDto, officer: &str) -> CommandResult<TriageAction> {
             of: of.trim().to_owned(),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_for_an_interpreter_is_seen_in_the_languages_of_the_service() {
+        assert!(asks_for_interpreter("在警察局需要翻译"));
+        assert!(asks_for_interpreter("Need an INTERPRETER at the hospital"));
+        assert!(asks_for_interpreter("Besoin d'un interprète"));
+        assert!(!asks_for_interpreter("护照在机场丢失"));
+    }
 }

@@ -55,6 +55,10 @@ pub struct QueueRow {
     /// Officers at other desks working on it, e.g. `Wang (desk-2)`.
     pub claimed_by: Vec<String>,
     pub advisories: u32,
+    /// The citizen's language (BCP 47), when the intake recorded one.
+    pub language: Option<String>,
+    /// The citizen asks for an interpreter (the description says so).
+    pub interpreter: bool,
 }
 
 /// A request that may be the original of a duplicate, and why it is offered.

@@ -257,6 +257,20 @@ const TESTS = [
     }
   },
 
+  async function rows_name_the_citizens_language_and_a_request_for_an_interpreter() {
+    const s = ctx.a;
+    await intake(ctx.hub, request(960, { id: 'E2E-LANG', description: '在警察局，需要翻译 need an interpreter', citizen: { name: 'Amira', phone: '+201001234567', language: 'ar' } }));
+    await s.type(await s.find('#search'), 'E2E-LANG');
+    try {
+      await s.waitFor('the row is listed', async () => (await s.findAll('[data-testid="queue-row"][data-id="E2E-LANG"]')).length === 1, 20_000);
+      const row = await s.execute('const r = document.querySelector(\'[data-testid="queue-row"][data-id="E2E-LANG"]\'); return { lang: r.querySelector(\'[data-testid="row-language"]\')?.textContent, interpreter: r.querySelector(\'[data-testid="row-interpreter"]\')?.textContent };');
+      assert(row.lang === '阿拉伯语' && row.interpreter === '需要翻译', `the row names the language and the interpreter: ${JSON.stringify(row)}`);
+    } finally {
+      await s.click(await s.find('#search'));
+      await s.keys('\uE00C');
+    }
+  },
+
   // Regression: a duplicate of an id that does not exist was applied locally, then refused
   // by the hub, leaving junk in the case log; the status offered a move back to "new".
   async function a_duplicate_is_checked_and_compared_before_it_is_queued() {

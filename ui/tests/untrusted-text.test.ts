@@ -25,6 +25,8 @@ describe('untrusted text', () => {
       local_state: 'synced',
       claimed_by: [HOSTILE],
       advisories: 0,
+      language: null,
+      interpreter: false,
     };
     const target = document.createElement('div');
     document.body.appendChild(target);

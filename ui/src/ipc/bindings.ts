@@ -44,7 +44,15 @@ local_state: string,
 /**
  * Officers at other desks working on it, e.g. `Wang (desk-2)`.
  */
-claimed_by: Array<string>, advisories: number, };
+claimed_by: Array<string>, advisories: number, 
+/**
+ * The citizen's language (BCP 47), when the intake recorded one.
+ */
+language: string | null, 
+/**
+ * The citizen asks for an interpreter (the description says so).
+ */
+interpreter: boolean, };
 
 export type QueuePage = { total: number, offset: number, rows: Array<QueueRow>, 
 /**
