@@ -1,20 +1,17 @@
 //! Advisories in the store: upsert keyed on (sender, identifier) with the CAP lifecycle
-//! (Update supersedes, Cancel cancels, also when the reference arrives first), hazard events
-//! upserted on their source version and aliases, areas indexed in an R*Tree per polygon part,
-//! and the point-in-area queries the desk needs.
-
-use std::collections::BTreeSet;
+//! (Update supersedes, Cancel cancels, also when the reference arrives first), and hazard
+//! events upserted on their source version and aliases. Their areas — stored, indexed in an
+//! R*Tree per polygon part, and the point-in-area queries — are in `advisory_areas.rs`.
 
 use chrono::{DateTime, FixedOffset, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
 use serde::{Deserialize, Serialize};
 
-use super::requests::{REQUEST_COLUMNS, StoredRequest, request_from_row};
+use super::advisory_areas::{attach_areas, delete_areas, write_areas};
 use super::{Result, Store, StoreError, ms};
-use crate::geo::{self, BBox};
 use crate::model::{
-    Advisory, AdvisoryArea, AdvisoryInfo, AdvisoryKey, AlertReference, AlertStatus, Certainty,
-    Circle, HazardDetails, Lifecycle, MsgType, Severity, SourceFormat, Urgency,
+    Advisory, AdvisoryInfo, AdvisoryKey, AlertReference, AlertStatus, Certainty, HazardDetails,
+    Lifecycle, MsgType, Severity, SourceFormat, Urgency,
 };
 
 /// What an upsert did to one advisory, and what it did to the ones it references.
@@ -48,14 +45,6 @@ impl AdvisoryRow {
     pub fn is_active_warning(&self) -> bool {
         self.state == Lifecycle::Active && self.advisory.status == AlertStatus::Actual
     }
-}
-
-/// One stored area with its row id (the map and the detail panel address areas by it).
-#[derive(Debug, Clone, PartialEq)]
-pub struct StoredArea {
-    pub id: i64,
-    pub advisory_id: i64,
-    pub area: AdvisoryArea,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -229,103 +218,6 @@ fn advisory_from_row(row: &Row<'_>, now: DateTime<Utc>) -> Result<AdvisoryRow> {
     })
 }
 
-fn areas_of(conn: &Connection, advisory_id: i64) -> Result<Vec<StoredArea>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, description, geometry, circles, geocodes FROM advisory_areas WHERE advisory_id = ?1 ORDER BY position",
-    )?;
-    let rows = stmt.query_map([advisory_id], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<String>>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, description, geometry, circles, geocodes) = row?;
-        let what = || format!("advisory area {id}");
-        let geometry = geometry
-            .map(|g| {
-                g.parse::<geojson::Geometry>()
-                    .map_err(|e| StoreError::corrupt(what(), e))
-            })
-            .transpose()?;
-        let circles: Vec<[f64; 3]> =
-            serde_json::from_str(&circles).map_err(|e| StoreError::corrupt(what(), e))?;
-        let geocodes: Vec<(String, String)> =
-            serde_json::from_str(&geocodes).map_err(|e| StoreError::corrupt(what(), e))?;
-        out.push(StoredArea {
-            id,
-            advisory_id,
-            area: AdvisoryArea {
-                description,
-                geometry,
-                circles: circles
-                    .into_iter()
-                    .map(|[lat, lon, radius_m]| Circle { lat, lon, radius_m })
-                    .collect(),
-                geocodes,
-            },
-        });
-    }
-    Ok(out)
-}
-
-fn attach_areas(conn: &Connection, mut row: AdvisoryRow) -> Result<AdvisoryRow> {
-    row.advisory.areas = areas_of(conn, row.id)?
-        .into_iter()
-        .map(|a| a.area)
-        .collect();
-    Ok(row)
-}
-
-/// Whether an area contains a point: polygons by even-odd with holes, circles by
-/// great-circle distance.
-pub fn area_contains(area: &AdvisoryArea, lat: f64, lon: f64) -> bool {
-    area.geometry
-        .as_ref()
-        .is_some_and(|g| geo::geometry_contains(g, lon, lat))
-        || area
-            .circles
-            .iter()
-            .any(|c| geo::distance_m(lat, lon, c.lat, c.lon) <= c.radius_m)
-}
-
-/// Index boxes for an area: one per polygon part and one per circle.
-fn area_boxes(area: &AdvisoryArea) -> Vec<BBox> {
-    let mut boxes = area
-        .geometry
-        .as_ref()
-        .map(geo::geometry_part_bounds)
-        .unwrap_or_default();
-    for c in &area.circles {
-        let dlat = (c.radius_m / geo::EARTH_RADIUS_M).to_degrees();
-        let coslat = c.lat.to_radians().cos().max(1e-6);
-        let dlon = (dlat / coslat).min(180.0);
-        let (south, north) = ((c.lat - dlat).max(-90.0), (c.lat + dlat).min(90.0));
-        let (west, east) = (c.lon - dlon, c.lon + dlon);
-        if west < -180.0 || east > 180.0 || north >= 90.0 || south <= -90.0 {
-            // Touches the antimeridian or a pole: index the full band of latitudes.
-            boxes.push(BBox {
-                west: -180.0,
-                east: 180.0,
-                south,
-                north,
-            });
-        } else {
-            boxes.push(BBox {
-                west,
-                east,
-                south,
-                north,
-            });
-        }
-    }
-    boxes
-}
-
 fn state_from_references(tx: &Transaction<'_>, key: &AdvisoryKey) -> Result<Option<&'static str>> {
     let (cancelled, total): (i64, i64) = tx
         .prepare_cached(
@@ -431,33 +323,7 @@ fn write_advisory(
             id
         }
     };
-    for (position, area) in a.areas.iter().enumerate() {
-        let geometry = area.geometry.as_ref().map(|g| g.to_string());
-        let circles: Vec<[f64; 3]> = area
-            .circles
-            .iter()
-            .map(|c| [c.lat, c.lon, c.radius_m])
-            .collect();
-        tx.prepare_cached(
-            "INSERT INTO advisory_areas (advisory_id, position, description, geometry, circles, geocodes) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![
-            id,
-            position,
-            area.description,
-            geometry,
-            serde_json::to_string(&circles).map_err(|e| StoreError::corrupt("circles", e))?,
-            serde_json::to_string(&area.geocodes).map_err(|e| StoreError::corrupt("geocodes", e))?,
-        ])?;
-        let area_id = tx.last_insert_rowid();
-        for b in area_boxes(area) {
-            tx.prepare_cached(
-                "INSERT INTO advisory_area_rtree (min_lon, max_lon, min_lat, max_lat, area_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![b.west, b.east, b.south, b.north, area_id])?;
-        }
-    }
+    write_areas(tx, id, &a.areas)?;
     if let Some(h) = &a.hazard {
         for alias in std::iter::once(&a.key.identifier).chain(&h.aliases) {
             tx.prepare_cached(
@@ -470,17 +336,6 @@ fn write_advisory(
     Ok(id)
 }
 
-fn delete_areas(tx: &Transaction<'_>, advisory_id: i64) -> Result<()> {
-    tx.prepare_cached(
-        "DELETE FROM advisory_area_rtree WHERE area_id IN (SELECT id FROM advisory_areas WHERE advisory_id = ?1)",
-    )?
-    .execute([advisory_id])?;
-    tx.prepare_cached("DELETE FROM advisory_areas WHERE advisory_id = ?1")?
-        .execute([advisory_id])?;
-    Ok(())
-}
-
-/// Applies an Update/Cancel's references; returns the earlier advisories whose state changed.
 fn apply_references(
     tx: &Transaction<'_>,
     a: &Advisory,
@@ -640,80 +495,6 @@ impl Store {
         })
     }
 
-    /// Help requests whose location lies inside any area of the advisory (true
-    /// point-in-polygon, holes respected; circles by great-circle distance).
-    pub fn requests_in_advisory(
-        &self,
-        advisory_id: i64,
-        open_only: bool,
-    ) -> Result<Vec<StoredRequest>> {
-        self.read_indexed(|c| {
-            let areas = areas_of(c, advisory_id)?;
-            let mut seen = BTreeSet::new();
-            let mut out = Vec::new();
-            let sql = format!(
-                "SELECT {REQUEST_COLUMNS} FROM main.requests r WHERE r.rowid IN \
-                 (SELECT id FROM ix.requests_rtree WHERE min_lon >= ?1 AND max_lon <= ?2 AND min_lat >= ?3 AND max_lat <= ?4) \
-                 AND (?5 = 0 OR r.is_open = 1)"
-            );
-            let mut stmt = c.prepare_cached(&sql)?;
-            for stored in &areas {
-                for b in area_boxes(&stored.area) {
-                    let mut rows = stmt.query(params![b.west - 1e-4, b.east + 1e-4, b.south - 1e-4, b.north + 1e-4, open_only])?;
-                    while let Some(row) = rows.next()? {
-                        let r = request_from_row(row)?;
-                        let Some(loc) = &r.request.location else { continue };
-                        if area_contains(&stored.area, loc.lat, loc.lon) && seen.insert(r.request.id.clone()) {
-                            out.push(r);
-                        }
-                    }
-                }
-            }
-            out.sort_by_key(|r| std::cmp::Reverse(r.request.created_at));
-            Ok(out)
-        })
-    }
-
-    /// Advisories with an area containing the point (the detail panel's "which advisories
-    /// cover this place"), most severe first.
-    pub fn advisories_covering(
-        &self,
-        lat: f64,
-        lon: f64,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<AdvisoryRow>> {
-        let ids: Vec<i64> = self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT DISTINCT x.area_id, a.advisory_id FROM advisory_area_rtree x JOIN advisory_areas a ON a.id = x.area_id \
-                 WHERE x.min_lon <= ?1 AND x.max_lon >= ?1 AND x.min_lat <= ?2 AND x.max_lat >= ?2",
-            )?;
-            let candidates: Vec<(i64, i64)> =
-                stmt.query_map(params![lon, lat], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
-            let mut ids = BTreeSet::new();
-            for (area_id, advisory_id) in candidates {
-                if ids.contains(&advisory_id) {
-                    continue;
-                }
-                let covers = areas_of(c, advisory_id)?.iter().any(|a| a.id == area_id && area_contains(&a.area, lat, lon));
-                if covers {
-                    ids.insert(advisory_id);
-                }
-            }
-            Ok(ids.into_iter().collect())
-        })?;
-        let mut rows = Vec::new();
-        for id in ids {
-            rows.extend(self.advisory_by_id(id, now)?);
-        }
-        rows.sort_by_key(|r| {
-            (
-                r.advisory.severity().rank(),
-                std::cmp::Reverse(r.advisory.sent),
-            )
-        });
-        Ok(rows)
-    }
-
     /// Whether an advisory fetched from `source` (a CAP document's URL) is stored already:
     /// feed indexes list the same documents poll after poll.
     pub fn advisory_source_known(&self, source: &str) -> Result<bool> {
@@ -725,10 +506,5 @@ impl Store {
                     .is_some(),
             )
         })
-    }
-
-    /// The stored areas of one advisory, with their ids.
-    pub fn advisory_areas(&self, advisory_id: i64) -> Result<Vec<StoredArea>> {
-        self.read(|c| areas_of(c, advisory_id))
     }
 }

@@ -14,6 +14,7 @@
 //!   catches them up first ([`Store::read_indexed`]).
 
 mod advisories;
+mod advisory_areas;
 mod alerts;
 mod claims;
 mod derived;
@@ -38,7 +39,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, Transaction};
 
-pub use advisories::{AdvisoryChange, AdvisoryRow, StoredArea, UpsertOutcome, area_contains};
+pub use advisories::{AdvisoryChange, AdvisoryRow, UpsertOutcome};
+pub use advisory_areas::{StoredArea, area_contains};
 pub use alerts::{AlertRecord, DecisionRecord};
 pub use claims::Claim;
 pub use derived::{CatchUp, IndexLag, IndexerHandle};
