@@ -33,6 +33,11 @@ impl Desk {
             .backoff(Duration::from_millis(50), Duration::from_millis(500))
             .build()
             .expect("engine");
+        Desk::running(store, engine)
+    }
+
+    /// The desk with `engine` running until it is shut down.
+    fn running(store: Arc<Store>, engine: SyncEngine) -> Desk {
         let (stop, signal) = Stop::new();
         let task = tokio::spawn({
             let engine = engine.clone();
@@ -595,18 +600,7 @@ async fn desk_with_defaults(store: Arc<Store>, hub: &str, feeds: &[String]) -> D
     for f in feeds {
         builder = builder.feed(f.clone());
     }
-    let engine = builder.build().expect("engine");
-    let (stop, signal) = Stop::new();
-    let task = tokio::spawn({
-        let engine = engine.clone();
-        async move { engine.run(signal).await }
-    });
-    Desk {
-        store,
-        engine,
-        stop,
-        task,
-    }
+    Desk::running(store, builder.build().expect("engine"))
 }
 
 /// Posts `id` as an SOS and waits until the desk holds it; returns how long that took.
