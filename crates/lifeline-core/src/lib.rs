@@ -15,6 +15,7 @@
 pub mod alert;
 pub mod geo;
 pub mod mapindex;
+pub mod markup;
 pub mod model;
 pub mod privacy;
 pub mod protocol;

@@ -1,16 +1,9 @@
 //! The Atom index of relayed CAP documents (`GET /v1/advisories.atom`).
 
 use chrono::{DateTime, Utc};
+use lifeline_core::markup::escape;
 
 use crate::store::RelayedAdvisory;
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
-}
 
 /// Renders the feed; links are relative to the feed's own URL.
 pub fn render(instance: &str, entries: &[RelayedAdvisory], updated: DateTime<Utc>) -> String {

@@ -5,6 +5,7 @@
 //! citizen's name, phone, address or description, so the file may leave the desk.
 
 use chrono::{DateTime, Utc};
+use lifeline_core::markup::escape;
 use lifeline_core::model::Status;
 use lifeline_core::store::{RequestOrder, RequestQuery, StoredRequest};
 
@@ -70,15 +71,6 @@ pub fn handover(desk: DeskState<'_>, since_ms: f64) -> CommandResult<Handover> {
         unacknowledged,
         changed: changed.iter().map(|s| item(s, lang)).collect(),
     })
-}
-
-/// Text as HTML text: the page is a file another program opens.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 fn words(lang: &str) -> [&'static str; 12] {
@@ -336,14 +328,6 @@ mod tests {
         assert!(
             html.contains("default-src 'none'"),
             "the page may load nothing"
-        );
-    }
-
-    #[test]
-    fn text_is_escaped_for_the_file() {
-        assert_eq!(
-            escape("<b>\"Li\" & 'Wang'</b>"),
-            "&lt;b&gt;&quot;Li&quot; &amp; &#39;Wang&#39;&lt;/b&gt;"
         );
     }
 }

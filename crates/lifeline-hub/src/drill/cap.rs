@@ -1,12 +1,7 @@
 //! CAP 1.2 documents for drill advisories (what a ministry or a met service would publish).
 
 use chrono::{DateTime, Utc};
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
+use lifeline_core::markup::escape;
 
 /// One language's text of a drill alert.
 pub struct InfoText<'a> {
