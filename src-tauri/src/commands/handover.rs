@@ -73,120 +73,84 @@ pub fn handover(desk: DeskState<'_>, since_ms: f64) -> CommandResult<Handover> {
     })
 }
 
-fn words(lang: &str) -> [&'static str; 12] {
-    if lang == "zh" {
-        [
-            "交接班",
-            "席位",
-            "值班官员",
-            "时段",
-            "未结求助",
-            "其中紧急求助",
-            "尚未确认",
-            "本班次内有变化",
-            "交接备注",
-            "编号",
-            "类别 · 优先级",
-            "状态 · 城市 · 指派",
-        ]
-    } else {
-        [
-            "Shift hand-over",
-            "Desk",
-            "Officer",
-            "Shift",
-            "Open requests",
-            "of them emergencies",
-            "Not yet acknowledged",
-            "Changed during the shift",
-            "Notes for the next officer",
-            "Id",
-            "Category · priority",
-            "Status · city · assigned",
-        ]
-    }
+/// The page's fixed words in one language.
+struct Words {
+    title: &'static str,
+    desk: &'static str,
+    officer: &'static str,
+    shift: &'static str,
+    open: &'static str,
+    of_them_sos: &'static str,
+    unacknowledged: &'static str,
+    changed: &'static str,
+    notes: &'static str,
+    id_column: &'static str,
+    kind_column: &'static str,
+    state_column: &'static str,
+}
+
+const ZH: Words = Words {
+    title: "交接班",
+    desk: "席位",
+    officer: "值班官员",
+    shift: "时段",
+    open: "未结求助",
+    of_them_sos: "其中紧急求助",
+    unacknowledged: "尚未确认",
+    changed: "本班次内有变化",
+    notes: "交接备注",
+    id_column: "编号",
+    kind_column: "类别 · 优先级",
+    state_column: "状态 · 城市 · 指派",
+};
+
+const EN: Words = Words {
+    title: "Shift hand-over",
+    desk: "Desk",
+    officer: "Officer",
+    shift: "Shift",
+    open: "Open requests",
+    of_them_sos: "of them emergencies",
+    unacknowledged: "Not yet acknowledged",
+    changed: "Changed during the shift",
+    notes: "Notes for the next officer",
+    id_column: "Id",
+    kind_column: "Category · priority",
+    state_column: "Status · city · assigned",
+};
+
+fn words(lang: &str) -> &'static Words {
+    if lang == "zh" { &ZH } else { &EN }
 }
 
 fn status_word(lang: &str, status: &str) -> &'static str {
-    let zh = lang == "zh";
-    match status {
-        "new" => {
-            if zh {
-                "新"
-            } else {
-                "new"
-            }
-        }
-        "acknowledged" => {
-            if zh {
-                "已确认"
-            } else {
-                "acknowledged"
-            }
-        }
-        "in_progress" => {
-            if zh {
-                "处理中"
-            } else {
-                "in progress"
-            }
-        }
-        "resolved" => {
-            if zh {
-                "已解决"
-            } else {
-                "resolved"
-            }
-        }
-        "closed" => {
-            if zh {
-                "已关闭"
-            } else {
-                "closed"
-            }
-        }
-        "duplicate" => {
-            if zh {
-                "重复"
-            } else {
-                "duplicate"
-            }
-        }
+    match (lang == "zh", status) {
+        (true, "new") => "新",
+        (true, "acknowledged") => "已确认",
+        (true, "in_progress") => "处理中",
+        (true, "resolved") => "已解决",
+        (true, "closed") => "已关闭",
+        (true, "duplicate") => "重复",
+        (false, "new") => "new",
+        (false, "acknowledged") => "acknowledged",
+        (false, "in_progress") => "in progress",
+        (false, "resolved") => "resolved",
+        (false, "closed") => "closed",
+        (false, "duplicate") => "duplicate",
         _ => "",
     }
 }
 
 fn priority_word(lang: &str, priority: &str) -> &'static str {
-    let zh = lang == "zh";
-    match priority {
-        "critical" => {
-            if zh {
-                "危急"
-            } else {
-                "critical"
-            }
-        }
-        "high" => {
-            if zh {
-                "高"
-            } else {
-                "high"
-            }
-        }
-        "normal" => {
-            if zh {
-                "普通"
-            } else {
-                "normal"
-            }
-        }
-        "low" => {
-            if zh {
-                "低"
-            } else {
-                "low"
-            }
-        }
+    match (lang == "zh", priority) {
+        (true, "critical") => "危急",
+        (true, "high") => "高",
+        (true, "normal") => "普通",
+        (true, "low") => "低",
+        (false, "critical") => "critical",
+        (false, "high") => "high",
+        (false, "normal") => "normal",
+        (false, "low") => "low",
         _ => "",
     }
 }
@@ -197,10 +161,10 @@ fn time_text(ms_value: f64) -> String {
         .unwrap_or_default()
 }
 
-fn table(out: &mut String, items: &[HandoverItem], lang: &str, w: &[&str; 12]) {
+fn table(out: &mut String, items: &[HandoverItem], lang: &str, w: &Words) {
     out.push_str(&format!(
         "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
-        w[9], w[10], w[11]
+        w.id_column, w.kind_column, w.state_column
     ));
     for i in items {
         let category = i
@@ -229,32 +193,36 @@ pub fn page(h: &Handover, notes: &str, lang: &str) -> String {
     let w = words(lang);
     let mut body = format!(
         "<h1>{}</h1><p>{}: {} · {}: {} · {}: {} – {}</p><p>{}: {} ({} {})</p>",
-        w[0],
-        w[1],
+        w.title,
+        w.desk,
         escape(&h.desk),
-        w[2],
+        w.officer,
         escape(&h.officer),
-        w[3],
+        w.shift,
         time_text(h.since),
         time_text(h.until),
-        w[4],
+        w.open,
         h.open,
         h.open_emergencies,
-        w[5],
+        w.of_them_sos,
     );
-    body.push_str(&format!("<h2>{} ({})</h2>", w[6], h.unacknowledged.len()));
-    table(&mut body, &h.unacknowledged, lang, &w);
-    body.push_str(&format!("<h2>{} ({})</h2>", w[7], h.changed.len()));
-    table(&mut body, &h.changed, lang, &w);
+    body.push_str(&format!(
+        "<h2>{} ({})</h2>",
+        w.unacknowledged,
+        h.unacknowledged.len()
+    ));
+    table(&mut body, &h.unacknowledged, lang, w);
+    body.push_str(&format!("<h2>{} ({})</h2>", w.changed, h.changed.len()));
+    table(&mut body, &h.changed, lang, w);
     body.push_str(&format!(
         "<h2>{}</h2><div class=\"notes\">{}</div>",
-        w[8],
+        w.notes,
         escape(notes)
     ));
     format!(
         "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>{} {}</title>\n<style>body{{font-family:'Noto Sans CJK SC',sans-serif;margin:24px;color:#1d2430}}table{{border-collapse:collapse;width:100%;margin-bottom:16px}}th,td{{border:1px solid #ccd;padding:3px 6px;text-align:left;font-size:13px}}h1{{font-size:20px}}h2{{font-size:16px;margin-top:20px}}.sos{{color:#b3261e;font-weight:600}}.notes{{white-space:pre-wrap;border:1px solid #ccd;padding:8px}}</style></head>\n<body>{}</body></html>\n",
         if lang == "zh" { "zh-CN" } else { "en" },
-        w[0],
+        w.title,
         escape(&h.desk),
         body
     )
