@@ -47,6 +47,8 @@ struct Failures {
 /// The desk's session and lock state.
 pub struct DeskSession {
     vault: Vault,
+    /// An unlock verifier is in the keyring (so the window may lock).
+    has_verifier: AtomicBool,
     locked: AtomicBool,
     failures: Mutex<Failures>,
 }
@@ -72,8 +74,12 @@ fn password_matches(password: &str, phc: &str) -> bool {
 
 impl DeskSession {
     pub fn new(vault: Vault) -> DeskSession {
+        // Read once: the health bar asks at every refresh, and each keyring read is a round
+        // trip to the Secret Service.
+        let has_verifier = matches!(vault.unlock_verifier(), Ok(Some(_)));
         DeskSession {
             vault,
+            has_verifier: AtomicBool::new(has_verifier),
             locked: AtomicBool::new(false),
             failures: Mutex::new(Failures::default()),
         }
@@ -125,11 +131,12 @@ impl DeskSession {
     /// Keeps the verifier of `officer`'s password (after the hub accepted it).
     pub fn remember_password(&self, officer: &str, password: &str) {
         match hash_password(password) {
-            Some(phc) => {
-                if let Err(e) = self.vault.save_unlock_verifier(officer, &phc) {
-                    tracing::error!("cannot keep the unlock verifier in the keyring: {e}");
+            Some(phc) => match self.vault.save_unlock_verifier(officer, &phc) {
+                Ok(()) => self.has_verifier.store(true, Ordering::SeqCst),
+                Err(e) => {
+                    tracing::error!("cannot keep the unlock verifier in the keyring: {e}")
                 }
-            }
+            },
             None => tracing::error!("cannot hash the password for the unlock verifier"),
         }
     }
@@ -176,7 +183,7 @@ impl DeskSession {
 
     /// Whether an idle desk can lock: someone must be able to unlock it offline.
     pub fn can_lock(&self) -> bool {
-        matches!(self.vault.unlock_verifier(), Ok(Some(_)))
+        self.has_verifier.load(Ordering::SeqCst)
     }
 
     pub fn is_locked(&self) -> bool {
