@@ -1,0 +1,130 @@
+//! The queue's side of the index: its order (pages), the panels' counts and the timeline.
+
+use std::collections::HashMap;
+
+use crate::geo::BBox;
+use crate::model::{Category, Status};
+use crate::store::Counts;
+
+use super::{MapIndex, MapPoint, PointFilter};
+
+impl MapIndex {
+    /// [`MapIndex::for_each_in`] with a box, [`MapIndex::for_each`] without.
+    fn for_each_maybe_in(
+        &self,
+        bbox: Option<&BBox>,
+        filter: &PointFilter,
+        f: impl FnMut(&MapPoint),
+    ) {
+        match bbox {
+            Some(b) => self.for_each_in(b, filter, f),
+            None => self.for_each(filter, f),
+        }
+    }
+
+    /// One page of the queue: the total matching and the rowids at `offset..offset+limit`
+    /// in queue order (open emergencies newest first, then by priority and age).
+    pub fn page(
+        &self,
+        bbox: Option<&BBox>,
+        filter: &PointFilter,
+        limit: usize,
+        offset: usize,
+    ) -> (usize, Vec<i64>) {
+        let mut keys: Vec<(u8, i64, i64)> = Vec::new();
+        let mut push = |p: &MapPoint| keys.push((p.triage_rank, -p.created_ms, -p.rowid));
+        match bbox {
+            Some(b) => self.for_each_in(b, filter, &mut push),
+            None => self.for_each(filter, &mut push),
+        }
+        let total = keys.len();
+        let end = (offset + limit).min(total);
+        if offset >= end {
+            return (total, Vec::new());
+        }
+        // Only the first `end` need sorting: partition, then sort that prefix.
+        if end < total {
+            keys.select_nth_unstable(end);
+            keys.truncate(end);
+        }
+        keys.sort_unstable();
+        (total, keys[offset..end].iter().map(|k| -k.2).collect())
+    }
+
+    /// Counts of the requests the filter keeps (total, by status, category and country,
+    /// each largest first), as `Store::counts` gives them from SQL, plus the open
+    /// emergencies in the whole index.
+    pub fn counts(&self, bbox: Option<&BBox>, filter: &PointFilter) -> Counts {
+        let mut by_status = vec![0u64; Status::ALL.len()];
+        let mut by_category = vec![0u64; Category::ALL.len()];
+        let mut by_country: HashMap<u16, u64> = HashMap::new();
+        let mut total = 0;
+        self.for_each_maybe_in(bbox, filter, |p| {
+            total += 1;
+            by_status[p.status as usize] += 1;
+            by_category[p.category as usize] += 1;
+            *by_country.entry(p.country).or_default() += 1;
+        });
+        let names = self.countries.names();
+        let ranked = |pairs: Vec<(String, u64)>| {
+            let mut pairs: Vec<(String, u64)> = pairs.into_iter().filter(|(_, n)| *n > 0).collect();
+            pairs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            pairs
+        };
+        Counts {
+            total,
+            by_status: ranked(
+                Status::ALL
+                    .iter()
+                    .map(|s| s.as_str().to_owned())
+                    .zip(by_status)
+                    .collect(),
+            ),
+            by_category: ranked(
+                Category::ALL
+                    .iter()
+                    .map(|c| c.as_str().to_owned())
+                    .zip(by_category)
+                    .collect(),
+            ),
+            by_country: ranked(
+                by_country
+                    .into_iter()
+                    .map(|(id, n)| {
+                        (
+                            names.get(&id).map_or_else(String::new, |s| (*s).to_owned()),
+                            n,
+                        )
+                    })
+                    .collect(),
+            ),
+            open_emergencies: self.open_emergencies(),
+        }
+    }
+
+    /// Open emergencies in the whole index, whatever the filters: the banner's number.
+    pub fn open_emergencies(&self) -> u64 {
+        self.open_emergencies
+    }
+
+    /// Requests the filter keeps per bucket of `width_ms` by creation time, oldest first:
+    /// `(bucket start ms, count, emergencies)`, as `Store::time_buckets` gives them.
+    pub fn time_buckets(
+        &self,
+        bbox: Option<&BBox>,
+        filter: &PointFilter,
+        width_ms: i64,
+    ) -> Vec<(i64, u64, u64)> {
+        let width = width_ms.max(1);
+        let mut buckets: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
+        self.for_each_maybe_in(bbox, filter, |p| {
+            let b = buckets.entry(p.created_ms / width * width).or_default();
+            b.0 += 1;
+            b.1 += u64::from(p.emergency);
+        });
+        buckets
+            .into_iter()
+            .map(|(start, (n, e))| (start, n, e))
+            .collect()
+    }
+}

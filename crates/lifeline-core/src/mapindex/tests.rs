@@ -1,0 +1,202 @@
+use chrono::{DateTime, Utc};
+
+use super::*;
+
+fn src(rowid: i64, lon: f64, lat: f64, status: Status, emergency: bool) -> PointSource<'static> {
+    PointSource {
+        rowid,
+        position: Some((lon, lat)),
+        created_at: DateTime::from_timestamp(1_700_000_000 + rowid, 0).unwrap_or_default(),
+        located_at: None,
+        priority: Priority::Normal,
+        status,
+        category: Category::Medical,
+        emergency,
+        country: Some("TH"),
+        post: None,
+        assignee: None,
+    }
+}
+
+#[test]
+fn clusters_split_as_you_zoom_and_singles_keep_their_id() {
+    let mut idx = MapIndex::new();
+    idx.upsert(&src(1, 100.50, 13.75, Status::New, true));
+    idx.upsert(&src(2, 100.51, 13.76, Status::New, false));
+    idx.upsert(&src(3, 103.82, 1.35, Status::Resolved, false));
+    let all = PointFilter::default();
+    let world = idx.clusters(&BBox::WORLD, 5.0, 50.0, &all, Utc::now());
+    let bangkok = world
+        .iter()
+        .find(|c| c.count == 2)
+        .unwrap_or_else(|| panic!("Bangkok's two requests share a cluster: {world:?}"));
+    assert_eq!(
+        (bangkok.open, bangkok.open_emergencies, bangkok.rowid),
+        (2, 1, 0)
+    );
+    let close = idx.clusters(&BBox::WORLD, 16.0, 50.0, &all, Utc::now());
+    assert_eq!(
+        close.len(),
+        3,
+        "one record is exactly one marker when zoomed in"
+    );
+    assert!(close.iter().all(|c| c.count == 1 && c.rowid != 0));
+}
+
+#[test]
+fn clusters_account_for_every_point_in_view_at_every_zoom() {
+    let mut rng = crate::synth::Rng::new(3);
+    let mut idx = MapIndex::new();
+    for i in 0..2000 {
+        let (lon, lat) = (28.6 + rng.unit() * 0.8, 40.7 + rng.unit() * 0.6);
+        idx.upsert(&src(i + 1, lon, lat, Status::New, i % 3 == 0));
+    }
+    for zoom in [2.0, 6.0, 9.0, 10.5, 12.0, 14.0] {
+        let clusters = idx.clusters(
+            &BBox::WORLD,
+            zoom,
+            48.0,
+            &PointFilter::default(),
+            Utc::now(),
+        );
+        let total: u32 = clusters.iter().map(|c| c.count).sum();
+        let sos: u32 = clusters.iter().map(|c| c.open_emergencies).sum();
+        assert_eq!(
+            (total, sos),
+            (2000, 667),
+            "zoom {zoom}: {} clusters",
+            clusters.len()
+        );
+    }
+}
+
+#[test]
+fn a_city_on_a_cell_edge_is_one_cluster_not_two_overlapping_ones() {
+    // At zoom 4 a 48-px cell is 360*48/(256*16) = 4.22° wide; 126.6° is a cell edge
+    // (30 cells east of 0°). Points just either side of it are a few pixels apart.
+    let edge = 30.0 * 360.0 * 48.0 / (256.0 * 16.0);
+    let mut idx = MapIndex::new();
+    for i in 0..10 {
+        let lon = edge + if i % 2 == 0 { -0.05 } else { 0.05 };
+        idx.upsert(&src(i + 1, lon, 37.5, Status::New, i == 0));
+    }
+    // And a city a screen away, which stays apart.
+    idx.upsert(&src(50, edge + 20.0, 37.5, Status::New, false));
+    let clusters = idx.clusters(&BBox::WORLD, 4.0, 48.0, &PointFilter::default(), Utc::now());
+    let mut counts: Vec<u32> = clusters.iter().map(|c| c.count).collect();
+    counts.sort_unstable();
+    assert_eq!(counts, vec![1, 10], "{clusters:?}");
+    let city = clusters
+        .iter()
+        .find(|c| c.count == 10)
+        .map(|c| (c.lon, c.lat, c.open_emergencies));
+    let (lon, lat, sos) = city.unwrap_or_default();
+    assert!(
+        (lon - edge).abs() < 0.01 && (lat - 37.5).abs() < 0.01,
+        "centred on the city: {lon}, {lat}"
+    );
+    assert_eq!(sos, 1);
+}
+
+#[test]
+fn filters_and_updates_apply() {
+    let mut idx = MapIndex::new();
+    idx.upsert(&src(1, 100.5, 13.75, Status::New, true));
+    idx.upsert(&src(2, 100.5, 13.75, Status::Resolved, false));
+    let open = idx.filter(&RequestQuery::open(), None);
+    let n = |idx: &MapIndex, f: &PointFilter| {
+        let mut n = 0;
+        idx.for_each_in(&BBox::WORLD, f, |_| n += 1);
+        n
+    };
+    assert_eq!(n(&idx, &open), 1);
+    idx.upsert(&src(2, 100.5, 13.75, Status::New, false));
+    assert_eq!(n(&idx, &open), 2, "an update replaces the point");
+    idx.upsert(&src(2, -70.0, 18.0, Status::New, false));
+    assert_eq!(idx.len(), 2, "moving a point does not duplicate it");
+    let mut unlocated = src(3, 0.0, 0.0, Status::New, true);
+    unlocated.position = None;
+    idx.upsert(&unlocated);
+    let mut all = 0;
+    idx.for_each(&open, |_| all += 1);
+    assert_eq!(all, 3, "the queue counts requests without a location");
+    assert_eq!(n(&idx, &open), 2, "the map shows only located ones");
+    let (total, page) = idx.page(None, &open, 2, 0);
+    assert_eq!(
+        (total, page),
+        (3, vec![3, 1]),
+        "emergencies first, newest first"
+    );
+    let (_, second) = idx.page(None, &open, 2, 2);
+    assert_eq!(second, [2]);
+    let thailand = BBox::new(97.0, 5.0, 106.0, 21.0).expect("box");
+    let mut found = Vec::new();
+    idx.for_each_in(&thailand, &open, |p| found.push(p.rowid));
+    assert_eq!(found, [1]);
+    let unknown_country = idx.filter(
+        &RequestQuery {
+            countries: vec!["FR".into()],
+            ..Default::default()
+        },
+        None,
+    );
+    assert_eq!(n(&idx, &unknown_country), 0);
+}
+
+#[test]
+fn rowid_sets_hold_exactly_their_members_dense_or_sparse() {
+    let dense: RowidSet = [1, 2, 63, 64, 65, 1000].into_iter().collect();
+    assert!(matches!(dense, RowidSet::Bits(_)));
+    let sparse: RowidSet = [3, 1 << 40].into_iter().collect();
+    assert!(
+        matches!(sparse, RowidSet::Sparse(_)),
+        "a bitmap of 2^40 bits is not built"
+    );
+    for (set, members) in [
+        (&dense, &[1, 2, 63, 64, 65, 1000][..]),
+        (&sparse, &[3, 1 << 40][..]),
+    ] {
+        for r in -1..1100 {
+            assert_eq!(set.contains(r), members.contains(&r), "rowid {r}");
+        }
+        assert!(members.iter().all(|m| set.contains(*m)));
+    }
+    assert!(!dense.contains(i64::MAX) && !dense.contains(-5));
+    let empty: RowidSet = std::iter::empty().collect();
+    assert!(!empty.contains(0) && !empty.contains(1));
+}
+
+#[test]
+fn open_emergencies_follow_upserts_and_removals() {
+    let mut index = MapIndex::new();
+    index.upsert(&src(1, 10.0, 10.0, Status::New, true));
+    index.upsert(&src(2, 10.0, 10.0, Status::New, false));
+    index.upsert(&src(3, 11.0, 10.0, Status::Acknowledged, true));
+    assert_eq!(index.open_emergencies(), 2);
+    index.upsert(&src(1, 10.0, 10.0, Status::Resolved, true));
+    assert_eq!(index.open_emergencies(), 1, "resolved is no longer open");
+    index.upsert(&src(1, 10.0, 10.0, Status::Resolved, true));
+    assert_eq!(
+        index.open_emergencies(),
+        1,
+        "upserting the same state twice counts once"
+    );
+    index.remove(3);
+    assert_eq!(index.open_emergencies(), 0);
+}
+
+#[test]
+fn viewport_across_the_antimeridian() {
+    let mut idx = MapIndex::new();
+    idx.upsert(&src(1, 178.45, -18.12, Status::New, false));
+    idx.upsert(&src(2, -175.2, -21.14, Status::New, false));
+    idx.upsert(&src(3, 0.0, -20.0, Status::New, false));
+    let mut found = Vec::new();
+    idx.for_each_in(
+        &BBox::parse("170,-25,-170,-10").expect("box"),
+        &PointFilter::default(),
+        |p| found.push(p.rowid),
+    );
+    found.sort();
+    assert_eq!(found, [1, 2]);
+}
