@@ -85,6 +85,8 @@ pub struct ImportArgs {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Order {
     Triage,
+    /// Unacknowledged emergencies, the longest waiting first; then as `triage`.
+    Waiting,
     Newest,
     Oldest,
     Relevance,

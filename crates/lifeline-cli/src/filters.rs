@@ -79,6 +79,7 @@ pub fn query(f: &Filters) -> Result<RequestQuery, CliError> {
 pub fn order(o: Order) -> RequestOrder {
     match o {
         Order::Triage => RequestOrder::Triage,
+        Order::Waiting => RequestOrder::Waiting,
         Order::Newest => RequestOrder::Newest,
         Order::Oldest => RequestOrder::Oldest,
         Order::Relevance => RequestOrder::Relevance,

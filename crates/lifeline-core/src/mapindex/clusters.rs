@@ -1,12 +1,14 @@
 //! Map clusters: nearby points at a zoom grouped into [`Cluster`]s on a Mercator grid.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
 use crate::geo::BBox;
 
+use super::queue::{OrderKey, order_key};
 use super::{MapIndex, MapPoint, PointFilter};
+use crate::store::RequestOrder;
 
 /// A group of nearby requests at the current zoom (a single request when `count == 1`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,23 +46,84 @@ impl MapIndex {
         filter: &PointFilter,
         stale_before: DateTime<Utc>,
     ) -> Vec<Cluster> {
-        let cell = 360.0 * radius_px / (256.0 * 2f64.powf(zoom.clamp(0.0, 24.0)));
-        let stale_ms = stale_before.timestamp_millis();
+        let cell = cell_size(zoom, radius_px);
+        self.cluster_groups(bbox, cell, filter, stale_before.timestamp_millis())
+            .into_iter()
+            .map(|(acc, _)| acc.finish())
+            .collect()
+    }
+
+    /// The requests of the cluster that [`MapIndex::clusters`] draws nearest `at` (lon,
+    /// lat) with the same arguments: how many it holds, and the first `cap` of them in
+    /// `order`. None when no cluster is drawn within one cluster radius of `at`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn cluster_members(
+        &self,
+        bbox: &BBox,
+        zoom: f64,
+        radius_px: f64,
+        filter: &PointFilter,
+        at: (f64, f64),
+        order: RequestOrder,
+        cap: usize,
+    ) -> Option<(usize, Vec<i64>)> {
+        let cell = cell_size(zoom, radius_px);
+        let (x, y) = (at.0, mercator_y_deg(at.1));
+        let (_, cells) = self
+            .cluster_groups(bbox, cell, filter, 0)
+            .into_iter()
+            .map(|(acc, cells)| {
+                let (cx, cy) = acc.centre();
+                ((cx - x).hypot(cy - y), cells)
+            })
+            .filter(|(distance, _)| *distance < cell)
+            .min_by(|a, b| a.0.total_cmp(&b.0))?;
+        let cells: HashSet<(i64, i64)> = cells.into_iter().collect();
+        let mut keys: Vec<OrderKey> = Vec::new();
+        self.for_each_in(bbox, filter, |p| {
+            let (lon, y) = projected(p);
+            if cells.contains(&cell_of(lon, y, cell)) {
+                keys.push(order_key(p, order));
+            }
+        });
+        let total = keys.len();
+        keys.sort_unstable();
+        Some((total, keys.iter().take(cap).map(|k| k.2.abs()).collect()))
+    }
+
+    /// The clusters being built, each with the grid cells it took in.
+    fn cluster_groups(
+        &self,
+        bbox: &BBox,
+        cell: f64,
+        filter: &PointFilter,
+        stale_ms: i64,
+    ) -> Vec<(ClusterAcc, Vec<(i64, i64)>)> {
         let mut groups: HashMap<(i64, i64), ClusterAcc> = HashMap::new();
         self.for_each_in(bbox, filter, |p| {
-            let (lon, lat) = (f64::from(p.lon), f64::from(p.lat));
-            let y = mercator_y_deg(lat);
-            let key = ((lon / cell).floor() as i64, (y / cell).floor() as i64);
+            let (lon, y) = projected(p);
             groups
-                .entry(key)
+                .entry(cell_of(lon, y, cell))
                 .or_insert_with(|| ClusterAcc::new(p, stale_ms))
                 .add(p, lon, y);
         });
         merge_close(groups, cell)
-            .into_iter()
-            .map(ClusterAcc::finish)
-            .collect()
     }
+}
+
+/// The side of a clustering cell at `zoom`, in degrees of longitude.
+fn cell_size(zoom: f64, radius_px: f64) -> f64 {
+    360.0 * radius_px / (256.0 * 2f64.powf(zoom.clamp(0.0, 24.0)))
+}
+
+/// A point's longitude and Mercator `y`, the plane clusters are made in.
+fn projected(p: &MapPoint) -> (f64, f64) {
+    (f64::from(p.lon), mercator_y_deg(f64::from(p.lat)))
+}
+
+/// The clustering cell of a point at (`lon`, Mercator `y`).
+fn cell_of(lon: f64, y: f64, cell: f64) -> (i64, i64) {
+    ((lon / cell).floor() as i64, (y / cell).floor() as i64)
 }
 
 /// Latitude projected to Web Mercator `y`, in degrees of longitude (so both axes share units).
@@ -144,8 +207,12 @@ impl ClusterAcc {
     }
 }
 
-/// Merges grid cells whose centres lie within one cell of a larger neighbour's centre.
-fn merge_close(groups: HashMap<(i64, i64), ClusterAcc>, cell: f64) -> Vec<ClusterAcc> {
+/// Merges grid cells whose centres lie within one cell of a larger neighbour's centre;
+/// each cluster comes with the cells it took in.
+fn merge_close(
+    groups: HashMap<(i64, i64), ClusterAcc>,
+    cell: f64,
+) -> Vec<(ClusterAcc, Vec<(i64, i64)>)> {
     let mut cells: Vec<((i64, i64), ClusterAcc)> = groups.into_iter().collect();
     // Largest first (ties by cell, so the result does not depend on hash order).
     cells.sort_by(|a, b| {
@@ -165,6 +232,7 @@ fn merge_close(groups: HashMap<(i64, i64), ClusterAcc>, cell: f64) -> Vec<Cluste
         };
         let (cx, cy) = acc.centre();
         let (kx, ky) = keys[i];
+        let mut taken = vec![(kx, ky)];
         for dx in -1..=1 {
             for dy in -1..=1 {
                 let Some(&j) = slot.get(&(kx + dx, ky + dy)) else {
@@ -176,10 +244,11 @@ fn merge_close(groups: HashMap<(i64, i64), ClusterAcc>, cell: f64) -> Vec<Cluste
                 });
                 if close && let Some(other) = pending[j].take() {
                     acc.absorb(other);
+                    taken.push((kx + dx, ky + dy));
                 }
             }
         }
-        out.push(acc);
+        out.push((acc, taken));
     }
     out
 }

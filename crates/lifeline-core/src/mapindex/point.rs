@@ -34,6 +34,11 @@ impl MapPoint {
             .get(self.status as usize)
             .is_some_and(|s| s.is_open())
     }
+
+    /// An emergency nobody has acknowledged yet: a citizen waiting for the ministry.
+    pub(super) fn is_waiting(&self) -> bool {
+        self.emergency && Status::ALL.get(self.status as usize) == Some(&Status::New)
+    }
 }
 
 /// The fields a point is built from (what the store streams), borrowing the row's text.

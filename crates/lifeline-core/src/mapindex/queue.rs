@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::geo::BBox;
 use crate::model::{Category, Status};
-use crate::store::Counts;
+use crate::store::{Counts, RequestOrder};
 
 use super::{MapIndex, MapPoint, PointFilter};
 
@@ -23,16 +23,17 @@ impl MapIndex {
     }
 
     /// One page of the queue: the total matching and the rowids at `offset..offset+limit`
-    /// in queue order (open emergencies newest first, then by priority and age).
+    /// in `order` (the same order `Store::query_requests` gives from SQL).
     pub fn page(
         &self,
         bbox: Option<&BBox>,
         filter: &PointFilter,
+        order: RequestOrder,
         limit: usize,
         offset: usize,
     ) -> (usize, Vec<i64>) {
-        let mut keys: Vec<(u8, i64, i64)> = Vec::new();
-        let mut push = |p: &MapPoint| keys.push((p.triage_rank, -p.created_ms, -p.rowid));
+        let mut keys: Vec<OrderKey> = Vec::new();
+        let mut push = |p: &MapPoint| keys.push(order_key(p, order));
         match bbox {
             Some(b) => self.for_each_in(b, filter, &mut push),
             None => self.for_each(filter, &mut push),
@@ -48,7 +49,7 @@ impl MapIndex {
             keys.truncate(end);
         }
         keys.sort_unstable();
-        (total, keys[offset..end].iter().map(|k| -k.2).collect())
+        (total, keys[offset..end].iter().map(|k| k.2.abs()).collect())
     }
 
     /// Counts of the requests the filter keeps (total, by status, category and country,
@@ -126,5 +127,26 @@ impl MapIndex {
             .into_iter()
             .map(|(start, (n, e))| (start, n, e))
             .collect()
+    }
+}
+
+/// A point's place in an order, smallest first: (group, time, tie-break). The tie-break is
+/// the rowid, negated where the group runs newest first, so it also gives the rowid back.
+pub(super) type OrderKey = (u8, i64, i64);
+
+/// Where `p` goes in `order`. `Triage`: open emergencies, then open requests by priority,
+/// then finished ones, each newest first. `Waiting`: emergencies nobody has acknowledged,
+/// the longest waiting first, then the rest as in `Triage`. (`Relevance` needs the text
+/// ranks, which only SQL has: the index answers it in triage order, as SQL does without
+/// a text query.)
+pub(super) fn order_key(p: &MapPoint, order: RequestOrder) -> OrderKey {
+    let newest = (-p.created_ms, -p.rowid);
+    let oldest = (p.created_ms, p.rowid);
+    match order {
+        RequestOrder::Triage | RequestOrder::Relevance => (p.triage_rank, newest.0, newest.1),
+        RequestOrder::Waiting if p.is_waiting() => (0, oldest.0, oldest.1),
+        RequestOrder::Waiting => (p.triage_rank + 1, newest.0, newest.1),
+        RequestOrder::Newest => (0, newest.0, newest.1),
+        RequestOrder::Oldest => (0, oldest.0, oldest.1),
     }
 }

@@ -1,6 +1,7 @@
 use chrono::{DateTime, Utc};
 
 use super::*;
+use crate::store::RequestOrder;
 
 fn src(rowid: i64, lon: f64, lat: f64, status: Status, emergency: bool) -> PointSource<'static> {
     PointSource {
@@ -121,13 +122,13 @@ fn filters_and_updates_apply() {
     idx.for_each(&open, |_| all += 1);
     assert_eq!(all, 3, "the queue counts requests without a location");
     assert_eq!(n(&idx, &open), 2, "the map shows only located ones");
-    let (total, page) = idx.page(None, &open, 2, 0);
+    let (total, page) = idx.page(None, &open, RequestOrder::Triage, 2, 0);
     assert_eq!(
         (total, page),
         (3, vec![3, 1]),
         "emergencies first, newest first"
     );
-    let (_, second) = idx.page(None, &open, 2, 2);
+    let (_, second) = idx.page(None, &open, RequestOrder::Triage, 2, 2);
     assert_eq!(second, [2]);
     let thailand = BBox::new(97.0, 5.0, 106.0, 21.0).expect("box");
     let mut found = Vec::new();
@@ -199,4 +200,94 @@ fn viewport_across_the_antimeridian() {
     );
     found.sort();
     assert_eq!(found, [1, 2]);
+}
+
+#[test]
+fn the_waiting_order_puts_the_longest_waiting_sos_first_and_the_rest_newest_first() {
+    let mut idx = MapIndex::new();
+    // rowid = age order: 1 is the oldest.
+    idx.upsert(&src(1, 100.5, 13.7, Status::New, false));
+    idx.upsert(&src(2, 100.5, 13.7, Status::New, true));
+    idx.upsert(&src(3, 100.5, 13.7, Status::Acknowledged, true));
+    idx.upsert(&src(4, 100.5, 13.7, Status::New, true));
+    idx.upsert(&src(5, 100.5, 13.7, Status::New, false));
+    idx.upsert(&src(6, 100.5, 13.7, Status::Resolved, true));
+    let all = idx.filter(&RequestQuery::default(), None);
+    let order = |o| idx.page(None, &all, o, 10, 0).1;
+    assert_eq!(
+        order(RequestOrder::Waiting),
+        [2, 4, 3, 5, 1, 6],
+        "unacknowledged SOS oldest first, then acknowledged SOS, open by priority newest first, finished last"
+    );
+    assert_eq!(order(RequestOrder::Triage), [4, 3, 2, 5, 1, 6]);
+    assert_eq!(order(RequestOrder::Newest), [6, 5, 4, 3, 2, 1]);
+    assert_eq!(order(RequestOrder::Oldest), [1, 2, 3, 4, 5, 6]);
+    // A page further down continues the same order.
+    assert_eq!(idx.page(None, &all, RequestOrder::Waiting, 2, 2).1, [3, 5]);
+}
+
+#[test]
+fn a_clusters_members_are_exactly_the_requests_it_counts() {
+    let mut idx = MapIndex::new();
+    // Bangkok: 30 requests, five of them unacknowledged SOS; Chiang Mai: 4.
+    for i in 1..=30 {
+        let lon = 100.50 + f64::from(i as i32 % 6) * 0.002;
+        idx.upsert(&src(i, lon, 13.75, Status::New, i % 6 == 0));
+    }
+    for i in 31..=34 {
+        idx.upsert(&src(i, 98.98, 18.79, Status::New, false));
+    }
+    let all = idx.filter(&RequestQuery::default(), None);
+    let thailand = BBox::new(97.0, 5.0, 106.0, 21.0).expect("box");
+    let clusters = idx.clusters(&thailand, 6.0, 48.0, &all, Utc::now());
+    assert_eq!(clusters.len(), 2, "{clusters:?}");
+    for c in &clusters {
+        let (total, members) = idx
+            .cluster_members(
+                &thailand,
+                6.0,
+                48.0,
+                &all,
+                (c.lon, c.lat),
+                RequestOrder::Waiting,
+                100,
+            )
+            .expect("a cluster at its own centre");
+        assert_eq!(total as u32, c.count);
+        assert_eq!(members.len() as u32, c.count);
+    }
+    let bangkok = clusters.iter().find(|c| c.count == 30).expect("Bangkok");
+    let (total, first) = idx
+        .cluster_members(
+            &thailand,
+            6.0,
+            48.0,
+            &all,
+            (bangkok.lon + 0.01, bangkok.lat),
+            RequestOrder::Waiting,
+            5,
+        )
+        .expect("a click near the circle finds it");
+    assert_eq!(
+        total, 30,
+        "the count is of the whole cluster, the list is capped"
+    );
+    assert_eq!(
+        first,
+        [6, 12, 18, 24, 30],
+        "the cap keeps the longest-waiting SOS"
+    );
+    assert!(
+        idx.cluster_members(
+            &thailand,
+            6.0,
+            48.0,
+            &all,
+            (104.0, 8.0),
+            RequestOrder::Waiting,
+            5
+        )
+        .is_none(),
+        "no cluster near an empty sea"
+    );
 }

@@ -155,6 +155,34 @@ impl Store {
         })
     }
 
+    /// The ids of the requests in the cluster drawn nearest `at` (lon, lat), as
+    /// [`Store::viewport_clusters`] draws them with the same arguments: how many it holds
+    /// and the first `cap` in `q.order` (a pick for a bulk action). None when no cluster
+    /// is drawn there.
+    pub fn viewport_cluster_members(
+        &self,
+        bbox: &BBox,
+        zoom: f64,
+        radius_px: f64,
+        q: &RequestQuery,
+        at: (f64, f64),
+        cap: usize,
+    ) -> Result<Option<(usize, Vec<String>)>> {
+        let text = self.text_rowids(q)?;
+        let Some((total, rowids)) = self.with_index(|index| {
+            let filter = index.filter(q, text);
+            index.cluster_members(bbox, zoom, radius_px, &filter, at, q.order, cap)
+        })?
+        else {
+            return Ok(None);
+        };
+        let mut ids = Vec::with_capacity(rowids.len());
+        for rowid in rowids {
+            ids.extend(self.request_id_for_rowid(rowid)?);
+        }
+        Ok(Some((total, ids)))
+    }
+
     /// One page of requests in queue order (within `q.bbox` when set) and how many match in
     /// all: what the queue shows while it scrolls. Uses `q.limit` (default 100) and `q.offset`.
     pub fn indexed_page(&self, q: &RequestQuery) -> Result<(u64, Vec<StoredRequest>)> {
@@ -164,6 +192,7 @@ impl Store {
             index.page(
                 q.bbox.as_ref(),
                 &filter,
+                q.order,
                 q.limit.unwrap_or(100) as usize,
                 q.offset as usize,
             )

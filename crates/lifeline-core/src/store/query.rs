@@ -20,6 +20,9 @@ pub enum RequestOrder {
     /// (newest first), then finished ones.
     #[default]
     Triage,
+    /// The duty officer's queue: emergencies nobody has acknowledged, the longest waiting
+    /// first; then the rest as in `Triage`.
+    Waiting,
     Newest,
     Oldest,
     /// Best text match first (falls back to triage order without a text query).
@@ -246,6 +249,25 @@ impl Selection {
     }
 }
 
+/// `RequestOrder::Waiting` as sort keys, the same as the index's `order_key`: unacknowledged
+/// emergencies (group 0) oldest first, then the triage groups newest first.
+macro_rules! waiting {
+    () => {
+        "(k.emergency = 1 AND k.status = 'new')"
+    };
+}
+const WAITING_GROUP: &str = concat!(
+    "CASE WHEN ",
+    waiting!(),
+    " THEN 0 ELSE k.triage_rank + 1 END"
+);
+const WAITING_TIME: &str = concat!(
+    "CASE WHEN ",
+    waiting!(),
+    " THEN k.created_at ELSE -k.created_at END"
+);
+const WAITING_TIE: &str = concat!("CASE WHEN ", waiting!(), " THEN k.rowid ELSE -k.rowid END");
+
 /// The sort keys of an order: (expression, alias in a page, descending).
 fn order_keys(q: &RequestQuery, ranked: bool) -> &'static [(&'static str, &'static str, bool)] {
     match q.order {
@@ -259,6 +281,11 @@ fn order_keys(q: &RequestQuery, ranked: bool) -> &'static [(&'static str, &'stat
             ("k.triage_rank", "o_triage", false),
             ("k.created_at", "o_created", true),
             ("k.rowid", "o_rowid", true),
+        ],
+        RequestOrder::Waiting => &[
+            (WAITING_GROUP, "o_group", false),
+            (WAITING_TIME, "o_time", false),
+            (WAITING_TIE, "o_tie", false),
         ],
         RequestOrder::Newest => &[
             ("k.created_at", "o_created", true),
