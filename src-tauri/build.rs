@@ -12,6 +12,8 @@ pub const COMMANDS: &[&str] = &[
     "timeline",
     "map_clusters",
     "act",
+    "act_on_many",
+    "cluster_members",
     "dismiss_action",
     "withdraw_action",
     "retry_action",

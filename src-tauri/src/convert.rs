@@ -7,7 +7,8 @@ use lifeline_core::model::{
     Advisory, CaseEvent, CaseEventKind, Category, HelpRequest, Priority, Status, TriageAction,
 };
 use lifeline_core::store::{
-    AdvisoryRow, AssigneeFilter, Claim, OutboxItem, RequestQuery, StoredRequest, area_contains,
+    AdvisoryRow, AssigneeFilter, Claim, OutboxItem, RequestOrder, RequestQuery, StoredRequest,
+    area_contains,
 };
 
 use crate::dto::*;
@@ -68,6 +69,17 @@ pub fn query(f: &QueueFilter, officer: &str, now: DateTime<Utc>) -> CommandResul
             .created_before_ms
             .and_then(|ms| DateTime::<Utc>::from_timestamp_millis(ms as i64)),
         text: f.text.clone().filter(|t| !t.trim().is_empty()),
+        order: match f.order.as_deref() {
+            None | Some("priority") => RequestOrder::Triage,
+            Some("waiting") => RequestOrder::Waiting,
+            Some("newest") => RequestOrder::Newest,
+            Some("oldest") => RequestOrder::Oldest,
+            Some(other) => {
+                return Err(CommandError::invalid(format!(
+                    "unknown queue order {other:?}"
+                )));
+            }
+        },
         ..RequestQuery::default()
     })
 }

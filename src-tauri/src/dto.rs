@@ -30,6 +30,11 @@ pub struct QueueFilter {
     #[serde(default)]
     #[ts(optional)]
     pub created_since_ms: Option<f64>,
+    /// The queue's order: `waiting` (unacknowledged SOS longest waiting first, then by
+    /// priority), `priority`, `newest` or `oldest`; `priority` when absent.
+    #[serde(default)]
+    #[ts(optional)]
+    pub order: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -219,6 +224,33 @@ pub struct AdvisoryDetail {
     /// Requests located inside its areas (open ones first), at most 500.
     pub requests: Vec<QueueRow>,
     pub requests_total: u32,
+}
+
+/// What one action on many requests did: each request is its own outbox item (and its own
+/// audited action at the hub).
+#[derive(Debug, Clone, Default, Serialize, TS)]
+pub struct BulkOutcome {
+    /// Changed here and queued for the hub.
+    pub done: Vec<String>,
+    /// Already as asked (e.g. already assigned to this officer): nothing queued.
+    pub unchanged: Vec<String>,
+    pub refused: Vec<BulkRefusal>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct BulkRefusal {
+    pub id: String,
+    pub code: crate::error::ErrorCode,
+    pub message: String,
+}
+
+/// The requests of one map cluster, for a bulk pick.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ClusterMembers {
+    /// How many requests the cluster holds.
+    pub total: u32,
+    /// The first of them in the queue's order, at most `MAX_BULK`.
+    pub ids: Vec<String>,
 }
 
 /// The map's viewport (degrees) and zoom.

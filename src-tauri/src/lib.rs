@@ -108,6 +108,8 @@ pub fn run() -> ExitCode {
             commands::requests::timeline,
             commands::map::map_clusters,
             commands::actions::act,
+            commands::actions::act_on_many,
+            commands::map::cluster_members,
             commands::actions::dismiss_action,
             commands::actions::withdraw_action,
             commands::actions::retry_action,

@@ -42,6 +42,24 @@ async function screenshotWithDrill() {
     console.log(`     the clusters of the new view drawn ${Date.now() - asked} ms after the 1:50m shapes`);
     await sleep(3000);
     writeFileSync(join(OUT, 'desk-zh.png'), await s.screenshot());
+    // The queue at drill volume, in its waiting order, with a pick for one action on many:
+    // four rows by their check boxes, and the bulk bar asking before it acknowledges.
+    for (let n = 1; n <= 4; n++) await s.clickCss(`[data-testid="queue-row"]:nth-child(${n}) [data-testid="row-pick"]`);
+    await s.waitFor('the pick is counted', () => s.execute('const b = document.querySelector(\'[data-testid="bulk-bar"]\'); return b !== null && b.dataset.count === "4"'), 10_000);
+    await s.clickCss('[data-testid="bulk-acknowledge"]');
+    await s.waitFor('the bar asks', async () => (await s.findAll('[data-testid="bulk-question"]')).length === 1, 10_000);
+    await s.execute('window.lifelineMapPan(1, 0, 300); return null;');
+    await sleep(1500);
+    writeFileSync(join(OUT, 'queue-bulk-zh.png'), await s.screenshot());
+    await s.click(await s.find('[data-testid="lang-en"]'));
+    await s.waitFor('the labels are English', async () => ((await s.textContent('[data-testid="bulk-question"]')) ?? '').includes('Acknowledge'), 10_000);
+    await s.execute('window.lifelineMapPan(-1, 0, 300); return null;');
+    await sleep(1500);
+    writeFileSync(join(OUT, 'queue-bulk-en.png'), await s.screenshot());
+    await s.clickCss('[data-testid="handover-button"]');
+    await s.waitFor('the hand-over page lists what is open', async () => (await s.findAll('[data-testid="handover-open"]')).length === 1, 15_000);
+    await sleep(1000);
+    writeFileSync(join(OUT, 'handover-en.png'), await s.screenshot());
   } finally {
     await s.close();
   }

@@ -117,6 +117,30 @@ export class Session {
     });
   }
 
+  /** A click with Shift held, as an officer picks a map cluster. */
+  shiftClickAt(x, y) {
+    return this.req('POST', '/actions', {
+      actions: [
+        {
+          type: 'key',
+          id: 'keyboard',
+          actions: [{ type: 'keyDown', value: '\uE008' }, { type: 'pause' }, { type: 'pause' }, { type: 'keyUp', value: '\uE008' }],
+        },
+        {
+          type: 'pointer',
+          id: 'mouse',
+          parameters: { pointerType: 'mouse' },
+          actions: [
+            { type: 'pointerMove', duration: 0, x: Math.round(x), y: Math.round(y), origin: 'viewport' },
+            { type: 'pointerDown', button: 0 },
+            { type: 'pointerUp', button: 0 },
+            { type: 'pause' },
+          ],
+        },
+      ],
+    });
+  }
+
   drag(x, y, dx, dy, steps = 20, stepMs = 30) {
     const moves = [];
     for (let i = 1; i <= steps; i++) {

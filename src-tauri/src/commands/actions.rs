@@ -7,15 +7,22 @@ use tauri::{AppHandle, Emitter};
 use super::DeskState;
 use super::requests::load_detail;
 use crate::convert;
-use crate::dto::{ActionDto, RequestDetail, RequestsChanged};
+use crate::dto::{ActionDto, BulkOutcome, BulkRefusal, RequestDetail, RequestsChanged};
 use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::events;
 
+/// The most requests one bulk action takes (the queue's pick is capped the same).
+pub const MAX_BULK: usize = 500;
+
 fn changed(app: &AppHandle, desk: &crate::state::Desk, id: &str) {
+    changed_many(app, desk, vec![id.to_owned()]);
+}
+
+fn changed_many(app: &AppHandle, desk: &crate::state::Desk, ids: Vec<String>) {
     let _ = app.emit(
         events::REQUESTS_CHANGED,
         RequestsChanged {
-            ids: vec![id.to_owned()],
+            ids,
             origin: "desk".into(),
         },
     );
@@ -41,6 +48,71 @@ pub fn act(
     }
     changed(&app, &desk, &id);
     load_detail(&desk, &id)
+}
+
+/// One action on each of `ids` (acknowledge, assign, set a priority, add a note): each
+/// request gets its own outbox item under its own key, so the hub records one audited
+/// action per request. A request the action cannot apply to is refused with the reason;
+/// the others go ahead.
+#[tauri::command(async)]
+pub fn act_on_many(
+    app: AppHandle,
+    desk: DeskState<'_>,
+    ids: Vec<String>,
+    action: ActionDto,
+) -> CommandResult<BulkOutcome> {
+    super::session::ensure_unlocked(&desk)?;
+    if ids.len() > MAX_BULK {
+        return Err(CommandError::invalid(format!(
+            "at most {MAX_BULK} requests in one bulk action"
+        )));
+    }
+    if !matches!(
+        action,
+        ActionDto::Acknowledge
+            | ActionDto::AssignToMe
+            | ActionDto::Assign { .. }
+            | ActionDto::SetPriority { .. }
+            | ActionDto::AddNote { .. }
+    ) {
+        // A status or a duplicate is a decision about one case, taken with it on screen.
+        return Err(CommandError::new(
+            ErrorCode::InvalidAction,
+            "only acknowledge, assign, priority and notes apply to many requests at once",
+        ));
+    }
+    let triage = convert::action(&action, &desk.settings().officer)?;
+    let actor = desk.actor();
+    let now = Utc::now();
+    let mut outcome = BulkOutcome::default();
+    let mut seen = std::collections::HashSet::new();
+    for id in ids {
+        if !seen.insert(id.clone()) {
+            continue;
+        }
+        match desk
+            .store
+            .queue_action(&id, &triage, &actor, &desk.new_key(), now)
+        {
+            Ok((_, Some(_))) => outcome.done.push(id),
+            Ok((_, None)) => outcome.unchanged.push(id),
+            Err(e) => {
+                let e = CommandError::from(e);
+                outcome.refused.push(BulkRefusal {
+                    id,
+                    code: e.code,
+                    message: e.message,
+                });
+            }
+        }
+    }
+    if !outcome.done.is_empty() {
+        if let Some(engine) = desk.engine() {
+            engine.wake_outbox();
+        }
+        changed_many(&app, &desk, outcome.done.clone());
+    }
+    Ok(outcome)
 }
 
 /// Sets a conflicted or rejected action aside (the hub's version stands).

@@ -11,11 +11,21 @@ use lifeline_core::geo::BBox;
 
 use super::DeskState;
 use crate::convert;
-use crate::dto::{QueueFilter, Viewport};
-use crate::error::{CommandError, CommandResult};
+use crate::dto::{ClusterMembers, QueueFilter, Viewport};
+use crate::error::{CommandError, CommandResult, ErrorCode};
 
 /// Markers closer than this on screen merge into one cluster.
 const CLUSTER_RADIUS_PX: f64 = 48.0;
+
+fn view_box(view: &Viewport) -> CommandResult<BBox> {
+    BBox::new(
+        view.west.clamp(-180.0, 180.0),
+        view.south.clamp(-90.0, 90.0),
+        view.east.clamp(-180.0, 180.0),
+        view.north.clamp(-90.0, 90.0),
+    )
+    .map_err(CommandError::invalid)
+}
 
 #[tauri::command(async)]
 pub fn map_clusters(
@@ -26,13 +36,7 @@ pub fn map_clusters(
     super::session::ensure_unlocked(&desk)?;
     let now = Utc::now();
     let q = convert::query(&filter, &desk.settings().officer, now)?;
-    let bbox = BBox::new(
-        view.west.clamp(-180.0, 180.0),
-        view.south.clamp(-90.0, 90.0),
-        view.east.clamp(-180.0, 180.0),
-        view.north.clamp(-90.0, 90.0),
-    )
-    .map_err(CommandError::invalid)?;
+    let bbox = view_box(&view)?;
     let ready = desk.index_ready();
     let clusters = if ready {
         desk.store.viewport_clusters(
@@ -60,4 +64,45 @@ pub fn map_clusters(
         out.extend_from_slice(&(c.rowid as f64).to_le_bytes());
     }
     Ok(tauri::ipc::Response::new(out))
+}
+
+/// The requests of the cluster drawn nearest (`lon`, `lat`) for `view` and `filter` (the
+/// arguments the map drew it with): the map's Shift+click pick for a bulk action. The first
+/// `MAX_BULK` in the queue's order; `total` says how many the cluster holds.
+#[tauri::command(async)]
+pub fn cluster_members(
+    desk: DeskState<'_>,
+    view: Viewport,
+    filter: QueueFilter,
+    lon: f64,
+    lat: f64,
+) -> CommandResult<ClusterMembers> {
+    super::session::ensure_unlocked(&desk)?;
+    if !desk.index_ready() {
+        return Err(CommandError::new(
+            ErrorCode::NotReady,
+            "the desk is still building its index",
+        ));
+    }
+    let now = Utc::now();
+    let q = convert::query(&filter, &desk.settings().officer, now)?;
+    let bbox = view_box(&view)?;
+    let found = desk.store.viewport_cluster_members(
+        &bbox,
+        view.zoom,
+        CLUSTER_RADIUS_PX,
+        &q,
+        (lon, lat),
+        super::actions::MAX_BULK,
+    )?;
+    Ok(match found {
+        Some((total, ids)) => ClusterMembers {
+            total: total as u32,
+            ids,
+        },
+        None => ClusterMembers {
+            total: 0,
+            ids: Vec::new(),
+        },
+    })
 }

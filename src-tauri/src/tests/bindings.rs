@@ -53,6 +53,9 @@ fn render() -> String {
         HandoverItem,
         Handover,
         DuplicateCandidate,
+        BulkOutcome,
+        BulkRefusal,
+        ClusterMembers,
         ErrorCode,
         CommandError,
     );

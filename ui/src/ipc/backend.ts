@@ -11,6 +11,8 @@ import type {
   AdvisorySummary,
   AppInfo,
   Bucket,
+  BulkOutcome,
+  ClusterMembers,
   Counts,
   DeskSettings,
   Handover,
@@ -41,6 +43,10 @@ export interface Backend {
   timeline(filter: QueueFilter, hours: number): Promise<Bucket[]>;
   mapClusters(view: Viewport, filter: QueueFilter): Promise<ArrayBuffer>;
   act(id: string, action: ActionDto): Promise<RequestDetail>;
+  /** One action on each of `ids`: each its own outbox item and audit entry. */
+  actOnMany(ids: string[], action: ActionDto): Promise<BulkOutcome>;
+  /** The requests of the cluster drawn nearest (`lon`, `lat`) in `view` (at most 500). */
+  clusterMembers(view: Viewport, filter: QueueFilter, lon: number, lat: number): Promise<ClusterMembers>;
   dismissAction(id: string, key: string): Promise<RequestDetail>;
   /** Undo: takes back an action still in the outbox; fails with `already_sent` after. */
   withdrawAction(id: string, key: string): Promise<RequestDetail>;

@@ -22,7 +22,12 @@ created_before_ms?: number,
 /**
  * Only requests created at or after this time (ms): what arrived since it was held.
  */
-created_since_ms?: number, };
+created_since_ms?: number, 
+/**
+ * The queue's order: `waiting` (unacknowledged SOS longest waiting first, then by
+ * priority), `priority`, `newest` or `oldest`; `priority` when absent.
+ */
+order?: string, };
 
 export type QueueRow = { id: string, 
 /**
@@ -323,6 +328,28 @@ export type DuplicateCandidate = { row: QueueRow,
  * `same_phone`, `same_name`, `nearby_recent`.
  */
 reasons: Array<string>, };
+
+export type BulkOutcome = { 
+/**
+ * Changed here and queued for the hub.
+ */
+done: Array<string>, 
+/**
+ * Already as asked (e.g. already assigned to this officer): nothing queued.
+ */
+unchanged: Array<string>, refused: Array<BulkRefusal>, };
+
+export type BulkRefusal = { id: string, code: ErrorCode, message: string, };
+
+export type ClusterMembers = { 
+/**
+ * How many requests the cluster holds.
+ */
+total: number, 
+/**
+ * The first of them in the queue's order, at most `MAX_BULK`.
+ */
+ids: Array<string>, };
 
 export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "already_sent" | "desk_locked" | "unknown_original" | "wrong_credentials" | "too_many_tries" | "account_disabled" | "insecure_hub" | "internal";
 

@@ -23,6 +23,8 @@ export const SHEET: [string, string][] = [
   ['s', 'keyStatusMenu'],
   ['d', 'keyDuplicate'],
   ['n', 'keyNote'],
+  ['x', 'keySelect'],
+  ['Shift+click', 'keySelectCluster'],
   ['Ctrl+Enter', 'keySendNote'],
   ['Esc', 'keyEscape'],
   ['?', 'keySheet'],

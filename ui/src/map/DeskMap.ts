@@ -1,6 +1,6 @@
 // The one MapLibre map, behind a small imperative API. The map never calls the backend: it
 // reports what the officer does (pans, clicks) and draws what it is given.
-import { Map as MapLibre, NavigationControl, Popup, ScaleControl, prewarm, setWorkerUrl } from 'maplibre-gl';
+import { Map as MapLibre, NavigationControl, Point, Popup, ScaleControl, prewarm, setWorkerUrl } from 'maplibre-gl';
 import type { GeoJSONSource, MapGeoJSONFeature, MapMouseEvent } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 // Under tauri:// MapLibre cannot find its worker from import.meta.url (it only does so on
@@ -23,6 +23,8 @@ export interface MapHandlers {
   onViewChanged(view: Viewport, visible: Region): void;
   /** A single request's marker was clicked. */
   onRequestClicked(rowid: number, lon: number, lat: number): void;
+  /** A marker or a cluster was Shift+clicked: pick its requests for a bulk action. */
+  onPicked(what: { rowid: number } | { cluster: [number, number] }): void;
   /** An advisory area was clicked. */
   onAdvisoryClicked(id: number): void;
   /** The hover title of an advisory area, in the officer's language. */
@@ -142,6 +144,7 @@ export class DeskMap {
       this.lastFrame = now;
     });
     this.map.on('click', (e) => this.click(e));
+    this.map.on('boxzoomcancel', (e: { originalEvent?: Event }) => this.shiftClick(e.originalEvent));
     this.map.on('mousemove', (e) => this.hover(e));
     this.map.on('mouseout', () => {
       if (this.hoverPopup) {
@@ -162,20 +165,37 @@ export class DeskMap {
   }
 
   private click(e: MapMouseEvent): void {
-    const hit = this.map.queryRenderedFeatures(e.point, { layers: CLICKABLE.filter((l) => this.map.getLayer(l)) });
-    const first = hit[0] as MapGeoJSONFeature | undefined;
-    if (first) {
-      const p = first.properties as unknown as ClusterProps;
-      const [lon, lat] = (first.geometry as GeoJSON.Point).coordinates;
-      if (p.count > 1) {
-        this.map.easeTo({ center: [lon, lat], zoom: Math.min(this.map.getZoom() + 2.5, 18) });
-      } else if (p.rowid) {
-        this.handlers.onRequestClicked(p.rowid, lon, lat);
+    const hit = this.markerAt(e.point);
+    if (hit) {
+      if (hit.count > 1) {
+        this.map.easeTo({ center: [hit.lon, hit.lat], zoom: Math.min(this.map.getZoom() + 2.5, 18) });
+      } else if (hit.rowid) {
+        this.handlers.onRequestClicked(hit.rowid, hit.lon, hit.lat);
       }
       return;
     }
     const advisory = this.map.queryRenderedFeatures(e.point, { layers: ADVISORY_LAYERS.filter((l) => this.map.getLayer(l)) })[0];
     if (advisory) this.handlers.onAdvisoryClicked(Number(advisory.properties.id));
+  }
+
+  /** Shift+click. MapLibre's box zoom takes Shift+mousedown and swallows the click; a box
+   *  that never grew ends as `boxzoomcancel` with the mouse event, so the pick hangs on that
+   *  (Shift+drag still zooms to a box). */
+  private shiftClick(e: Event | undefined): void {
+    if (!(e instanceof MouseEvent)) return; // Escape ends a box too
+    const rect = this.map.getCanvasContainer().getBoundingClientRect();
+    const hit = this.markerAt(new Point(e.clientX - rect.left, e.clientY - rect.top));
+    if (!hit) return;
+    this.handlers.onPicked(hit.count > 1 || !hit.rowid ? { cluster: [hit.lon, hit.lat] } : { rowid: hit.rowid });
+  }
+
+  /** The marker or cluster drawn at `point`, if any. */
+  private markerAt(point: Point): (ClusterProps & { lon: number; lat: number }) | null {
+    const hit = this.map.queryRenderedFeatures(point, { layers: CLICKABLE.filter((l) => this.map.getLayer(l)) });
+    const first = hit[0] as MapGeoJSONFeature | undefined;
+    if (!first) return null;
+    const [lon, lat] = (first.geometry as GeoJSON.Point).coordinates;
+    return { ...(first.properties as unknown as ClusterProps), lon, lat };
   }
 
   /** Advisory headlines on hover, as text (never HTML). */

@@ -6,6 +6,11 @@ import type { AlarmState, AlertEvent, AppInfo, QueueFilter, Region, RequestDetai
 
 export type Tab = 'queue' | 'advisories';
 
+/** The queue's order: the longest-waiting unacknowledged SOS first (a duty officer's
+ *  default), by priority newest first, or plainly by age. */
+export type QueueOrder = 'waiting' | 'priority' | 'newest' | 'oldest';
+export const QUEUE_ORDERS: QueueOrder[] = ['waiting', 'priority', 'newest', 'oldest'];
+
 /** What a toast names a request by, put into words when shown (in the language then). */
 export type Subject = { emergency: boolean; priority: string; category: string };
 
@@ -26,6 +31,7 @@ function defaultFilter(): QueueFilter {
 export const desk = $state({
   info: null as AppInfo | null,
   filter: defaultFilter(),
+  order: 'waiting' as QueueOrder,
   selectedId: null as string | null,
   detail: null as RequestDetail | null,
   health: null as SyncHealth | null,
