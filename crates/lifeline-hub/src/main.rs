@@ -316,7 +316,13 @@ fn administer(db: &std::path::Path, command: Command) -> Result<String, AdminErr
                     })?;
                     admin::export_audit(s, since, &mut f)?
                 }
-                None => admin::export_audit(s, since, &mut std::io::stdout().lock())?,
+                None => {
+                    // The lines are the output (piped to a file or a tool): the count goes
+                    // to stderr, so the output stays valid JSON lines.
+                    let n = admin::export_audit(s, since, &mut std::io::stdout().lock())?;
+                    eprintln!("{n} entries exported");
+                    return Ok(String::new());
+                }
             };
             Ok(format!("{n} entries exported"))
         }
