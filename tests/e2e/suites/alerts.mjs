@@ -96,9 +96,13 @@ export const TESTS = [
 
   async function a_region_drawn_from_the_map_limits_what_alerts() {
     const s = ctx.a;
-    // Zoom to Bangkok (select a request there), then watch the area the map shows.
+    // Zoom to Bangkok (find a request there and open it), then watch the area the map shows.
+    const search = await s.find('#search');
+    await s.type(search, 'E2E-000');
+    await s.waitFor('the request is listed', async () => (await s.findAll('[data-testid="queue-row"][data-id="E2E-000"]')).length === 1, 10_000);
     await s.clickCss('[data-testid="queue-row"][data-id="E2E-000"]');
     await sleep(1500);
+    await s.type(search, '');
     await s.clickCss('[data-testid="alerts-button"]');
     await s.clickCss('[data-testid="watch-map-view"]');
     await s.waitFor('the panel shows the region', async () => (await s.textContent('[data-testid="watch-region"]')).includes('°'), 10_000);
