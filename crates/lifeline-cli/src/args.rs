@@ -56,6 +56,11 @@ pub enum Command {
     },
     /// Queue a triage action; it applies locally at once and reaches the hub on the next sync.
     Act(ActArgs),
+    /// The thread of messages with the citizen of a request, oldest first.
+    Messages { request_id: String },
+    /// Write to the citizen of a request: queued at once, sent to the hub on the next sync,
+    /// then carried by the channel the request came through.
+    Reply(ReplyArgs),
     /// Retention: erase requests closed more than DAYS ago (default 30), leaving no trace of
     /// them in the files.
     Purge {
@@ -270,6 +275,27 @@ pub struct ActArgs {
     pub action: ActAction,
     /// Who acts (recorded in the case log and at the hub).
     #[arg(long, env = "LIFELINE_OFFICER", default_value = "cli", global = true)]
+    pub actor: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplyArgs {
+    pub request_id: String,
+    /// The message.
+    #[arg(
+        long,
+        conflicts_with = "template",
+        required_unless_present = "template"
+    )]
+    pub text: Option<String>,
+    /// One of the post's templates, by name (`--template list` names them).
+    #[arg(long)]
+    pub template: Option<String>,
+    /// The template's language: zh or en.
+    #[arg(long, default_value = "zh")]
+    pub lang: String,
+    /// Who writes (recorded at the hub as the signed-in principal).
+    #[arg(long, env = "LIFELINE_OFFICER", default_value = "cli")]
     pub actor: String,
 }
 

@@ -80,6 +80,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Sync(a) => commands::sync::run(store, a, json),
         Command::Outbox { all } => commands::outbox::list(&store, all, json),
         Command::Act(a) => commands::outbox::act(&store, a, json),
+        Command::Messages { request_id } => commands::messages::thread(&store, &request_id, json),
+        Command::Reply(a) => commands::messages::reply(&store, a, json),
         Command::Purge {
             closed_older_than_days: days,
         } => {

@@ -191,6 +191,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, ServeError> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     if let Some(drill) = config.drill.clone() {
         tokio::spawn(drill::run(Arc::clone(&state), drill));
+        tokio::spawn(drill::citizens::answer(Arc::clone(&state)));
     }
     let router = api::router(Arc::clone(&state));
     let serving_tls = tls.clone();

@@ -5,12 +5,14 @@
 //! * `crash` — what a `kill -9` of the desk leaves behind.
 //! * `sync` — real hubs and real desks: convergence, restarts, offline edits, conflicts.
 //! * `faults` — a misbehaving hub: errors, throttling, slow and broken answers, bad records.
+//! * `messages` — the thread with the citizen: replies, receipts, answers, who sees a thread.
 //! * `trust` — the hub over HTTPS with officers, posts and channels: who may see and do what,
 //!   sessions, lock-out, the audit trail, limits, refused transports and certificates.
 
 mod cli;
 mod crash;
 mod faults;
+mod messages;
 mod sync;
 mod trust;
 

@@ -3,6 +3,7 @@
 pub mod advisories;
 pub mod export;
 pub mod import;
+pub mod messages;
 pub mod outbox;
 pub mod quarantine;
 pub mod requests;

@@ -30,6 +30,13 @@ pub enum TriageAction {
     MarkDuplicate {
         of: String,
     },
+    /// A message to the citizen (see `model::message`): it changes no field of the request;
+    /// the hub stores it on the thread for the channel to carry.
+    SendMessage {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -60,13 +67,17 @@ impl TriageAction {
             TriageAction::SetStatus { .. } => "set_status",
             TriageAction::AddNote { .. } => "add_note",
             TriageAction::MarkDuplicate { .. } => "mark_duplicate",
+            TriageAction::SendMessage { .. } => "send_message",
         }
     }
 
-    /// Notes commute with every other change, so they never conflict; every other action
-    /// is checked against the version the officer saw.
+    /// Notes and messages commute with every other change, so they never conflict; every
+    /// other action is checked against the version the officer saw.
     pub fn is_commutative(&self) -> bool {
-        matches!(self, TriageAction::AddNote { .. })
+        matches!(
+            self,
+            TriageAction::AddNote { .. } | TriageAction::SendMessage { .. }
+        )
     }
 
     /// Checks the action on its own (sizes, ids), before any request is involved.
@@ -82,6 +93,15 @@ impl TriageAction {
                 }
             }
             TriageAction::MarkDuplicate { of } => check_id("of", of)?,
+            TriageAction::SendMessage { text, template } => {
+                check_text("text", text, super::message::MAX_MESSAGE_BYTES)?;
+                if text.trim().is_empty() {
+                    return Err(FieldError::new("text", "a message cannot be empty").into());
+                }
+                if let Some(t) = template {
+                    check_text("template", t, MAX_SHORT_BYTES)?;
+                }
+            }
             TriageAction::SetStatus {
                 status: Status::Duplicate,
             } => return Err(ActionError::DuplicateNeedsTarget),
@@ -160,6 +180,8 @@ impl TriageAction {
                     events.push(CaseEventKind::Merged { into: of.clone() });
                 }
             }
+            // The message is the change, kept on the thread; the request stays as it is.
+            TriageAction::SendMessage { .. } => {}
         }
         if !events.is_empty() {
             next.updated_at = at;

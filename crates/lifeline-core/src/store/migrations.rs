@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_alert_decisions_and_claims.sql"),
     include_str!("../../migrations/0003_derived_query_index.sql"),
     include_str!("../../migrations/0004_removals.sql"),
+    include_str!("../../migrations/0005_messages.sql"),
 ];
 
 /// The schema version this build writes.
@@ -80,7 +81,7 @@ mod tests {
         drop(second);
 
         run(&mut first).expect("already current");
-        // The case-event key changed in the last migration.
+        // The case-event key changed in migration 4.
         first
             .prepare(
                 "INSERT INTO case_events (event_id, request_id, kind, detail, actor, at, origin) \

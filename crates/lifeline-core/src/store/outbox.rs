@@ -12,7 +12,7 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use super::requests::{
     IncomingRequest, LocalState, StoredRequest, UpsertReport, get_in, upsert_in, write_row,
 };
-use super::{Result, Store, StoreError, events, from_ms, ms};
+use super::{Result, Store, StoreError, events, from_ms, messages, ms};
 use crate::model::{CaseEvent, CaseEventKind, HelpRequest, Origin, TriageAction};
 use crate::protocol::WireRequest;
 
@@ -167,7 +167,9 @@ impl Store {
                 return Err(StoreError::UnknownOriginal(of.clone()));
             }
             let (next, kinds) = action.apply(&current.request, now)?;
-            if kinds.is_empty() {
+            // A message changes no field of the request: it goes on the thread instead.
+            let message = matches!(action, TriageAction::SendMessage { .. });
+            if kinds.is_empty() && !message {
                 return Ok((current, None));
             }
             let has_base: bool = tx
@@ -175,7 +177,7 @@ impl Store {
                 .query_row([request_id], |_| Ok(()))
                 .optional()?
                 .is_some();
-            if !has_base {
+            if !has_base && !message {
                 // The row holds the hub's copy right now: keep it as the base for replays.
                 save_base(tx, &current.request)?;
             }
@@ -199,7 +201,12 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
             )?
             .execute(params![idempotency_key, request_id, action_json, actor, current.request.version, ms(now)])?;
-            write_row(tx, &next, LocalState::Pending, &current.source, Some(rowid))?;
+            if message {
+                messages::queue_in(tx, request_id, action, actor, idempotency_key, now)?;
+                recompute_local(tx, request_id)?;
+            } else {
+                write_row(tx, &next, LocalState::Pending, &current.source, Some(rowid))?;
+            }
             let item = item_by_key(tx, idempotency_key)?;
             let shown = get_in(tx, request_id)?.ok_or_else(|| StoreError::RequestNotFound(request_id.to_owned()))?;
             Ok((shown, Some(item)))
@@ -280,6 +287,7 @@ impl Store {
             }
             let source = source_of(tx, &item.request_id)?;
             let report = upsert_in(tx, std::slice::from_ref(hub_record), &source)?;
+            messages::confirmed_in(tx, key, now)?;
             recompute_local(tx, &item.request_id)?;
             Ok(report)
         })
@@ -339,6 +347,7 @@ impl Store {
                  WHERE idempotency_key = ?1",
             )?
             .execute(params![key, reason, ms(now)])?;
+            messages::refused_in(tx, key, reason, now)?;
             events::insert_in(
                 tx,
                 &CaseEvent {
@@ -370,6 +379,7 @@ impl Store {
                 "UPDATE outbox SET state = 'dismissed', last_error = ?2, updated_at = ?3 WHERE idempotency_key = ?1",
             )?
             .execute(params![key, WITHDRAWN_NOTE, ms(now)])?;
+            messages::withdrawn_in(tx, key)?;
             events::insert_in(
                 tx,
                 &CaseEvent {

@@ -67,6 +67,8 @@ fn leave_in(tx: &Transaction<'_>, ids: &[String], unsent: Unsent) -> Result<usiz
             .execute([id])?;
         tx.prepare_cached("DELETE FROM claims WHERE request_id = ?1")?
             .execute([id])?;
+        tx.prepare_cached("DELETE FROM messages WHERE request_id = ?1")?
+            .execute([id])?;
         tx.prepare_cached("DELETE FROM alerted WHERE subject = ?1")?
             .execute([&subject])?;
         tx.prepare_cached("DELETE FROM alert_decisions WHERE subject = ?1")?

@@ -60,19 +60,37 @@ pub struct UpsertReport {
     /// Records whose version was not newer than the stored one (nothing changed).
     pub unchanged: usize,
     pub events_added: usize,
+    /// Ids of requests whose thread got a message or a new delivery state.
+    pub threads: Vec<String>,
 }
 
 impl UpsertReport {
+    /// Requests that changed, or whose thread did (the views refresh them).
     pub fn changed_ids(&self) -> impl Iterator<Item = &str> {
         self.inserted
             .iter()
             .chain(&self.updated)
+            .chain(&self.threads)
             .map(String::as_str)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.inserted.is_empty() && self.updated.is_empty() && self.events_added == 0
+        self.inserted.is_empty()
+            && self.updated.is_empty()
+            && self.events_added == 0
+            && self.threads.is_empty()
     }
+}
+
+/// One page of the hub's change feed, as the desk applies it (see
+/// [`Store::apply_sync_page`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SyncPage<'a> {
+    pub requests: &'a [IncomingRequest],
+    pub rejected: &'a [super::Rejection],
+    pub removed: &'a [String],
+    pub erased: &'a [String],
+    pub messages: &'a [crate::model::Message],
 }
 
 /// Columns read by [`request_from_row`], in order.
@@ -189,34 +207,41 @@ impl Store {
         cursor: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<UpsertReport> {
-        self.apply_sync_page(batch, rejected, &[], &[], source, cursor, now)
+        self.apply_sync_page(
+            &SyncPage {
+                requests: batch,
+                rejected,
+                ..SyncPage::default()
+            },
+            source,
+            cursor,
+            now,
+        )
     }
 
     /// A page of the hub's change feed: erasures and removals (requests this desk may no
-    /// longer see) first, then the records, then the cursor, in one transaction. After an
-    /// erasure the indexes are scrubbed of the erased text too.
-    #[allow(clippy::too_many_arguments)]
+    /// longer see) first, then the records, then the messages on their threads, then the
+    /// cursor, in one transaction. After an erasure the indexes are scrubbed of the erased
+    /// text too. The report names the requests whose threads changed among the changed.
     pub fn apply_sync_page(
         &self,
-        batch: &[IncomingRequest],
-        rejected: &[super::Rejection],
-        removed: &[String],
-        erased: &[String],
+        page: &SyncPage<'_>,
         source: &str,
         cursor: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<UpsertReport> {
         let report = self.write(|tx| {
-            super::removal::erase_in(tx, erased)?;
-            super::removal::remove_in(tx, removed)?;
-            let report = upsert_in(tx, batch, source)?;
-            for r in rejected {
+            super::removal::erase_in(tx, page.erased)?;
+            super::removal::remove_in(tx, page.removed)?;
+            let mut report = upsert_in(tx, page.requests, source)?;
+            report.threads = super::messages::apply_in(tx, page.messages)?;
+            for r in page.rejected {
                 super::quarantine::insert_in(tx, source, r, now)?;
             }
             sync_state::set_cursor_in(tx, source, cursor)?;
             Ok(report)
         })?;
-        if !erased.is_empty() {
+        if !page.erased.is_empty() {
             self.scrub()?;
         }
         Ok(report)

@@ -17,6 +17,7 @@ use common::*;
 mod derived_index;
 mod encryption;
 mod index;
+mod messages;
 mod migrations;
 mod outbox;
 mod queries;

@@ -140,7 +140,7 @@ fn change_stream(initial: StreamState) -> impl Stream<Item = Result<Event, Infal
                 let changes = store.changes_after(after, 200, &scope)?;
                 let served = changes
                     .iter()
-                    .filter(|c| matches!(c, Change::Upsert { .. }))
+                    .filter(|c| matches!(c, Change::Upsert { .. } | Change::Message { .. }))
                     .count();
                 if served > 0 {
                     store.audit(
@@ -172,6 +172,9 @@ fn change_stream(initial: StreamState) -> impl Stream<Item = Result<Event, Infal
                         Change::Erased { id, .. } => Event::default()
                             .event(sse::ERASED)
                             .data(serde_json::json!({ "id": id }).to_string()),
+                        Change::Message { message, .. } => Event::default()
+                            .event(sse::MESSAGE)
+                            .data(serde_json::to_string(&message).unwrap_or_default()),
                     };
                     s.queue.push_back(event.id(s.state.cursor(seq)));
                 }

@@ -15,6 +15,7 @@ mod advisories;
 mod claims;
 mod events;
 mod exports;
+mod messages;
 mod requests;
 mod session;
 
@@ -57,6 +58,12 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/requests/{id}", get(requests::one))
         .route("/v1/requests/{id}/actions", post(requests::act))
         .route("/v1/requests/{id}/transfer", post(requests::transfer))
+        .route(
+            "/v1/requests/{id}/messages",
+            get(messages::thread).post(messages::inbound),
+        )
+        .route("/v1/channel/outbox", get(messages::outbox))
+        .route("/v1/messages/{id}/receipt", post(messages::receipt))
         .route(
             "/v1/requests/{id}/claim",
             post(claims::claim).delete(claims::release),

@@ -184,7 +184,7 @@ pub async fn changes(
         let served = page
             .iter()
             .take(limit as usize)
-            .filter(|c| matches!(c, Change::Upsert { .. }))
+            .filter(|c| matches!(c, Change::Upsert { .. } | Change::Message { .. }))
             .count();
         if served > 0 {
             store.audit(
@@ -208,6 +208,7 @@ pub async fn changes(
     let mut requests = Vec::new();
     let mut removed = Vec::new();
     let mut erased = Vec::new();
+    let mut messages = Vec::new();
     let mut last = after;
     for change in page.into_iter().take(limit as usize) {
         last = change.seq();
@@ -217,12 +218,16 @@ pub async fn changes(
             }
             Change::Removed { id, .. } => removed.push(id),
             Change::Erased { id, .. } => erased.push(id),
+            Change::Message { message, .. } => {
+                messages.push(serde_json::to_value(message).unwrap_or_default())
+            }
         }
     }
     axum::Json(WirePage {
         requests,
         removed,
         erased,
+        messages,
         next_cursor: state.cursor(last),
         has_more,
     })

@@ -7,6 +7,7 @@
 //! * `everyday` — ordinary consular work across Southeast Asia, with a heavy-rain advisory.
 
 pub mod cap;
+pub mod citizens;
 
 use std::sync::Arc;
 use std::time::Duration;

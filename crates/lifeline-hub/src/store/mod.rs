@@ -19,11 +19,14 @@ pub mod audit;
 mod sqlite;
 mod sqlite_accounts;
 mod sqlite_audit;
+mod sqlite_messages;
 mod sqlite_records;
 
 use chrono::{DateTime, Utc};
 use lifeline_core::model::TriageAction;
-use lifeline_core::protocol::{WireIntake, WireRequest};
+use lifeline_core::protocol::{
+    WireInboundMessage, WireIntake, WireMessage, WireReceipt, WireRequest,
+};
 use serde::{Deserialize, Serialize};
 
 pub use accounts::{
@@ -129,6 +132,9 @@ pub enum Change {
     Removed { seq: u64, id: String },
     /// A request was erased (right to erasure): every desk erases it.
     Erased { seq: u64, id: String },
+    /// A message on the thread of a request the caller may see: new, or with a new
+    /// delivery state.
+    Message { seq: u64, message: Box<WireMessage> },
 }
 
 impl Change {
@@ -136,9 +142,32 @@ impl Change {
         match self {
             Change::Upsert { seq, .. }
             | Change::Removed { seq, .. }
-            | Change::Erased { seq, .. } => *seq,
+            | Change::Erased { seq, .. }
+            | Change::Message { seq, .. } => *seq,
         }
     }
+}
+
+/// What became of a citizen's message handed over by a channel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MessageIn {
+    Stored(WireMessage),
+    /// The channel posted this message before (its id): nothing changed.
+    Existing(WireMessage),
+    /// No such request, or not one this channel took in.
+    NotFound,
+    Invalid(String),
+}
+
+/// What became of a channel's delivery receipt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReceiptOutcome {
+    Updated(WireMessage),
+    /// Already there or further (a late or repeated receipt): the message as it is.
+    Unchanged(WireMessage),
+    /// No such outbound message, or not one of this channel's.
+    NotFound,
+    Invalid(String),
 }
 
 /// A triage action as the hub applies it: who acts is the signed-in principal.
@@ -289,6 +318,27 @@ pub trait Requests: Send + Sync + 'static {
         reference: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<u64>, HubError>;
+    /// A citizen's message on `request_id`, handed over by `channel` (its audit name), which
+    /// must be the channel that took the request in. Idempotent by the channel's id.
+    fn message_in(
+        &self,
+        request_id: &str,
+        message: WireInboundMessage,
+        channel: &str,
+        now: DateTime<Utc>,
+    ) -> Result<MessageIn, HubError>;
+    /// The thread of a request, oldest first (the caller checks the request's post).
+    fn thread(&self, request_id: &str) -> Result<Vec<WireMessage>, HubError>;
+    /// Officers' messages waiting for `channel` to carry them, oldest first.
+    fn channel_outbox(&self, channel: &str, limit: u32) -> Result<Vec<WireMessage>, HubError>;
+    /// `channel` reports how far one of its outbound messages got.
+    fn receipt(
+        &self,
+        message_id: &str,
+        channel: &str,
+        receipt: &WireReceipt,
+        now: DateTime<Utc>,
+    ) -> Result<ReceiptOutcome, HubError>;
 }
 
 /// Who may call the hub: posts, officers and their sessions, channels, service accounts.

@@ -7,17 +7,21 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use lifeline_core::model::{CaseEvent, CaseEventKind, Origin};
-use lifeline_core::protocol::{WireIntake, WireRequest};
+use lifeline_core::protocol::{
+    WireInboundMessage, WireIntake, WireMessage, WireReceipt, WireRequest,
+};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::sqlite_audit::append_in;
+use super::sqlite_messages;
 use super::sqlite_records::{
     HEAD_SQL, append_events, decide, event_count, from_intake, load, next_seq, post_exists,
     post_of, route, save, stored_outcome,
 };
 use super::{
     ActionAnswer, ActionCall, ActionOutcome, AuditEntry, Change, HubError, Intake, MAX_CASE_EVENTS,
-    NewAdvisory, PostScope, Published, RelayedAdvisory, Requests, Transfer, TransferCall,
+    MessageIn, NewAdvisory, PostScope, Published, ReceiptOutcome, RelayedAdvisory, Requests,
+    Transfer, TransferCall,
 };
 
 pub struct SqliteHubStore {
@@ -31,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_hub.sql"),
     include_str!("../../migrations/0002_trust.sql"),
     include_str!("../../migrations/0003_erasure.sql"),
+    include_str!("../../migrations/0004_messages.sql"),
 ];
 
 impl SqliteHubStore {
@@ -148,6 +153,8 @@ impl Requests for SqliteHubStore {
             let mut request = from_intake(intake, id.clone(), now).map_err(HubError::Invalid)?;
             request.post = post;
             save(tx, &request, seq, true)?;
+            tx.prepare_cached("UPDATE requests SET intake_by = ?2 WHERE id = ?1")?
+                .execute(params![id, actor])?;
             let created = CaseEvent {
                 id: format!("{id}.created"),
                 request_id: id.clone(),
@@ -181,7 +188,8 @@ impl Requests for SqliteHubStore {
         scope: &PostScope,
     ) -> Result<Vec<Change>, HubError> {
         let conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
-        // (seq, id, kind): 0 a change, 1 a departure from the caller's posts, 2 an erasure.
+        // (seq, id, kind): 0 a change, 1 a departure from the caller's posts, 2 an erasure,
+        // 3 a message (new, or a new delivery state).
         // Erasures go to every caller: an id says nothing about the citizen, and a desk that
         // once held the request (in whichever post) must erase it.
         let rows: Vec<(u64, String, u8)> = match scope {
@@ -189,6 +197,7 @@ impl Requests for SqliteHubStore {
                 .prepare_cached(
                     "SELECT change_seq, id, 0 FROM requests WHERE change_seq > ?1 \
                      UNION ALL SELECT change_seq, request_id, 2 FROM erasures WHERE change_seq > ?1 \
+                     UNION ALL SELECT change_seq, id, 3 FROM messages WHERE change_seq > ?1 \
                      ORDER BY 1 LIMIT ?2",
                 )?
                 .query_map(params![after, limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -205,6 +214,9 @@ impl Requests for SqliteHubStore {
                        WHERE d.change_seq > ?1 AND d.post IN (SELECT value FROM json_each(?3)) \
                          AND (r.post IS NULL OR r.post NOT IN (SELECT value FROM json_each(?3))) \
                      UNION ALL SELECT change_seq, request_id, 2 FROM erasures WHERE change_seq > ?1 \
+                     UNION ALL \
+                     SELECT m.change_seq, m.id, 3 FROM messages m JOIN requests r ON r.id = m.request_id \
+                       WHERE m.change_seq > ?1 AND r.post IN (SELECT value FROM json_each(?3)) \
                      ORDER BY 1 LIMIT ?2",
                 )?
                 .query_map(params![after, limit, posts], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -217,6 +229,13 @@ impl Requests for SqliteHubStore {
                 out.push(Change::Removed { seq, id });
             } else if kind == 2 {
                 out.push(Change::Erased { seq, id });
+            } else if kind == 3 {
+                if let Some(message) = super::sqlite_messages::load_message(&conn, &id)? {
+                    out.push(Change::Message {
+                        seq,
+                        message: Box::new(message),
+                    });
+                }
             } else if let Some(record) = load(&conn, &id)? {
                 out.push(Change::Upsert {
                     seq,
@@ -302,6 +321,7 @@ impl Requests for SqliteHubStore {
                 "INSERT INTO post_departures (change_seq, request_id, post) VALUES (?1, ?2, ?3)",
             )?
             .execute(params![seq, id, from])?;
+            super::sqlite_messages::restamp_thread(tx, id)?;
             append_events(
                 tx,
                 &[CaseEvent {
@@ -386,6 +406,9 @@ impl Requests for SqliteHubStore {
         now: DateTime<Utc>,
     ) -> Result<Option<u64>, HubError> {
         let seq = self.with_tx(|tx| {
+            // Taken before anything is deleted: the request (or its thread) may hold the
+            // newest number, which a desk's cursor may already have passed.
+            let seq = next_seq(tx)?;
             let deleted = tx
                 .prepare_cached("DELETE FROM requests WHERE id = ?1")?
                 .execute([id])?;
@@ -396,10 +419,10 @@ impl Requests for SqliteHubStore {
                 "DELETE FROM events WHERE request_id = ?1",
                 "DELETE FROM idempotency WHERE request_id = ?1",
                 "DELETE FROM post_departures WHERE request_id = ?1",
+                "DELETE FROM messages WHERE request_id = ?1",
             ] {
                 tx.prepare_cached(sql)?.execute([id])?;
             }
-            let seq = next_seq(tx)?;
             tx.prepare_cached(
                 "INSERT INTO erasures (change_seq, request_id, erased_at) VALUES (?1, ?2, ?3)",
             )?
@@ -423,6 +446,36 @@ impl Requests for SqliteHubStore {
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
         Ok(seq)
+    }
+
+    fn message_in(
+        &self,
+        request_id: &str,
+        message: WireInboundMessage,
+        channel: &str,
+        now: DateTime<Utc>,
+    ) -> Result<MessageIn, HubError> {
+        self.with_tx(|tx| sqlite_messages::message_in(tx, request_id, message, channel, now))
+    }
+
+    fn thread(&self, request_id: &str) -> Result<Vec<WireMessage>, HubError> {
+        let conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
+        sqlite_messages::thread(&conn, request_id)
+    }
+
+    fn channel_outbox(&self, channel: &str, limit: u32) -> Result<Vec<WireMessage>, HubError> {
+        let conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
+        sqlite_messages::outbox(&conn, channel, limit)
+    }
+
+    fn receipt(
+        &self,
+        message_id: &str,
+        channel: &str,
+        receipt: &WireReceipt,
+        now: DateTime<Utc>,
+    ) -> Result<ReceiptOutcome, HubError> {
+        self.with_tx(|tx| sqlite_messages::receipt(tx, message_id, channel, receipt, now))
     }
 
     fn advisory_xml(&self, id: i64) -> Result<Option<String>, HubError> {

@@ -10,9 +10,10 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{ActionCall, ActionOutcome, HubError};
 
-/// The latest change number handed out: a request's latest change, or an erasure (whose
-/// request row is gone, so `requests` alone could hand its number out again).
-pub(super) const HEAD_SQL: &str = "SELECT max(coalesce((SELECT max(change_seq) FROM requests), 0), coalesce((SELECT max(change_seq) FROM erasures), 0))";
+/// The latest change number handed out: a request's latest change, an erasure (whose
+/// request row is gone, so `requests` alone could hand its number out again) or a message.
+pub(super) const HEAD_SQL: &str = "SELECT max(coalesce((SELECT max(change_seq) FROM requests), 0), \
+     coalesce((SELECT max(change_seq) FROM erasures), 0), coalesce((SELECT max(change_seq) FROM messages), 0))";
 
 pub(super) fn next_seq(tx: &Transaction<'_>) -> Result<u64, HubError> {
     Ok(tx.query_row(HEAD_SQL, [], |r| r.get::<_, u64>(0))? + 1)
@@ -244,6 +245,14 @@ pub(super) fn decide(
         return Ok(ActionOutcome::Invalid {
             message: format!("no request {of} to be a duplicate of"),
         });
+    }
+    if let TriageAction::SendMessage { .. } = call.action {
+        if let Err(e) = call.action.validate() {
+            return Ok(ActionOutcome::Invalid {
+                message: e.to_string(),
+            });
+        }
+        return super::sqlite_messages::send(tx, current, call, now);
     }
     let (mut next, kinds) = match call.action.apply(&request, now) {
         Ok(done) => done,

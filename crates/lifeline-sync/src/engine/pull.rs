@@ -1,9 +1,10 @@
 //! Pulling cursor pages from the hub and applying them with their cursor.
 
 use chrono::Utc;
+use lifeline_core::model::Message;
 use lifeline_core::model::Origin;
-use lifeline_core::protocol::{WirePage, WireRequest};
-use lifeline_core::store::{IncomingRequest, Rejection, SourceConnection};
+use lifeline_core::protocol::{WireMessage, WirePage, WireRequest};
+use lifeline_core::store::{IncomingRequest, Rejection, SourceConnection, SyncPage};
 
 use super::*;
 use crate::http::HttpError;
@@ -34,27 +35,72 @@ fn split_records(values: Vec<serde_json::Value>) -> (Vec<IncomingRequest>, Vec<R
     (good, bad)
 }
 
+/// Validates messages from the hub; bad ones become rejections, named as messages.
+fn split_messages(values: Vec<serde_json::Value>, bad: &mut Vec<Rejection>) -> Vec<Message> {
+    let mut good = Vec::new();
+    for v in values {
+        match serde_json::from_value::<WireMessage>(v.clone())
+            .map_err(|e| e.to_string())
+            .and_then(|w| w.into_domain().map_err(|e| e.to_string()))
+        {
+            Ok(m) => good.push(m),
+            Err(reason) => {
+                let id = v.get("id").and_then(|i| i.as_str()).unwrap_or("without id");
+                bad.push(Rejection {
+                    record_ref: Some(format!("message {id}")),
+                    reason,
+                    raw: serde_json::to_vec(&v).unwrap_or_default(),
+                });
+            }
+        }
+    }
+    good
+}
+
+/// What one page or stream event brings, before validation.
+#[derive(Default)]
+pub(super) struct Changes<'a> {
+    pub requests: Vec<serde_json::Value>,
+    pub removed: &'a [String],
+    pub erased: &'a [String],
+    pub messages: Vec<serde_json::Value>,
+}
+
 impl SyncEngine {
-    /// Applies removals and validated records with the cursor after them; returns
+    /// Applies removals, validated records and messages with the cursor after them; returns
     /// (applied, quarantined).
     pub(super) fn apply(
         &self,
-        values: Vec<serde_json::Value>,
-        removed: &[String],
-        erased: &[String],
+        changes: Changes<'_>,
         cursor: &str,
         origin: ChangeOrigin,
     ) -> Result<(u64, u64), SyncError> {
+        let Changes {
+            requests: values,
+            removed,
+            erased,
+            messages,
+        } = changes;
         let hub = self.hub()?;
-        let (good, bad) = split_records(values);
+        let (good, mut bad) = split_records(values);
+        let messages = split_messages(messages, &mut bad);
         let now = Utc::now();
         let lag = good
             .iter()
             .map(|r| (now - r.request.updated_at).num_milliseconds().max(0))
             .max();
-        let report = self
-            .store()
-            .apply_sync_page(&good, &bad, removed, erased, &hub.url, cursor, now)?;
+        let report = self.store().apply_sync_page(
+            &SyncPage {
+                requests: &good,
+                rejected: &bad,
+                removed,
+                erased,
+                messages: &messages,
+            },
+            &hub.url,
+            cursor,
+            now,
+        )?;
         if !erased.is_empty() {
             tracing::warn!(
                 "erased {} requests on the hub's order: {}",
@@ -83,7 +129,7 @@ impl SyncEngine {
             tracing::warn!("quarantined {} records from the hub", bad.len());
             self.emit(SyncEvent::HealthChanged);
         }
-        Ok((good.len() as u64, bad.len() as u64))
+        Ok(((good.len() + messages.len()) as u64, bad.len() as u64))
     }
 
     /// Pulls pages after the stored cursor until the hub says there is no more.
@@ -129,9 +175,12 @@ impl SyncEngine {
                 reason: e.to_string(),
             })?;
             let (a, q) = self.apply(
-                page.requests,
-                &page.removed,
-                &page.erased,
+                Changes {
+                    requests: page.requests,
+                    removed: &page.removed,
+                    erased: &page.erased,
+                    messages: page.messages,
+                },
                 &page.next_cursor,
                 origin,
             )?;

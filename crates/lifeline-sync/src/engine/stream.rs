@@ -4,6 +4,7 @@ use chrono::Utc;
 use lifeline_core::protocol::{WireClaim, sse as events};
 use lifeline_core::store::{Claim, Rejection, SourceConnection};
 
+use super::pull::Changes;
 use super::*;
 use crate::http::HttpError;
 use crate::sse::SseParser;
@@ -70,7 +71,8 @@ impl SyncEngine {
 
     async fn on_stream_event(&self, event: crate::sse::SseEvent) -> Result<(), SyncError> {
         match event.event.as_str() {
-            events::REQUEST => {
+            // A request, or a message on a thread: each with the cursor after it.
+            events::REQUEST | events::MESSAGE => {
                 let Some(cursor) = event.id else {
                     return Ok(());
                 };
@@ -93,7 +95,18 @@ impl SyncEngine {
                         return Ok(());
                     }
                 };
-                self.apply(vec![value], &[], &[], &cursor, ChangeOrigin::Stream)?;
+                let changes = if event.event == events::MESSAGE {
+                    Changes {
+                        messages: vec![value],
+                        ..Changes::default()
+                    }
+                } else {
+                    Changes {
+                        requests: vec![value],
+                        ..Changes::default()
+                    }
+                };
+                self.apply(changes, &cursor, ChangeOrigin::Stream)?;
             }
             events::CLAIMS => {
                 if let Ok(claims) = serde_json::from_str::<Vec<WireClaim>>(&event.data) {
@@ -126,7 +139,12 @@ impl SyncEngine {
                     } else {
                         (vec![g.id], Vec::new())
                     };
-                    self.apply(Vec::new(), &removed, &erased, &cursor, ChangeOrigin::Stream)?;
+                    let changes = Changes {
+                        removed: &removed,
+                        erased: &erased,
+                        ..Changes::default()
+                    };
+                    self.apply(changes, &cursor, ChangeOrigin::Stream)?;
                 }
             }
             events::ADVISORIES => {

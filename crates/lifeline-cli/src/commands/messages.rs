@@ -1,0 +1,86 @@
+//! `lifeline messages` and `lifeline reply`: the thread with a citizen, from this store.
+
+use chrono::Utc;
+use lifeline_core::Store;
+use lifeline_core::model::TriageAction;
+use lifeline_core::model::templates::{TEMPLATES, template};
+use lifeline_core::protocol::WireMessage;
+
+use super::outbox::new_key;
+use crate::CliError;
+use crate::args::ReplyArgs;
+use crate::output::print_json;
+
+pub fn thread(store: &Store, request_id: &str, json_out: bool) -> Result<(), CliError> {
+    if store.get_request(request_id)?.is_none() {
+        return Err(CliError::Usage(format!(
+            "no request {request_id} in this store"
+        )));
+    }
+    let messages = store.thread(request_id)?;
+    if json_out {
+        let wire: Vec<WireMessage> = messages.iter().map(WireMessage::from_domain).collect();
+        return print_json(&serde_json::json!({ "messages": wire }));
+    }
+    if messages.is_empty() {
+        return say!("no messages on {request_id} yet");
+    }
+    for m in &messages {
+        let who = match m.direction {
+            lifeline_core::model::Direction::Inbound => "citizen".to_owned(),
+            lifeline_core::model::Direction::Outbound => {
+                m.author.clone().unwrap_or_else(|| "officer".into())
+            }
+        };
+        // One line per message: line breaks inside the text are shown escaped.
+        say!(
+            "{} {who} [{}] {}",
+            m.created_at.format("%Y-%m-%d %H:%M"),
+            m.delivery,
+            m.text.replace('\n', "\\n")
+        )?;
+    }
+    Ok(())
+}
+
+pub fn reply(store: &Store, args: ReplyArgs, json_out: bool) -> Result<(), CliError> {
+    let (text, template_name) = match (&args.text, &args.template) {
+        (_, Some(name)) if name == "list" => {
+            for t in TEMPLATES {
+                say!("{:<16} {}", t.name, t.text(&args.lang))?;
+            }
+            return Ok(());
+        }
+        (_, Some(name)) => {
+            let t = template(name).ok_or_else(|| {
+                let names: Vec<&str> = TEMPLATES.iter().map(|t| t.name).collect();
+                CliError::Usage(format!(
+                    "no template {name:?} (there are: {})",
+                    names.join(", ")
+                ))
+            })?;
+            (t.text(&args.lang).to_owned(), Some(t.name.to_owned()))
+        }
+        (Some(text), None) => (text.clone(), None),
+        (None, None) => return Err(CliError::Usage("give --text or --template".into())),
+    };
+    let key = new_key();
+    let action = TriageAction::SendMessage {
+        text,
+        template: template_name,
+    };
+    store
+        .queue_action(&args.request_id, &action, &args.actor, &key, Utc::now())
+        .map_err(|e| match e {
+            lifeline_core::store::StoreError::Action(a) => CliError::Usage(a.to_string()),
+            other => other.into(),
+        })?;
+    let id = lifeline_core::model::message::outbound_id(&key);
+    if json_out {
+        return print_json(&serde_json::json!({ "queued": id, "key": key }));
+    }
+    say!(
+        "queued message {id} to the citizen of {} (sent on the next sync)",
+        args.request_id
+    )
+}

@@ -1,0 +1,232 @@
+//! The threads of messages with citizens, as this desk keeps them: the hub's copies from the
+//! change feed, and officers' messages written here while they wait in the outbox.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+
+use super::{Result, Store, StoreError, from_ms, ms};
+use crate::model::message::outbound_id;
+use crate::model::{Delivery, Direction, Message, MessageKind, TriageAction};
+
+const COLUMNS: &str = "id, request_id, direction, kind, text, template, author, lat, lon, delivery, failure, created_at, updated_at";
+
+fn from_row(row: &Row<'_>) -> Result<Message> {
+    fn word<T: std::str::FromStr<Err = crate::model::vocabulary::UnknownWord>>(
+        row: &Row<'_>,
+        i: usize,
+    ) -> Result<T> {
+        row.get::<_, String>(i)?
+            .parse()
+            .map_err(|e| StoreError::corrupt("message", e))
+    }
+    let lat: Option<f64> = row.get(7)?;
+    let lon: Option<f64> = row.get(8)?;
+    Ok(Message {
+        id: row.get(0)?,
+        request_id: row.get(1)?,
+        direction: word(row, 2)?,
+        kind: word(row, 3)?,
+        text: row.get(4)?,
+        template: row.get(5)?,
+        author: row.get(6)?,
+        position: lat.zip(lon),
+        delivery: word(row, 9)?,
+        failure: row.get(10)?,
+        created_at: from_ms(row.get(11)?),
+        updated_at: from_ms(row.get(12)?),
+    })
+}
+
+/// Keeps a message as given (a later state from the hub replaces the row; the desk's own
+/// `seen_at` stays).
+pub(crate) fn put_in(tx: &Transaction<'_>, m: &Message) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO messages (id, request_id, direction, kind, text, template, author, lat, lon, delivery, failure, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, text = excluded.text, template = excluded.template, \
+           author = excluded.author, lat = excluded.lat, lon = excluded.lon, delivery = excluded.delivery, \
+           failure = excluded.failure, created_at = excluded.created_at, updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        m.id,
+        m.request_id,
+        m.direction.as_str(),
+        m.kind.as_str(),
+        m.text,
+        m.template,
+        m.author,
+        m.position.map(|p| p.0),
+        m.position.map(|p| p.1),
+        m.delivery.as_str(),
+        m.failure,
+        ms(m.created_at),
+        ms(m.updated_at),
+    ])?;
+    Ok(())
+}
+
+/// Messages from the hub for requests this desk holds; one for a request it does not hold
+/// (not yet pulled, or gone) is skipped: its thread comes again with the request's next
+/// change of post, and an erased request's thread must not come back.
+pub(crate) fn apply_in(tx: &Transaction<'_>, messages: &[Message]) -> Result<Vec<String>> {
+    let mut touched = Vec::new();
+    for m in messages {
+        let held: bool = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM requests WHERE id = ?1)")?
+            .query_row([&m.request_id], |r| r.get(0))?;
+        if held {
+            put_in(tx, m)?;
+            touched.push(m.request_id.clone());
+        }
+    }
+    Ok(touched)
+}
+
+/// An officer's message queued here: kept at once as `pending` under the id the hub will
+/// give it.
+pub(crate) fn queue_in(
+    tx: &Transaction<'_>,
+    request_id: &str,
+    action: &TriageAction,
+    actor: &str,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let TriageAction::SendMessage { text, template } = action else {
+        return Ok(());
+    };
+    put_in(
+        tx,
+        &Message {
+            id: outbound_id(key),
+            request_id: request_id.to_owned(),
+            direction: Direction::Outbound,
+            kind: MessageKind::Text,
+            text: text.clone(),
+            template: template.clone(),
+            author: Some(actor.to_owned()),
+            position: None,
+            delivery: Delivery::Pending,
+            failure: None,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+}
+
+/// The hub refused an officer's message: it stays on the thread, marked failed with why.
+pub(crate) fn refused_in(
+    tx: &Transaction<'_>,
+    key: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE messages SET delivery = 'failed', failure = ?2, updated_at = ?3 WHERE id = ?1 AND delivery = 'pending'",
+    )?
+    .execute(params![outbound_id(key), reason, ms(now)])?;
+    Ok(())
+}
+
+/// The hub took an officer's message: it waits for the channel now (unless the change feed
+/// already brought the hub's copy, which says more).
+pub(crate) fn confirmed_in(tx: &Transaction<'_>, key: &str, now: DateTime<Utc>) -> Result<()> {
+    tx.prepare_cached(
+        "UPDATE messages SET delivery = 'queued', updated_at = ?2 WHERE id = ?1 AND delivery = 'pending'",
+    )?
+    .execute(params![outbound_id(key), ms(now)])?;
+    Ok(())
+}
+
+/// The officer took a message back before it left: it is gone from the thread.
+pub(crate) fn withdrawn_in(tx: &Transaction<'_>, key: &str) -> Result<()> {
+    tx.prepare_cached("DELETE FROM messages WHERE id = ?1 AND delivery = 'pending'")?
+        .execute([outbound_id(key)])?;
+    Ok(())
+}
+
+fn thread_in(c: &Connection, request_id: &str) -> Result<Vec<Message>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM messages WHERE request_id = ?1 ORDER BY created_at, rowid"
+    ))?;
+    let mut rows = stmt.query([request_id])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(from_row(row)?);
+    }
+    Ok(out)
+}
+
+/// Where a thread stands, for the queue: unread messages from the citizen, and since when
+/// the citizen has waited for an answer (their oldest message after the last officer's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ThreadState {
+    pub unread: u32,
+    pub waiting_since: Option<DateTime<Utc>>,
+}
+
+fn thread_state_in(c: &Connection, request_id: &str) -> Result<ThreadState> {
+    let unread: u32 = c
+        .prepare_cached("SELECT count(*) FROM messages WHERE request_id = ?1 AND direction = 'in' AND seen_at IS NULL")?
+        .query_row([request_id], |r| r.get(0))?;
+    let waiting: Option<i64> = c
+        .prepare_cached(
+            "SELECT min(created_at) FROM messages WHERE request_id = ?1 AND direction = 'in' \
+             AND created_at > coalesce((SELECT max(created_at) FROM messages WHERE request_id = ?1 AND direction = 'out'), 0)",
+        )?
+        .query_row([request_id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    Ok(ThreadState {
+        unread,
+        waiting_since: waiting.map(from_ms),
+    })
+}
+
+impl Store {
+    /// The thread of a request, oldest first.
+    pub fn thread(&self, request_id: &str) -> Result<Vec<Message>> {
+        self.read(|c| thread_in(c, request_id))
+    }
+
+    /// Unread messages and how long the citizen has waited, for these requests.
+    pub fn thread_states(&self, request_ids: &[&str]) -> Result<Vec<ThreadState>> {
+        self.read(|c| {
+            request_ids
+                .iter()
+                .map(|id| thread_state_in(c, id))
+                .collect()
+        })
+    }
+
+    /// The officer had the thread on screen: its messages are read.
+    pub fn mark_thread_seen(&self, request_id: &str, now: DateTime<Utc>) -> Result<usize> {
+        self.write(|tx| {
+            Ok(tx
+                .prepare_cached(
+                    "UPDATE messages SET seen_at = ?2 WHERE request_id = ?1 AND direction = 'in' AND seen_at IS NULL",
+                )?
+                .execute(params![request_id, ms(now)])?)
+        })
+    }
+
+    /// Requests whose citizen wrote and has had no answer since `before`, oldest wait first
+    /// (the alert policy's "citizen waiting for a reply").
+    pub fn waiting_for_reply(&self, before: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT m.request_id, min(m.created_at) FROM messages m \
+                 WHERE m.direction = 'in' AND m.created_at > coalesce((SELECT max(o.created_at) FROM messages o \
+                   WHERE o.request_id = m.request_id AND o.direction = 'out'), 0) \
+                 GROUP BY m.request_id HAVING min(m.created_at) <= ?1 ORDER BY 2",
+            )?;
+            let rows = stmt.query_map([ms(before)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, at) = row?;
+                out.push((id, from_ms(at)));
+            }
+            Ok(out)
+        })
+    }
+}

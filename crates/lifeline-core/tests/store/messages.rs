@@ -1,0 +1,137 @@
+//! The thread with the citizen on the desk: an officer's message is on screen at once as
+//! pending, takes the hub's states as they come, and goes with what the officer or the hub
+//! decides (taken back, refused, erased).
+
+use chrono::Utc;
+use lifeline_core::model::message::outbound_id;
+use lifeline_core::store::SyncPage;
+
+use super::*;
+
+fn send(text: &str) -> TriageAction {
+    TriageAction::SendMessage {
+        text: text.into(),
+        template: None,
+    }
+}
+
+fn hub_copy(key: &str, delivery: Delivery) -> Message {
+    let at = t0();
+    Message {
+        id: outbound_id(key),
+        request_id: "R-1".into(),
+        direction: Direction::Outbound,
+        kind: MessageKind::Text,
+        text: "where are you exactly?".into(),
+        template: None,
+        author: Some("desk-a/li".into()),
+        position: None,
+        delivery,
+        failure: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+#[test]
+fn a_message_is_pending_at_once_then_takes_the_hubs_states() {
+    let (_dir, store) = open_store();
+    store
+        .upsert_requests(&[incoming(request("R-1", 13.7, 100.5))], "hub", None)
+        .expect("upsert");
+    let (shown, item) = store
+        .queue_action(
+            "R-1",
+            &send("where are you exactly?"),
+            "desk-a/li",
+            "k1",
+            Utc::now(),
+        )
+        .expect("queued");
+    assert!(item.is_some(), "a message always goes to the outbox");
+    assert_eq!(shown.local_state, LocalState::Pending);
+    assert_eq!(
+        shown.request.version, 1,
+        "the request itself does not change"
+    );
+    let thread = store.thread("R-1").expect("thread");
+    assert_eq!(thread.len(), 1);
+    assert_eq!(
+        (thread[0].id.as_str(), thread[0].delivery),
+        ("m-k1", Delivery::Pending)
+    );
+    // The hub's copy, later delivered, replaces the pending one.
+    store
+        .apply_sync_page(
+            &SyncPage {
+                messages: &[hub_copy("k1", Delivery::Delivered)],
+                ..SyncPage::default()
+            },
+            "hub",
+            "c1",
+            Utc::now(),
+        )
+        .expect("page");
+    let thread = store.thread("R-1").expect("thread");
+    assert_eq!(thread.len(), 1, "one message, not two");
+    assert_eq!(thread[0].delivery, Delivery::Delivered);
+    // A message for a request this desk does not hold is not kept.
+    let mut stray = hub_copy("k9", Delivery::Queued);
+    stray.request_id = "R-ELSEWHERE".into();
+    store
+        .apply_sync_page(
+            &SyncPage {
+                messages: &[stray],
+                ..SyncPage::default()
+            },
+            "hub",
+            "c2",
+            Utc::now(),
+        )
+        .expect("page");
+    assert!(store.thread("R-ELSEWHERE").expect("thread").is_empty());
+}
+
+#[test]
+fn a_message_taken_back_leaves_the_thread_and_one_refused_says_why() {
+    let (_dir, store) = open_store();
+    store
+        .upsert_requests(&[incoming(request("R-1", 13.7, 100.5))], "hub", None)
+        .expect("upsert");
+    store
+        .queue_action("R-1", &send("first"), "desk-a/li", "k1", Utc::now())
+        .expect("queued");
+    store
+        .queue_action("R-1", &send("second"), "desk-a/li", "k2", Utc::now())
+        .expect("queued");
+    store.withdraw_action("k1", Utc::now()).expect("withdrawn");
+    store
+        .reject_action("k2", "the channel cannot reach this citizen", Utc::now())
+        .expect("rejected");
+    let thread = store.thread("R-1").expect("thread");
+    assert_eq!(thread.len(), 1, "the withdrawn message is gone");
+    assert_eq!(thread[0].delivery, Delivery::Failed);
+    assert_eq!(
+        thread[0].failure.as_deref(),
+        Some("the channel cannot reach this citizen")
+    );
+    assert!(
+        store
+            .queue_action("R-1", &send("   "), "desk-a/li", "k3", Utc::now())
+            .is_err(),
+        "an empty message is refused before it is queued"
+    );
+}
+
+#[test]
+fn an_erased_request_takes_its_thread_with_it() {
+    let (_dir, store) = open_store();
+    store
+        .upsert_requests(&[incoming(request("R-1", 13.7, 100.5))], "hub", None)
+        .expect("upsert");
+    store
+        .queue_action("R-1", &send("hello"), "desk-a/li", "k1", Utc::now())
+        .expect("queued");
+    store.erase(&["R-1".into()]).expect("erase");
+    assert!(store.thread("R-1").expect("thread").is_empty());
+}

@@ -1,0 +1,289 @@
+//! The conversation with the citizen through the real hub: an officer's reply written
+//! offline reaches the channel once, the channel's receipts and the citizen's answers reach
+//! the desk, and a thread is seen only by the post that has the request, moves with it,
+//! and is erased with it.
+
+use std::sync::Arc;
+
+use lifeline_core::Store;
+use lifeline_core::model::{Delivery, Direction, TriageAction};
+use lifeline_sync::{HubAuth, SessionAuth, SyncEngine};
+use lifeline_tests::hub::{admin, secret_in};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::trust::{PASSWORD, Trust};
+
+/// A real desk store and sync engine, signed in as `officer`.
+fn desk(t: &Trust, officer: &str) -> (Arc<Store>, SyncEngine) {
+    let desk = format!("desk-{officer}");
+    let store =
+        Arc::new(Store::open(t.dir.path().join(format!("{desk}.sqlite"))).expect("desk store"));
+    let auth = HubAuth::Session(Arc::new(SessionAuth::with_password(
+        officer,
+        PASSWORD.into(),
+        &desk,
+        None,
+    )));
+    let engine = SyncEngine::builder(Arc::clone(&store))
+        .hub_auth(t.hub.url(), auth)
+        .extra_roots(vec![t.hub.ca_pem()])
+        .desk(&desk)
+        .build()
+        .expect("engine");
+    (store, engine)
+}
+
+/// What the channel has to carry, as (id, text).
+async fn outbox(t: &Trust, channel: &str) -> Vec<(String, String)> {
+    let (status, body) = t.get(channel, "/v1/channel/outbox").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| {
+            (
+                m["id"].as_str().unwrap_or_default().to_owned(),
+                m["text"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn receipt(t: &Trust, channel: &str, id: &str, delivery: &str) -> (StatusCode, Value) {
+    t.post(
+        channel,
+        &format!("/v1/messages/{id}/receipt"),
+        json!({ "delivery": delivery }),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reply_written_offline_reaches_the_channel_once_and_the_answers_come_back() {
+    let mut t = Trust::start(&[]);
+    t.intake("TH-1", "TH").await;
+    let (store, engine) = desk(&t, "li");
+    engine.sync_once().await.expect("first sync");
+
+    // The hub goes away; the officer writes all the same.
+    t.hub.kill();
+    let reply = TriageAction::SendMessage {
+        text: "请告诉我们您现在的准确位置".into(),
+        template: Some("where_exactly".into()),
+    };
+    store
+        .queue_action(
+            "TH-1",
+            &reply,
+            "desk-li/li",
+            "k-reply-1",
+            chrono::Utc::now(),
+        )
+        .expect("queued offline");
+    let thread = store.thread("TH-1").expect("thread");
+    assert_eq!(thread.len(), 1);
+    assert_eq!(
+        thread[0].delivery,
+        Delivery::Pending,
+        "shown as pending while offline"
+    );
+    assert!(engine.sync_once().await.is_err(), "the hub is away");
+
+    // Back: the outbox drains; a second drain (a desk that died before it recorded the
+    // answer sends the same key again) changes nothing.
+    t.hub.restart();
+    engine
+        .sync_once()
+        .await
+        .expect("sync after the hub returns");
+    let li = t.token("li", "desk-li-http").await;
+    let (status, again) = t
+        .call(
+            reqwest::Method::POST,
+            &li,
+            "/v1/requests/TH-1/actions",
+            Some(json!({ "action": "send_message", "text": "请告诉我们您现在的准确位置", "template": "where_exactly", "base_version": 1 })),
+            &[("Idempotency-Key", "k-reply-1")],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the repeat is answered as first: {again}"
+    );
+    let waiting = outbox(&t, &t.channel).await;
+    assert_eq!(
+        waiting.len(),
+        1,
+        "exactly one message to carry: {waiting:?}"
+    );
+    let (message_id, text) = &waiting[0];
+    assert_eq!(text, "请告诉我们您现在的准确位置");
+    assert_eq!(
+        message_id, "m-k-reply-1",
+        "the desk's pending copy and the hub's are one"
+    );
+
+    // The channel carries it and says so; a late `sent` after `read` moves nothing back.
+    for delivery in ["sent", "delivered", "read"] {
+        let (status, body) = receipt(&t, &t.channel, message_id, delivery).await;
+        assert_eq!(status, StatusCode::OK, "{delivery}: {body}");
+    }
+    let (status, body) = receipt(&t, &t.channel, message_id, "sent").await;
+    assert_eq!(
+        (status, body["delivery"].as_str()),
+        (StatusCode::OK, Some("read"))
+    );
+    assert!(
+        outbox(&t, &t.channel).await.is_empty(),
+        "nothing left to carry"
+    );
+    let (status, _) = receipt(&t, &t.channel, message_id, "failed").await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a failure needs its reason"
+    );
+
+    // The citizen answers, through the same channel; a repeat of the channel's id is one.
+    let answer = json!({ "id": "wa-77", "text": "我们在酒店大堂，二十多人" });
+    let (status, _) = t
+        .post(&t.channel, "/v1/requests/TH-1/messages", answer.clone())
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = t
+        .post(&t.channel, "/v1/requests/TH-1/messages", answer)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    engine.sync_once().await.expect("sync");
+    let thread = store.thread("TH-1").expect("thread");
+    let summary: Vec<(Direction, Delivery, &str)> = thread
+        .iter()
+        .map(|m| (m.direction, m.delivery, m.text.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                Direction::Outbound,
+                Delivery::Read,
+                "请告诉我们您现在的准确位置"
+            ),
+            (
+                Direction::Inbound,
+                Delivery::Received,
+                "我们在酒店大堂，二十多人"
+            ),
+        ],
+        "the desk holds the thread as the hub does"
+    );
+    let state = store.thread_states(&["TH-1"]).expect("state")[0];
+    assert_eq!(state.unread, 1);
+    assert!(
+        state.waiting_since.is_some(),
+        "the citizen waits for an answer"
+    );
+    store
+        .mark_thread_seen("TH-1", chrono::Utc::now())
+        .expect("seen");
+    assert_eq!(store.thread_states(&["TH-1"]).expect("state")[0].unread, 0);
+
+    // The officer's thread read is the hub's, the same.
+    let (status, hub_thread) = t.get(&li, "/v1/requests/TH-1/messages").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(hub_thread["messages"].as_array().map(Vec::len), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_thread_is_only_its_posts_and_its_channels_moves_with_its_request_and_is_erased() {
+    let t = Trust::start(&[]);
+    t.intake("TH-2", "TH").await;
+    let other_channel = secret_in(&admin(&t.db(), &["channels", "add", "other-app"], None));
+    // Nairobi's desk has synced before anything was said on TH-2.
+    let (wang_store, wang_engine) = desk(&t, "wang");
+    wang_engine.sync_once().await.expect("sync");
+
+    let (status, _) = t
+        .post(
+            &t.channel,
+            "/v1/requests/TH-2/messages",
+            json!({ "id": "1", "text": "救命" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Only the channel that took the request in may speak for its citizen.
+    let (status, _) = t
+        .post(
+            &other_channel,
+            "/v1/requests/TH-2/messages",
+            json!({ "id": "2", "text": "x" }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another channel is told nothing"
+    );
+    let li = t.token("li", "desk-li").await;
+    let (status, _) = t
+        .post(
+            &li,
+            "/v1/requests/TH-2/messages",
+            json!({ "id": "3", "text": "x" }),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "officers write through actions"
+    );
+    let wang = t.token("wang", "desk-wang-http").await;
+    let (status, _) = t.get(&wang, "/v1/requests/TH-2/messages").await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "another post's thread does not exist for it"
+    );
+    wang_engine.sync_once().await.expect("sync");
+    assert!(wang_store.thread("TH-2").expect("thread").is_empty());
+
+    // Moved to Nairobi, the request brings its thread to a desk already past its messages.
+    let sun = t.token("sun", "desk-sun").await;
+    let (status, _) = t
+        .post(
+            &sun,
+            "/v1/requests/TH-2/transfer",
+            json!({ "post": "ke-nairobi" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    wang_engine.sync_once().await.expect("sync");
+    let thread = wang_store.thread("TH-2").expect("thread");
+    assert_eq!(
+        thread.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        ["救命"]
+    );
+
+    // Erased at the hub: gone there and from the desk.
+    admin(
+        &t.db(),
+        &["requests", "erase", "TH-2", "--reference", "EO-9"],
+        None,
+    );
+    let (status, _) = t.get(&wang, "/v1/requests/TH-2/messages").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Regression: the erasure took its number after the request's rows were deleted, so
+    // erasing the newest change handed out a number the desk's cursor had already passed.
+    wang_engine.sync_once().await.expect("sync");
+    assert!(
+        wang_store.get_request("TH-2").expect("read").is_none(),
+        "the request is erased from the desk"
+    );
+    assert!(
+        wang_store.thread("TH-2").expect("thread").is_empty(),
+        "no message outlives its request"
+    );
+}
