@@ -14,6 +14,7 @@ pub const COMMANDS: &[&str] = &[
     "act",
     "act_on_many",
     "cluster_members",
+    "thread",
     "dismiss_action",
     "withdraw_action",
     "retry_action",

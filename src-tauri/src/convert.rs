@@ -166,7 +166,23 @@ pub fn queue_row(
         advisories: covering(advisories, r).len() as u32,
         language: r.citizen.language.clone(),
         interpreter: asks_for_interpreter(&r.description),
+        unread: 0,
+        waiting_since: None,
     }
+}
+
+/// Fills in where each row's thread stands (unread messages, a citizen waiting).
+pub fn with_threads(
+    store: &lifeline_core::Store,
+    mut rows: Vec<QueueRow>,
+) -> CommandResult<Vec<QueueRow>> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let states = store.thread_states(&ids)?;
+    for (row, state) in rows.iter_mut().zip(states) {
+        row.unread = state.unread;
+        row.waiting_since = state.waiting_since.map(ms);
+    }
+    Ok(rows)
 }
 
 /// Whether a description asks for an interpreter or translator, in the languages the
@@ -467,7 +483,26 @@ pub fn action(a: &ActionDto, officer: &str) -> CommandResult<TriageAction> {
         ActionDto::MarkDuplicate { of } => TriageAction::MarkDuplicate {
             of: of.trim().to_owned(),
         },
+        ActionDto::SendMessage { text, template } => TriageAction::SendMessage {
+            text: text.trim().to_owned(),
+            template: template.clone(),
+        },
     })
+}
+
+pub fn message(m: &lifeline_core::model::Message) -> MessageDto {
+    MessageDto {
+        id: m.id.clone(),
+        direction: m.direction.as_str().to_owned(),
+        kind: m.kind.as_str().to_owned(),
+        text: m.text.clone(),
+        template: m.template.clone(),
+        author: m.author.clone(),
+        delivery: m.delivery.as_str().to_owned(),
+        failure: m.failure.clone(),
+        created_at: ms(m.created_at),
+        position: m.position.map(|(lat, lon)| vec![lat, lon]),
+    }
 }
 
 #[cfg(test)]

@@ -64,6 +64,10 @@ pub struct QueueRow {
     pub language: Option<String>,
     /// The citizen asks for an interpreter (the description says so).
     pub interpreter: bool,
+    /// Messages from the citizen nobody at this desk has had on screen.
+    pub unread: u32,
+    /// Since when the citizen has waited for an answer (ms), if they have.
+    pub waiting_since: Option<f64>,
 }
 
 /// A request that may be the original of a duplicate, and why it is offered.
@@ -183,12 +187,29 @@ pub struct RequestDetail {
 pub enum ActionDto {
     Acknowledge,
     AssignToMe,
-    Assign { assignee: String },
+    Assign {
+        assignee: String,
+    },
     Unassign,
-    SetPriority { priority: String },
-    SetStatus { status: String },
-    AddNote { text: String },
-    MarkDuplicate { of: String },
+    SetPriority {
+        priority: String,
+    },
+    SetStatus {
+        status: String,
+    },
+    AddNote {
+        text: String,
+    },
+    MarkDuplicate {
+        of: String,
+    },
+    /// A message to the citizen (`template`: the post's template it started from).
+    SendMessage {
+        text: String,
+        #[serde(default)]
+        #[ts(optional)]
+        template: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -224,6 +245,41 @@ pub struct AdvisoryDetail {
     /// Requests located inside its areas (open ones first), at most 500.
     pub requests: Vec<QueueRow>,
     pub requests_total: u32,
+}
+
+/// One message of a thread. Citizen text: shown as text only.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct MessageDto {
+    pub id: String,
+    /// `in` (the citizen) or `out` (an officer).
+    pub direction: String,
+    /// `text` or `location`.
+    pub kind: String,
+    pub text: String,
+    pub template: Option<String>,
+    pub author: Option<String>,
+    /// `pending`, `queued`, `sent`, `delivered`, `read`, `failed`, `received`.
+    pub delivery: String,
+    pub failure: Option<String>,
+    /// Milliseconds since the epoch, UTC.
+    pub created_at: f64,
+    /// `[lat, lon]` of a location message.
+    pub position: Option<Vec<f64>>,
+}
+
+/// A post's message template, in both languages.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TemplateDto {
+    pub name: String,
+    pub zh: String,
+    pub en: String,
+}
+
+/// The thread of a request, oldest first, with the templates to answer from.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ThreadDto {
+    pub messages: Vec<MessageDto>,
+    pub templates: Vec<TemplateDto>,
 }
 
 /// What one action on many requests did: each request is its own outbox item (and its own

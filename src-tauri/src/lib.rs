@@ -110,6 +110,7 @@ pub fn run() -> ExitCode {
             commands::actions::act,
             commands::actions::act_on_many,
             commands::map::cluster_members,
+            commands::messages::thread,
             commands::actions::dismiss_action,
             commands::actions::withdraw_action,
             commands::actions::retry_action,

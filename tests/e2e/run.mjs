@@ -11,11 +11,12 @@ import { signIn, startDriver, startHub, startKeyring, startNotifications, stopAl
 import { DESK, HUB, OUT, assert, ctx, deskArgs, queueTotal } from './common.mjs';
 import { TESTS as QUEUE } from './suites/queue.mjs';
 import { TESTS as TRIAGE } from './suites/triage.mjs';
+import { TESTS as CONVERSATION } from './suites/conversation.mjs';
 import { TESTS as ALERTS } from './suites/alerts.mjs';
 import { TESTS as SHIFT } from './suites/shift.mjs';
 import { TESTS as TRUST } from './suites/trust.mjs';
 
-const TESTS = [...QUEUE, ...TRIAGE, ...ALERTS, ...SHIFT, ...TRUST];
+const TESTS = [...QUEUE, ...TRIAGE, ...CONVERSATION, ...ALERTS, ...SHIFT, ...TRUST];
 
 async function screenshotWithDrill() {
   // The README's picture: a drill under way (an exercise hub), a request selected, the desk

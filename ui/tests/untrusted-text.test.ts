@@ -2,7 +2,10 @@
 import { flushSync, mount, unmount } from 'svelte';
 import { describe, expect, it } from 'vitest';
 import QueueItem from '../src/components/QueueItem.svelte';
-import type { QueueRow } from '../src/ipc/bindings';
+import Thread from '../src/components/Thread.svelte';
+import type { Backend } from '../src/ipc/backend';
+import type { QueueRow, ThreadDto } from '../src/ipc/bindings';
+import { setBackend } from '../src/state/desk.svelte';
 
 const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
 
@@ -27,6 +30,8 @@ describe('untrusted text', () => {
       advisories: 0,
       language: null,
       interpreter: false,
+      unread: 2,
+      waiting_since: Date.now() - 60_000,
     };
     const target = document.createElement('div');
     document.body.appendChild(target);
@@ -36,6 +41,28 @@ describe('untrusted text', () => {
     expect(target.querySelectorAll('script').length).toBe(0);
     expect(target.querySelector('[data-testid="queue-excerpt"]')?.textContent).toBe(HOSTILE);
     expect(target.textContent).toContain('<img src=x');
+    expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+    unmount(app);
+  });
+
+  it('a thread shows the citizen\'s and the officer\'s words as text and runs nothing', async () => {
+    const thread: ThreadDto = {
+      messages: [
+        { id: 'c-1', direction: 'in', kind: 'text', text: HOSTILE, template: null, author: null, delivery: 'received', failure: null, created_at: Date.now(), position: null },
+        { id: 'm-1', direction: 'out', kind: 'text', text: 'ok', template: null, author: HOSTILE, delivery: 'failed', failure: HOSTILE, created_at: Date.now(), position: null },
+      ],
+      templates: [{ name: 'x', zh: HOSTILE, en: HOSTILE }],
+    };
+    setBackend({ thread: async () => thread } as unknown as Backend);
+    const target = document.createElement('div');
+    document.body.appendChild(target);
+    const app = mount(Thread, { target, props: { requestId: 'R-1', timeZone: 'Asia/Bangkok' } });
+    await new Promise((r) => setTimeout(r, 0));
+    flushSync();
+    expect(target.querySelectorAll('[data-testid="message"]').length).toBe(2);
+    expect(target.querySelectorAll('img').length).toBe(0);
+    expect(target.querySelectorAll('script').length).toBe(0);
+    expect(target.querySelector('[data-testid="message-text"]')?.textContent).toBe(HOSTILE);
     expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
     unmount(app);
   });

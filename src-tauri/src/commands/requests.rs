@@ -31,15 +31,14 @@ pub fn queue_page(
     };
     let claims = desk.store.live_claims(now)?;
     let advisories = desk.active_advisories()?;
+    let rows = rows
+        .iter()
+        .map(|r| convert::queue_row(r, &claims, &advisories, &settings.desk, &settings.language))
+        .collect();
     Ok(QueuePage {
         total: total as u32,
         offset,
-        rows: rows
-            .iter()
-            .map(|r| {
-                convert::queue_row(r, &claims, &advisories, &settings.desk, &settings.language)
-            })
-            .collect(),
+        rows: convert::with_threads(&desk.store, rows)?,
         open_emergencies: desk.store.open_emergency_count()? as u32,
         ready,
     })

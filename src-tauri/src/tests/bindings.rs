@@ -56,6 +56,9 @@ fn render() -> String {
         BulkOutcome,
         BulkRefusal,
         ClusterMembers,
+        MessageDto,
+        TemplateDto,
+        ThreadDto,
         ErrorCode,
         CommandError,
     );

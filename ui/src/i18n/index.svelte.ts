@@ -12,7 +12,7 @@ export function t(key: MessageKey, values: Record<string, string | number> = {})
 }
 
 /** A vocabulary word (`status.new`, `category.medical`…), falling back to the word itself. */
-export function word(kind: 'status' | 'priority' | 'category' | 'channel' | 'severity' | 'action', value: string): string {
+export function word(kind: 'status' | 'priority' | 'category' | 'channel' | 'severity' | 'action' | 'delivery', value: string): string {
   const key = `${kind}.${value}` as MessageKey;
   return key in messages.en ? t(key) : value;
 }

@@ -26,6 +26,7 @@ import type {
   RequestsChanged,
   StartupProblem,
   SyncHealth,
+  ThreadDto,
   Viewport,
 } from './bindings';
 
@@ -43,6 +44,8 @@ export interface Backend {
   timeline(filter: QueueFilter, hours: number): Promise<Bucket[]>;
   mapClusters(view: Viewport, filter: QueueFilter): Promise<ArrayBuffer>;
   act(id: string, action: ActionDto): Promise<RequestDetail>;
+  /** The thread with the citizen, oldest first (marks it read), and the templates. */
+  thread(id: string): Promise<ThreadDto>;
   /** One action on each of `ids`: each its own outbox item and audit entry. */
   actOnMany(ids: string[], action: ActionDto): Promise<BulkOutcome>;
   /** The requests of the cluster drawn nearest (`lon`, `lat`) in `view` (at most 500). */

@@ -57,7 +57,15 @@ language: string | null,
 /**
  * The citizen asks for an interpreter (the description says so).
  */
-interpreter: boolean, };
+interpreter: boolean, 
+/**
+ * Messages from the citizen nobody at this desk has had on screen.
+ */
+unread: number, 
+/**
+ * Since when the citizen has waited for an answer (ms), if they have.
+ */
+waiting_since: number | null, };
 
 export type QueuePage = { total: number, offset: number, rows: Array<QueueRow>, 
 /**
@@ -132,7 +140,7 @@ outbox: Array<OutboxDto>, claimed_by: Array<string>,
  */
 advisories: Array<AdvisorySummary>, };
 
-export type ActionDto = { "action": "acknowledge" } | { "action": "assign_to_me" } | { "action": "assign", assignee: string, } | { "action": "unassign" } | { "action": "set_priority", priority: string, } | { "action": "set_status", status: string, } | { "action": "add_note", text: string, } | { "action": "mark_duplicate", of: string, };
+export type ActionDto = { "action": "acknowledge" } | { "action": "assign_to_me" } | { "action": "assign", assignee: string, } | { "action": "unassign" } | { "action": "set_priority", priority: string, } | { "action": "set_status", status: string, } | { "action": "add_note", text: string, } | { "action": "mark_duplicate", of: string, } | { "action": "send_message", text: string, template?: string, };
 
 export type AdvisorySummary = { id: number, sender: string, identifier: string, 
 /**
@@ -350,6 +358,32 @@ total: number,
  * The first of them in the queue's order, at most `MAX_BULK`.
  */
 ids: Array<string>, };
+
+export type MessageDto = { id: string, 
+/**
+ * `in` (the citizen) or `out` (an officer).
+ */
+direction: string, 
+/**
+ * `text` or `location`.
+ */
+kind: string, text: string, template: string | null, author: string | null, 
+/**
+ * `pending`, `queued`, `sent`, `delivered`, `read`, `failed`, `received`.
+ */
+delivery: string, failure: string | null, 
+/**
+ * Milliseconds since the epoch, UTC.
+ */
+created_at: number, 
+/**
+ * `[lat, lon]` of a location message.
+ */
+position: Array<number> | null, };
+
+export type TemplateDto = { name: string, zh: string, en: string, };
+
+export type ThreadDto = { messages: Array<MessageDto>, templates: Array<TemplateDto>, };
 
 export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "already_sent" | "desk_locked" | "unknown_original" | "wrong_credentials" | "too_many_tries" | "account_disabled" | "insecure_hub" | "internal";
 

@@ -19,6 +19,7 @@ export const tauriBackend: Backend = {
   timeline: (filter, hours) => call<import('./bindings').Bucket[]>("timeline", { filter, hours }),
   mapClusters: (view, filter) => call<ArrayBuffer>("map_clusters", { view, filter }),
   act: (id, action) => call<import('./bindings').RequestDetail>("act", { id, action }),
+  thread: (id) => call<import('./bindings').ThreadDto>("thread", { id }),
   actOnMany: (ids, action) => call<import('./bindings').BulkOutcome>("act_on_many", { ids, action }),
   clusterMembers: (view, filter, lon, lat) => call<import('./bindings').ClusterMembers>("cluster_members", { view, filter, lon, lat }),
   dismissAction: (id, key) => call<import('./bindings').RequestDetail>("dismiss_action", { id, key }),
