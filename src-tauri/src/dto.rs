@@ -282,6 +282,18 @@ pub struct ThreadDto {
     pub templates: Vec<TemplateDto>,
 }
 
+/// Where a safety reminder goes: an advisory's areas, or a box on the map
+/// (`[west, south, east, north]`).
+#[derive(Debug, Clone, Deserialize, Serialize, TS)]
+pub struct ReminderArea {
+    #[serde(default)]
+    #[ts(optional)]
+    pub advisory: Option<f64>,
+    #[serde(default)]
+    #[ts(optional)]
+    pub bbox: Option<Vec<f64>>,
+}
+
 /// What one action on many requests did: each request is its own outbox item (and its own
 /// audited action at the hub).
 #[derive(Debug, Clone, Default, Serialize, TS)]

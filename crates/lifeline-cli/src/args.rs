@@ -61,6 +61,9 @@ pub enum Command {
     /// Write to the citizen of a request: queued at once, sent to the hub on the next sync,
     /// then carried by the channel the request came through.
     Reply(ReplyArgs),
+    /// A safety reminder: the same message to the citizen of every open request inside an
+    /// area (a box, or an advisory's areas), each queued as its own message.
+    Remind(RemindArgs),
     /// Retention: erase requests closed more than DAYS ago (default 30), leaving no trace of
     /// them in the files.
     Purge {
@@ -295,6 +298,37 @@ pub struct ReplyArgs {
     #[arg(long, default_value = "zh")]
     pub lang: String,
     /// Who writes (recorded at the hub as the signed-in principal).
+    #[arg(long, env = "LIFELINE_OFFICER", default_value = "cli")]
+    pub actor: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RemindArgs {
+    /// The area as WEST,SOUTH,EAST,NORTH in degrees (west > east crosses the antimeridian).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 4,
+        conflicts_with = "advisory",
+        required_unless_present = "advisory"
+    )]
+    pub bbox: Vec<f64>,
+    /// The areas of an advisory in this store, by its id (`lifeline advisories`).
+    #[arg(long)]
+    pub advisory: Option<i64>,
+    #[arg(
+        long,
+        conflicts_with = "template",
+        required_unless_present = "template"
+    )]
+    pub text: Option<String>,
+    #[arg(long)]
+    pub template: Option<String>,
+    #[arg(long, default_value = "zh")]
+    pub lang: String,
+    /// Only say how many citizens are inside; queue nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     #[arg(long, env = "LIFELINE_OFFICER", default_value = "cli")]
     pub actor: String,
 }

@@ -82,6 +82,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Act(a) => commands::outbox::act(&store, a, json),
         Command::Messages { request_id } => commands::messages::thread(&store, &request_id, json),
         Command::Reply(a) => commands::messages::reply(&store, a, json),
+        Command::Remind(a) => commands::messages::remind(&store, a, json),
         Command::Purge {
             closed_older_than_days: days,
         } => {

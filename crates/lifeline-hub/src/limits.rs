@@ -29,6 +29,11 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Case events a request keeps at most (`store::MAX_CASE_EVENTS`, or lower).
     pub max_case_events: usize,
+    /// Officers' messages handed to each intake channel: sustained per second, and the
+    /// burst above it. A safety reminder to a whole area leaves at this pace, so a
+    /// channel's gateway (an SMS provider, a chat platform) is not flooded.
+    pub channel_messages_per_sec: f64,
+    pub channel_messages_burst: f64,
 }
 
 impl Default for Limits {
@@ -44,6 +49,8 @@ impl Default for Limits {
             max_connections_per_address: 256,
             header_timeout: Duration::from_secs(10),
             max_case_events: crate::store::MAX_CASE_EVENTS,
+            channel_messages_per_sec: 50.0,
+            channel_messages_burst: 200.0,
         }
     }
 }

@@ -64,6 +64,10 @@ struct Cli {
     /// Intake requests per second per channel (bursts of ten times that are allowed).
     #[arg(long)]
     intake_rate: Option<f64>,
+    /// Officers' messages handed to each intake channel per second (safety reminders to a
+    /// whole area leave at this pace; the burst is four seconds' worth).
+    #[arg(long)]
+    channel_message_rate: Option<f64>,
     /// Connections open at once, in all.
     #[arg(long)]
     max_connections: Option<usize>,
@@ -442,6 +446,10 @@ fn serve(cli: Cli) -> ExitCode {
     }
     if let Some(n) = cli.max_case_events {
         limits.max_case_events = n;
+    }
+    if let Some(rate) = cli.channel_message_rate {
+        limits.channel_messages_per_sec = rate;
+        limits.channel_messages_burst = (rate * 4.0).max(1.0);
     }
     if let Some(s) = cli.header_timeout {
         limits.header_timeout = Duration::from_secs_f64(s.max(0.1));

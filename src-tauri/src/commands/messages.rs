@@ -7,7 +7,7 @@ use tauri::{AppHandle, Emitter};
 
 use super::DeskState;
 use crate::convert;
-use crate::dto::{RequestsChanged, TemplateDto, ThreadDto};
+use crate::dto::{ReminderArea, RequestsChanged, TemplateDto, ThreadDto};
 use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::events;
 
@@ -32,13 +32,96 @@ pub fn thread(app: AppHandle, desk: DeskState<'_>, id: String) -> CommandResult<
     }
     Ok(ThreadDto {
         messages: messages.iter().map(convert::message).collect(),
-        templates: TEMPLATES
-            .iter()
-            .map(|t| TemplateDto {
-                name: t.name.into(),
-                zh: t.zh.into(),
-                en: t.en.into(),
-            })
-            .collect(),
+        templates: templates(),
     })
+}
+
+fn templates() -> Vec<TemplateDto> {
+    TEMPLATES
+        .iter()
+        .map(|t| TemplateDto {
+            name: t.name.into(),
+            zh: t.zh.into(),
+            en: t.en.into(),
+        })
+        .collect()
+}
+
+/// The post's message templates, in both languages.
+#[tauri::command]
+pub fn message_templates() -> Vec<TemplateDto> {
+    templates()
+}
+
+/// The most citizens one reminder goes to (a city's worth; a country is several).
+pub const MAX_REMINDER: usize = 10_000;
+
+fn area(a: &ReminderArea) -> CommandResult<lifeline_core::store::ReminderArea> {
+    use lifeline_core::store::ReminderArea as Area;
+    match (a.advisory, a.bbox.as_deref()) {
+        (Some(id), None) => Ok(Area::Advisory(id as i64)),
+        (None, Some([w, s, e, n])) => Ok(Area::Box(
+            lifeline_core::geo::BBox::new(*w, *s, *e, *n).map_err(CommandError::invalid)?,
+        )),
+        _ => Err(CommandError::invalid(
+            "name an advisory or a box [west, south, east, north]",
+        )),
+    }
+}
+
+/// How many citizens a reminder to `area` would reach now (open requests inside it).
+#[tauri::command(async)]
+pub fn reminder_recipients(desk: DeskState<'_>, area: ReminderArea) -> CommandResult<u32> {
+    super::session::ensure_unlocked(&desk)?;
+    Ok(desk.store.reminder_recipients(&self::area(&area)?)?.len() as u32)
+}
+
+/// Sends the same message to every citizen inside `area`: one outbound message per open
+/// request, each its own outbox item (the hub records each, and hands them to the channels
+/// at their pace). Answers how many were queued.
+#[tauri::command(async)]
+pub fn send_reminder(
+    app: AppHandle,
+    desk: DeskState<'_>,
+    area: ReminderArea,
+    text: String,
+    template: Option<String>,
+) -> CommandResult<u32> {
+    super::session::ensure_unlocked(&desk)?;
+    let text = text.trim().to_owned();
+    let check = lifeline_core::model::TriageAction::SendMessage {
+        text: text.clone(),
+        template: template.clone(),
+    };
+    check
+        .validate()
+        .map_err(|e| CommandError::invalid(e.to_string()))?;
+    let ids = desk.store.reminder_recipients(&self::area(&area)?)?;
+    if ids.len() > MAX_REMINDER {
+        return Err(CommandError::invalid(format!(
+            "{} citizens are inside; a reminder goes to at most {MAX_REMINDER}: choose a smaller area",
+            ids.len()
+        )));
+    }
+    let recipients: Vec<(String, String)> =
+        ids.iter().map(|id| (id.clone(), desk.new_key())).collect();
+    let queued = desk.store.queue_reminder(
+        &recipients,
+        &text,
+        template.as_deref(),
+        &desk.actor(),
+        Utc::now(),
+    )?;
+    if let Some(engine) = desk.engine() {
+        engine.wake_outbox();
+    }
+    let _ = app.emit(
+        events::REQUESTS_CHANGED,
+        RequestsChanged {
+            ids,
+            origin: "desk".into(),
+        },
+    );
+    let _ = app.emit(events::SYNC_HEALTH, ());
+    Ok(queued as u32)
 }

@@ -59,6 +59,7 @@ fn render() -> String {
         MessageDto,
         TemplateDto,
         ThreadDto,
+        ReminderArea,
         ErrorCode,
         CommandError,
     );

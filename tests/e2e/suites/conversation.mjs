@@ -58,4 +58,45 @@ export const TESTS = [
     await s.keys('\uE00C');
     await s.type(await s.find('#search'), '');
   },
+
+  async function a_safety_reminder_goes_to_each_citizen_in_the_area_the_map_shows() {
+    const s = ctx.a;
+    const hub = ctx.hub;
+    // Three citizens in Phuket, far from every other request of the run.
+    const ids = [0, 1, 2].map((i) => `E2E-REM-${i}`);
+    for (const [i, id] of ids.entries()) {
+      await intake(hub, request(995 + i, { id, emergency: false, location: { lat: 7.8804 + i * 0.002, lon: 98.3923, accuracy_m: 20, country: 'TH' } }));
+    }
+    await s.type(await s.find('#search'), 'E2E-REM');
+    await s.waitFor('the three are listed', async () => (await queueTotal(s)) === 3, 20_000);
+    await s.clickCss(`[data-testid="queue-row"][data-id="${ids[0]}"]`);
+    await s.waitFor('the detail is open', async () => (await s.findAll('[data-testid="detail-title"]')).length === 1, 10_000);
+    await new Promise((r) => setTimeout(r, 2500));
+    await s.clickCss('[data-testid="remind-view"]');
+    await s.waitFor('the form counts the citizens in view', async () => (await s.execute('const c = document.querySelector(\'[data-testid="reminder-count"]\'); return c ? c.dataset.count : null')) === '3', 10_000);
+    await s.execute(
+      `const sel = document.querySelector('[data-testid="reminder-template"]');
+       sel.value = 'shelter';
+       sel.dispatchEvent(new Event('change', { bubbles: true }));
+       return null;`,
+    );
+    await s.waitFor('the template fills the reminder', async () => ((await s.textContent('[data-testid="reminder-preview"]')) ?? '').includes('避难所'), 5_000);
+    await s.clickCss('[data-testid="reminder-send"]');
+    await s.waitFor('asked to confirm the count', async () => (await s.findAll('[data-testid="reminder-confirm"]')).length === 1, 5_000);
+    await s.execute('window.lifelineMapPan(1, 0, 300); return null;');
+    await new Promise((r) => setTimeout(r, 1500));
+    writeFileSync(join(OUT, 'reminder-zh.png'), await s.screenshot());
+    await s.clickCss('[data-testid="reminder-confirm"]');
+    await s.waitFor('three queued', async () => (await s.execute('const c = document.querySelector(\'[data-testid="reminder-sent"]\'); return c ? c.dataset.count : null')) === '3', 10_000);
+    // At the hub: one message for each, with the shelter text, for the channel to carry.
+    let carried = [];
+    await s.waitFor('the channel has one message for each citizen', async () => {
+      carried = (await hubFetch(hub, '/v1/channel/outbox?limit=500', 'GET', undefined, hub.channel)).json.messages.filter((m) => ids.includes(m.request_id));
+      return carried.length === 3;
+    }, 20_000);
+    assert(new Set(carried.map((m) => m.request_id)).size === 3 && carried.every((m) => m.text.includes('避难所') && m.template === 'shelter'), `one reminder each: ${JSON.stringify(carried.map((m) => m.request_id))}`);
+    await s.clickCss('[data-testid="reminder"] .buttons button');
+    await s.keys('\uE00C');
+    await s.type(await s.find('#search'), '');
+  },
 ];

@@ -287,3 +287,50 @@ async fn a_thread_is_only_its_posts_and_its_channels_moves_with_its_request_and_
         "no message outlives its request"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_channel_is_handed_messages_at_its_pace_and_the_rest_wait_their_turn() {
+    // Two a second, a burst of eight.
+    let t = Trust::start(&["--channel-message-rate", "2"]);
+    let li = t.token("li", "desk-li").await;
+    for i in 0..20 {
+        let id = format!("TH-R{i}");
+        t.intake(&id, "TH").await;
+        let (status, body) = t
+            .call(
+                reqwest::Method::POST,
+                &li,
+                &format!("/v1/requests/{id}/actions"),
+                Some(json!({ "action": "send_message", "text": "Go to the shelter at the city hall", "base_version": 1 })),
+                &[("Idempotency-Key", &format!("rem-{i}"))],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let first = outbox(&t, &t.channel).await;
+    assert_eq!(first.len(), 8, "the burst, not all twenty");
+    let (status, body) = t.get(&t.channel, "/v1/channel/outbox").await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "nothing more right away: {body}"
+    );
+    // The handed-out ones are carried; the rest come as the bucket refills, none lost.
+    for (id, _) in &first {
+        let (status, _) = receipt(&t, &t.channel, id, "sent").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let later = outbox(&t, &t.channel).await;
+    assert!(
+        (3..=6).contains(&later.len()),
+        "about two a second, not the twelve waiting: {} after two seconds",
+        later.len()
+    );
+    assert!(
+        later
+            .iter()
+            .all(|(id, _)| !first.iter().any(|(f, _)| f == id)),
+        "the ones already carried are not handed out again"
+    );
+}

@@ -385,6 +385,8 @@ export type TemplateDto = { name: string, zh: string, en: string, };
 
 export type ThreadDto = { messages: Array<MessageDto>, templates: Array<TemplateDto>, };
 
+export type ReminderArea = { advisory?: number, bbox?: Array<number>, };
+
 export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "already_sent" | "desk_locked" | "unknown_original" | "wrong_credentials" | "too_many_tries" | "account_disabled" | "insecure_hub" | "internal";
 
 export type CommandError = { code: ErrorCode, message: string, };

@@ -2,7 +2,7 @@
 // change it; the backend pushes events, the components refetch what they show.
 import type { Backend } from '../ipc/backend';
 import { emptyFilter } from '../ipc/backend';
-import type { AlarmState, AlertEvent, AppInfo, QueueFilter, Region, RequestDetail, SyncHealth } from '../ipc/bindings';
+import type { AlarmState, AlertEvent, AppInfo, QueueFilter, Region, ReminderArea, RequestDetail, SyncHealth } from '../ipc/bindings';
 
 export type Tab = 'queue' | 'advisories';
 
@@ -51,6 +51,8 @@ export const desk = $state({
   now: Date.now(),
   /** The shift hand-over page is open. */
   handoverOpen: false,
+  /** The safety reminder form is open, for this area. */
+  reminder: null as ReminderArea | null,
   /** The settings panel is open. */
   settingsOpen: false,
   /** The shortcut sheet (`?`) is open. */

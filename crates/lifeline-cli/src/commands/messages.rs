@@ -8,7 +8,7 @@ use lifeline_core::protocol::WireMessage;
 
 use super::outbox::new_key;
 use crate::CliError;
-use crate::args::ReplyArgs;
+use crate::args::{RemindArgs, ReplyArgs};
 use crate::output::print_json;
 
 pub fn thread(store: &Store, request_id: &str, json_out: bool) -> Result<(), CliError> {
@@ -44,25 +44,10 @@ pub fn thread(store: &Store, request_id: &str, json_out: bool) -> Result<(), Cli
 }
 
 pub fn reply(store: &Store, args: ReplyArgs, json_out: bool) -> Result<(), CliError> {
-    let (text, template_name) = match (&args.text, &args.template) {
-        (_, Some(name)) if name == "list" => {
-            for t in TEMPLATES {
-                say!("{:<16} {}", t.name, t.text(&args.lang))?;
-            }
-            return Ok(());
-        }
-        (_, Some(name)) => {
-            let t = template(name).ok_or_else(|| {
-                let names: Vec<&str> = TEMPLATES.iter().map(|t| t.name).collect();
-                CliError::Usage(format!(
-                    "no template {name:?} (there are: {})",
-                    names.join(", ")
-                ))
-            })?;
-            (t.text(&args.lang).to_owned(), Some(t.name.to_owned()))
-        }
-        (Some(text), None) => (text.clone(), None),
-        (None, None) => return Err(CliError::Usage("give --text or --template".into())),
+    let Some((text, template_name)) =
+        message_text(args.text.as_deref(), args.template.as_deref(), &args.lang)?
+    else {
+        return Ok(());
     };
     let key = new_key();
     let action = TriageAction::SendMessage {
@@ -83,4 +68,80 @@ pub fn reply(store: &Store, args: ReplyArgs, json_out: bool) -> Result<(), CliEr
         "queued message {id} to the citizen of {} (sent on the next sync)",
         args.request_id
     )
+}
+
+/// The message a `--text` or `--template` names (`None`: the templates were listed).
+fn message_text(
+    text: Option<&str>,
+    template_name: Option<&str>,
+    lang: &str,
+) -> Result<Option<(String, Option<String>)>, CliError> {
+    Ok(Some(match (text, template_name) {
+        (_, Some("list")) => {
+            for t in TEMPLATES {
+                say!("{:<16} {}", t.name, t.text(lang))?;
+            }
+            return Ok(None);
+        }
+        (_, Some(name)) => {
+            let t = template(name).ok_or_else(|| {
+                let names: Vec<&str> = TEMPLATES.iter().map(|t| t.name).collect();
+                CliError::Usage(format!(
+                    "no template {name:?} (there are: {})",
+                    names.join(", ")
+                ))
+            })?;
+            (t.text(lang).to_owned(), Some(t.name.to_owned()))
+        }
+        (Some(text), None) => (text.to_owned(), None),
+        (None, None) => return Err(CliError::Usage("give --text or --template".into())),
+    }))
+}
+
+pub fn remind(store: &Store, args: RemindArgs, json_out: bool) -> Result<(), CliError> {
+    use lifeline_core::store::ReminderArea;
+    let area = match (args.advisory, args.bbox.as_slice()) {
+        (Some(id), _) => ReminderArea::Advisory(id),
+        (None, [w, s, e, n]) => ReminderArea::Box(
+            lifeline_core::geo::BBox::new(*w, *s, *e, *n)
+                .map_err(|e| CliError::Usage(e.to_string()))?,
+        ),
+        _ => {
+            return Err(CliError::Usage(
+                "give --bbox WEST,SOUTH,EAST,NORTH or --advisory ID".into(),
+            ));
+        }
+    };
+    let recipients = store.reminder_recipients(&area)?;
+    if args.dry_run {
+        if json_out {
+            return print_json(&serde_json::json!({ "inside": recipients.len() }));
+        }
+        return say!("{} citizens inside (open requests)", recipients.len());
+    }
+    let Some((text, template_name)) =
+        message_text(args.text.as_deref(), args.template.as_deref(), &args.lang)?
+    else {
+        return Ok(());
+    };
+    let keyed: Vec<(String, String)> = recipients
+        .iter()
+        .map(|id| (id.clone(), new_key()))
+        .collect();
+    let queued = store
+        .queue_reminder(
+            &keyed,
+            &text,
+            template_name.as_deref(),
+            &args.actor,
+            Utc::now(),
+        )
+        .map_err(|e| match e {
+            lifeline_core::store::StoreError::Action(a) => CliError::Usage(a.to_string()),
+            other => other.into(),
+        })?;
+    if json_out {
+        return print_json(&serde_json::json!({ "inside": recipients.len(), "queued": queued }));
+    }
+    say!("queued {queued} messages, one to each citizen inside (sent on the next sync)")
 }

@@ -44,14 +44,17 @@ pub fn list(store: &Store, all: bool, json_out: bool) -> Result<(), CliError> {
     Ok(())
 }
 
-/// A fresh idempotency key: unique per action, stable across retries of that action.
+/// A fresh idempotency key: unique per action, stable across retries of that action. The
+/// counter keeps keys made in the same instant apart (a reminder makes thousands at once).
 pub fn new_key() -> String {
+    static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let now = Utc::now();
     format!(
-        "cli-{}-{}-{:x}",
+        "cli-{}-{}-{:x}-{}",
         now.timestamp_millis(),
         std::process::id(),
-        now.timestamp_subsec_nanos()
+        now.timestamp_subsec_nanos(),
+        MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     )
 }
 

@@ -230,3 +230,59 @@ impl Store {
         })
     }
 }
+
+/// Where a safety reminder goes: the open requests located inside an area.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReminderArea {
+    /// A box on the map (west > east crosses the antimeridian).
+    Box(crate::geo::BBox),
+    /// The areas of an advisory (polygons with holes, circles), as the map draws them.
+    Advisory(i64),
+}
+
+impl Store {
+    /// The open requests inside `area`, oldest first: one citizen each for a reminder.
+    pub fn reminder_recipients(&self, area: &ReminderArea) -> Result<Vec<String>> {
+        match area {
+            ReminderArea::Box(b) => self.query_request_ids(&super::RequestQuery {
+                bbox: Some(*b),
+                order: super::RequestOrder::Oldest,
+                ..super::RequestQuery::open()
+            }),
+            ReminderArea::Advisory(id) => Ok(self
+                .requests_in_advisory(*id, true)?
+                .into_iter()
+                .map(|r| r.request.id)
+                .collect()),
+        }
+    }
+
+    /// Queues the same message to each of `recipients` (request id, idempotency key), in
+    /// one transaction: each its own outbox item and its own message on its thread, as if
+    /// written one by one. Returns how many were queued.
+    pub fn queue_reminder(
+        &self,
+        recipients: &[(String, String)],
+        text: &str,
+        template: Option<&str>,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        let action = TriageAction::SendMessage {
+            text: text.to_owned(),
+            template: template.map(str::to_owned),
+        };
+        self.write(|tx| {
+            let mut queued = 0;
+            for (id, key) in recipients {
+                if super::outbox::queue_in(tx, id, &action, actor, key, now)?
+                    .1
+                    .is_some()
+                {
+                    queued += 1;
+                }
+            }
+            Ok(queued)
+        })
+    }
+}

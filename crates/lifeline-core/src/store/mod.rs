@@ -49,7 +49,7 @@ pub use duplicates::Likeness;
 pub use error::StoreError;
 pub use events::local_event_id;
 pub use key::{Encrypted, StoreKey, encrypt_in_place, is_plaintext};
-pub use messages::ThreadState;
+pub use messages::{ReminderArea, ThreadState};
 pub use outbox::{OutboxCounts, OutboxItem, OutboxState, WITHDRAWN_NOTE, Withdrawal};
 pub use quarantine::{QuarantinedRecord, Rejection};
 pub use query::{AssigneeFilter, Counts, RequestOrder, RequestQuery, TimeBucket};

@@ -157,60 +157,7 @@ impl Store {
         idempotency_key: &str,
         now: DateTime<Utc>,
     ) -> Result<(StoredRequest, Option<OutboxItem>)> {
-        self.write(|tx| {
-            let current = get_in(tx, request_id)?.ok_or_else(|| StoreError::RequestNotFound(request_id.to_owned()))?;
-            // The original of a duplicate must be here: junk ids never reach the case log.
-            if let TriageAction::MarkDuplicate { of } = action
-                && of != request_id
-                && get_in(tx, of)?.is_none()
-            {
-                return Err(StoreError::UnknownOriginal(of.clone()));
-            }
-            let (next, kinds) = action.apply(&current.request, now)?;
-            // A message changes no field of the request: it goes on the thread instead.
-            let message = matches!(action, TriageAction::SendMessage { .. });
-            if kinds.is_empty() && !message {
-                return Ok((current, None));
-            }
-            let has_base: bool = tx
-                .prepare_cached("SELECT 1 FROM local_bases WHERE request_id = ?1")?
-                .query_row([request_id], |_| Ok(()))
-                .optional()?
-                .is_some();
-            if !has_base && !message {
-                // The row holds the hub's copy right now: keep it as the base for replays.
-                save_base(tx, &current.request)?;
-            }
-            let rowid: i64 = tx.query_row("SELECT rowid FROM requests WHERE id = ?1", [request_id], |r| r.get(0))?;
-            for (n, kind) in kinds.into_iter().enumerate() {
-                events::insert_in(
-                    tx,
-                    &CaseEvent {
-                        id: events::local_event_id(idempotency_key, n),
-                        request_id: request_id.to_owned(),
-                        kind,
-                        actor: Some(actor.to_owned()),
-                        at: now,
-                        origin: Origin::Desk,
-                    },
-                )?;
-            }
-            let action_json = serde_json::to_string(action).map_err(|e| StoreError::corrupt("action", e))?;
-            tx.prepare_cached(
-                "INSERT INTO outbox (idempotency_key, request_id, action, actor, base_version, state, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
-            )?
-            .execute(params![idempotency_key, request_id, action_json, actor, current.request.version, ms(now)])?;
-            if message {
-                messages::queue_in(tx, request_id, action, actor, idempotency_key, now)?;
-                recompute_local(tx, request_id)?;
-            } else {
-                write_row(tx, &next, LocalState::Pending, &current.source, Some(rowid))?;
-            }
-            let item = item_by_key(tx, idempotency_key)?;
-            let shown = get_in(tx, request_id)?.ok_or_else(|| StoreError::RequestNotFound(request_id.to_owned()))?;
-            Ok((shown, Some(item)))
-        })
+        self.write(|tx| queue_in(tx, request_id, action, actor, idempotency_key, now))
     }
 
     /// Pending items, oldest first: the order they must reach the hub in.
@@ -412,6 +359,76 @@ impl Store {
             recompute_local(tx, &item.request_id)
         })
     }
+}
+
+/// [`Store::queue_action`] inside the caller's transaction (a reminder queues many).
+pub(crate) fn queue_in(
+    tx: &Transaction<'_>,
+    request_id: &str,
+    action: &TriageAction,
+    actor: &str,
+    idempotency_key: &str,
+    now: DateTime<Utc>,
+) -> Result<(StoredRequest, Option<OutboxItem>)> {
+    let current = get_in(tx, request_id)?
+        .ok_or_else(|| StoreError::RequestNotFound(request_id.to_owned()))?;
+    // The original of a duplicate must be here: junk ids never reach the case log.
+    if let TriageAction::MarkDuplicate { of } = action
+        && of != request_id
+        && get_in(tx, of)?.is_none()
+    {
+        return Err(StoreError::UnknownOriginal(of.clone()));
+    }
+    let (next, kinds) = action.apply(&current.request, now)?;
+    // A message changes no field of the request: it goes on the thread instead.
+    let message = matches!(action, TriageAction::SendMessage { .. });
+    if kinds.is_empty() && !message {
+        return Ok((current, None));
+    }
+    let has_base: bool = tx
+        .prepare_cached("SELECT 1 FROM local_bases WHERE request_id = ?1")?
+        .query_row([request_id], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if !has_base && !message {
+        // The row holds the hub's copy right now: keep it as the base for replays.
+        save_base(tx, &current.request)?;
+    }
+    let rowid: i64 = tx.query_row(
+        "SELECT rowid FROM requests WHERE id = ?1",
+        [request_id],
+        |r| r.get(0),
+    )?;
+    for (n, kind) in kinds.into_iter().enumerate() {
+        events::insert_in(
+            tx,
+            &CaseEvent {
+                id: events::local_event_id(idempotency_key, n),
+                request_id: request_id.to_owned(),
+                kind,
+                actor: Some(actor.to_owned()),
+                at: now,
+                origin: Origin::Desk,
+            },
+        )?;
+    }
+    let action_json =
+        serde_json::to_string(action).map_err(|e| StoreError::corrupt("action", e))?;
+    tx.prepare_cached(
+        "INSERT INTO outbox (idempotency_key, request_id, action, actor, base_version, state, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
+    )?
+    .execute(params![idempotency_key, request_id, action_json, actor, current.request.version, ms(now)])?;
+    if message {
+        messages::queue_in(tx, request_id, action, actor, idempotency_key, now)?;
+        recompute_local(tx, request_id)?;
+    } else {
+        write_row(tx, &next, LocalState::Pending, &current.source, Some(rowid))?;
+    }
+    let item = item_by_key(tx, idempotency_key)?;
+    let shown = get_in(tx, request_id)?
+        .ok_or_else(|| StoreError::RequestNotFound(request_id.to_owned()))?;
+    Ok((shown, Some(item)))
 }
 
 fn source_of(tx: &Transaction<'_>, request_id: &str) -> Result<String> {

@@ -135,3 +135,61 @@ fn an_erased_request_takes_its_thread_with_it() {
     store.erase(&["R-1".into()]).expect("erase");
     assert!(store.thread("R-1").expect("thread").is_empty());
 }
+
+#[test]
+fn a_reminder_reaches_the_open_requests_inside_the_area_across_the_antimeridian_and_no_one_else() {
+    let (_dir, store) = open_store();
+    let mut closed = request("FJ-CLOSED", -18.0, 178.5);
+    closed.status = Status::Resolved;
+    store
+        .upsert_requests(
+            &[
+                incoming(request("FJ-SUVA", -18.14, 178.44)),
+                incoming(request("FJ-TAVEUNI", -16.8, -179.95)),
+                incoming(request("WS-APIA", -13.83, -171.76)),
+                incoming(closed),
+            ],
+            "hub",
+            None,
+        )
+        .expect("upsert");
+    let fiji = lifeline_core::store::ReminderArea::Box(
+        BBox::new(177.0, -20.0, -179.0, -15.0).expect("box"),
+    );
+    let mut inside = store.reminder_recipients(&fiji).expect("recipients");
+    inside.sort();
+    assert_eq!(
+        inside,
+        ["FJ-SUVA", "FJ-TAVEUNI"],
+        "open, inside, on both sides of 180°"
+    );
+    let recipients: Vec<(String, String)> = inside
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.clone(), format!("rem-{i}")))
+        .collect();
+    let queued = store
+        .queue_reminder(
+            &recipients,
+            "Cyclone warning: go to the shelter",
+            None,
+            "desk-a/li",
+            Utc::now(),
+        )
+        .expect("queued");
+    assert_eq!(queued, 2);
+    for id in ["FJ-SUVA", "FJ-TAVEUNI"] {
+        let thread = store.thread(id).expect("thread");
+        assert_eq!(thread.len(), 1, "{id} has its own message");
+        assert_eq!(thread[0].delivery, Delivery::Pending);
+    }
+    assert!(
+        store.thread("WS-APIA").expect("thread").is_empty(),
+        "Samoa is outside"
+    );
+    assert_eq!(
+        store.outbox_counts().expect("counts").pending,
+        2,
+        "one outbox item each"
+    );
+}

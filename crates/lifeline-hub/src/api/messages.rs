@@ -3,6 +3,7 @@
 //! Officers send messages as a `send_message` triage action (`requests::act`).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Extension;
 use axum::body::Bytes;
@@ -13,7 +14,7 @@ use chrono::Utc;
 use lifeline_core::protocol::{WireInboundMessage, WireMessages, WireReceipt};
 use serde::Deserialize;
 
-use super::{Shared, audit, blocking, error, parse_json};
+use super::{Shared, audit, blocking, error, parse_json, too_many};
 use crate::auth::{Principal, forbidden};
 use crate::store::{MessageIn, ReceiptOutcome};
 
@@ -135,10 +136,41 @@ pub async fn outbox(
     };
     let store = Arc::clone(&state.store);
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    match blocking(move || store.channel_outbox(&channel, limit)).await {
-        Ok(messages) => axum::Json(WireMessages { messages }).into_response(),
-        Err(r) => r,
+    let bucket = format!("messages:{}", p.limit_key());
+    let mut messages = match blocking(move || store.channel_outbox(&channel, limit)).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    // Handed out at the channel's pace: what is over it waits for the next call (it stays
+    // queued), and a call that gets nothing learns when to come back.
+    let l = &state.limits;
+    let now = Instant::now();
+    let mut granted = 0;
+    let mut wait = None;
+    while granted < messages.len() {
+        match state.buckets.take(
+            &bucket,
+            l.channel_messages_per_sec,
+            l.channel_messages_burst,
+            now,
+        ) {
+            Ok(()) => granted += 1,
+            Err(w) => {
+                wait = Some(w);
+                break;
+            }
+        }
     }
+    if granted == 0
+        && let Some(w) = wait
+    {
+        return too_many(
+            "messages are handed out at the channel's pace; come back shortly",
+            w,
+        );
+    }
+    messages.truncate(granted);
+    axum::Json(WireMessages { messages }).into_response()
 }
 
 /// `POST /v1/messages/{id}/receipt`: how far one of this channel's messages got.
