@@ -7,6 +7,8 @@
 //! `lifeline-bench feeds` — import throughput against the parsers alone.
 //! `lifeline-bench sync [--requests 100000] [--burst 1000]` — the sync engine against a
 //! local hub: initial sync against the store's own upsert, intake-to-commit latency.
+//! `lifeline-bench messages [--requests 10000]` — opening a 1,000-message thread against the
+//! detail's case log; a safety reminder to N citizens against the same messages one by one.
 //! `lifeline-bench make-store --requests N --out PATH` — a desk store of N synthetic
 //! requests, for measuring the app on a full store (`cargo xtask bench app`).
 //!
@@ -14,6 +16,7 @@
 
 mod encryption;
 mod feeds;
+mod messages;
 mod stats;
 mod store;
 mod sync;
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
             .iter()
             .try_for_each(|&n| encryption::encrypted_against_plaintext(n)),
         Some("sync") => sync::run(sync_requests, burst),
+        Some("messages") => messages::run(number("--requests", 10_000)),
         Some("make-store") => match args
             .iter()
             .position(|a| a == "--out")
@@ -58,9 +62,10 @@ fn main() -> ExitCode {
         },
         Some("all") | None => store::run(&sizes)
             .and_then(|()| feeds::run())
-            .and_then(|()| sync::run(sync_requests, burst)),
+            .and_then(|()| sync::run(sync_requests, burst))
+            .and_then(|()| messages::run(sync_requests.min(10_000))),
         Some(other) => Err(format!(
-            "unknown benchmark `{other}`; use store, feeds, sync or all"
+            "unknown benchmark `{other}`; use store, encryption, feeds, sync, messages or all"
         )),
     };
     match result {
