@@ -49,6 +49,10 @@ pub struct DeskArgs {
     /// First escalation of an unacknowledged emergency, in seconds (default 300).
     #[arg(long)]
     pub escalate_after: Option<u64>,
+    /// Alert when the citizen of an open emergency wrote and nobody answered within this
+    /// many seconds (default 600).
+    #[arg(long)]
+    pub reply_alert_after: Option<u64>,
     /// Quiet mode: only emergencies alert (never silenced).
     #[arg(long)]
     pub quiet: bool,
@@ -85,6 +89,8 @@ pub struct SettingsFile {
     #[serde(default)]
     pub watch_region: Option<[f64; 4]>,
     pub escalate_after_s: Option<u64>,
+    #[serde(default)]
+    pub reply_alert_after_s: Option<u64>,
     #[serde(default)]
     pub quiet: bool,
     /// Notifications show the start of the description. Off by default: a notification
@@ -138,6 +144,7 @@ pub struct Settings {
     pub watch_countries: Vec<String>,
     pub watch_region: Option<[f64; 4]>,
     pub escalate_after_s: u64,
+    pub reply_alert_after_s: u64,
     pub quiet: bool,
     pub notification_details: bool,
     pub retention_days: i64,
@@ -217,6 +224,10 @@ impl Settings {
             watch_countries: file.watch_countries,
             watch_region: file.watch_region,
             escalate_after_s: args.escalate_after.or(file.escalate_after_s).unwrap_or(300),
+            reply_alert_after_s: args
+                .reply_alert_after
+                .or(file.reply_alert_after_s)
+                .unwrap_or(600),
             quiet: args.quiet || file.quiet,
             notification_details: file.notification_details,
             retention_days: file
@@ -262,6 +273,7 @@ impl Settings {
             file.watch_posts = s.watch_posts;
             file.watch_countries = s.watch_countries;
             file.escalate_after_s = Some(s.escalate_after_s);
+            file.reply_alert_after_s = Some(s.reply_alert_after_s);
             file.quiet = s.quiet;
             file.notification_details = s.notification_details;
             file.lock_after_minutes = Some(s.lock_after_s / 60);

@@ -88,7 +88,7 @@ async function main() {
   // Desk B watches Thailand only (its settings file, as an embassy would set it).
   mkdirSync(driverB.dataDir, { recursive: true });
   writeFileSync(join(driverB.dataDir, 'settings.json'), JSON.stringify({ watch_countries: ['TH'] }));
-  ctx.a = await Session.create(4444, DESK, deskArgs(driverA, hub, 'desk-a', 'Li', ['--escalate-after', '4']));
+  ctx.a = await Session.create(4444, DESK, deskArgs(driverA, hub, 'desk-a', 'Li', ['--escalate-after', '4', '--reply-alert-after', '3']));
   ctx.b = await Session.create(4446, DESK, deskArgs(driverB, hub, 'desk-b', 'Wang'));
   let failed = 0;
   // E2E_ONLY (a regular expression) runs some tests only, while working on them.

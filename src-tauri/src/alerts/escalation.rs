@@ -7,7 +7,11 @@ impl AlertService {
     /// Every few seconds: escalations due, burst summaries due, the alarm's state.
     pub fn tick(&self) {
         let now = Utc::now();
-        if let Err(e) = self.escalate(now).and_then(|()| self.flush_bursts(now)) {
+        if let Err(e) = self
+            .escalate(now)
+            .and_then(|()| self.flush_bursts(now))
+            .and_then(|()| self.remind_unanswered(now))
+        {
             tracing::error!("alert tick failed: {e}");
         }
         self.refresh_alarm();
@@ -89,6 +93,54 @@ impl AlertService {
             }
         }
         self.store.record_alerts(&alerted, &rows, now)
+    }
+
+    /// Citizens of open emergencies who wrote and have had no answer in time: one alert per
+    /// wait, naming the request as a new alert does (privately by default).
+    pub(super) fn remind_unanswered(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<(), lifeline_core::store::StoreError> {
+        let policy = self.policy();
+        let waiting = self
+            .store
+            .unanswered_emergencies(now - policy.reply_within)?;
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        let subjects: Vec<String> = waiting
+            .iter()
+            .map(|(c, since)| alert::waiting_subject(&c.id, *since))
+            .collect();
+        let alerted: std::collections::HashSet<String> =
+            self.store.alert_records(&subjects)?.into_keys().collect();
+        let mut recorded = Vec::new();
+        let mut rows = Vec::new();
+        for due in alert::waiting_due(&waiting, &policy, &alerted, now) {
+            let Some((c, _)) = waiting.iter().find(|(c, _)| c.id == due.request_id) else {
+                continue;
+            };
+            let request_texts = self.request_texts(c);
+            let minutes = due.waited.num_minutes().max(0);
+            let texts = |lang: &str| {
+                let (title, body) = request_texts(lang);
+                (text::waiting_title(lang, minutes, &title), body)
+            };
+            rows.extend(self.deliver(Delivery {
+                subject: &due.subject,
+                kind: "citizen_waiting",
+                request_id: Some(&due.request_id),
+                texts: &texts,
+                level: 1,
+                decision: "alerted",
+                reason: Reason::CitizenWaiting,
+            }));
+            recorded.push((due.subject, 1));
+        }
+        if recorded.is_empty() {
+            return Ok(());
+        }
+        self.store.record_alerts(&recorded, &rows, now)
     }
 
     /// Recomputes the alarm (sounding while an alerted emergency is unacknowledged) and tells

@@ -203,6 +203,7 @@ pub fn policy_from(settings: &crate::settings::Settings) -> AlertSettings {
             .watch_region
             .and_then(|[w, s, e, n]| lifeline_core::geo::BBox::new(w, s, e, n).ok()),
         escalate_after: Duration::seconds(settings.escalate_after_s.max(1) as i64),
+        reply_within: Duration::seconds(settings.reply_alert_after_s.max(1) as i64),
         quiet: settings.quiet,
         ..AlertSettings::default()
     }

@@ -92,6 +92,14 @@ pub fn escalation_title(lang: &str, minutes: i64, title: &str) -> String {
     }
 }
 
+pub fn waiting_title(lang: &str, minutes: i64, title: &str) -> String {
+    if zh(lang) {
+        format!("求助人等待回复 {minutes} 分钟：{title}")
+    } else {
+        format!("Citizen waiting {minutes} min for a reply: {title}")
+    }
+}
+
 pub fn summary_title(lang: &str, count: usize, place: &str) -> String {
     if zh(lang) {
         format!("{place}周边 {count} 个紧急求助")

@@ -3,8 +3,8 @@
 // test plays the intake channel through the hub's own channel endpoints.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hubFetch, intake } from '../harness.mjs';
-import { OUT, XSS, assert, request, queueTotal, ctx } from '../common.mjs';
+import { hubFetch, intake, notifyCalls } from '../harness.mjs';
+import { OUT, XSS, acknowledgeAtHub, assert, request, queueTotal, ctx } from '../common.mjs';
 
 export const TESTS = [
   async function a_citizen_writes_and_the_officer_answers_from_a_template_and_sees_it_read() {
@@ -98,5 +98,21 @@ export const TESTS = [
     await s.clickCss('[data-testid="reminder"] .buttons button');
     await s.keys('\uE00C');
     await s.type(await s.find('#search'), '');
+  },
+
+  async function a_citizen_of_an_sos_left_waiting_for_a_reply_alerts_the_desk() {
+    // Desk A alerts after 3 s without an answer (--reply-alert-after 3).
+    const hub = ctx.hub;
+    await intake(hub, request(993, { id: 'E2E-WAIT', emergency: true, location: { lat: 13.72, lon: 100.52, accuracy_m: 20, country: 'TH' } }));
+    await acknowledgeAtHub(hub, 'E2E-WAIT');
+    const before = await notifyCalls(ctx.notifyLog, '求助人等待回复');
+    const r = await hubFetch(hub, '/v1/requests/E2E-WAIT/messages', 'POST', { id: 'w-1', text: '请问有人吗？我们还在等' }, hub.channel);
+    assert(r.status === 201, `the citizen writes: ${r.status}`);
+    await ctx.a.waitFor('the desk alerts that the citizen waits', async () => (await notifyCalls(ctx.notifyLog, '求助人等待回复')) > before, 30_000, 250);
+    const onTheBus = (await import('node:fs')).readFileSync(ctx.notifyLog, 'utf8');
+    assert(!onTheBus.includes('请问有人吗'), 'the notification does not carry what the citizen wrote');
+    // Once per wait: no second alert while the same wait goes on.
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    assert((await notifyCalls(ctx.notifyLog, '求助人等待回复')) === before + 1, 'one alert for one wait');
   },
 ];

@@ -369,6 +369,7 @@ export const en = {
   'reason.acknowledged_elsewhere': 'acknowledged elsewhere',
   'reason.quiet_hours': 'quiet mode',
   'reason.not_actual': 'a test or exercise, not a real warning',
+  'reason.citizen_waiting': 'citizen waiting for a reply',
   'reason.test': 'test button',
 };
 

@@ -369,5 +369,6 @@ export const zh: Record<MessageKey, string> = {
   'reason.acknowledged_elsewhere': '已在其他席位确认',
   'reason.quiet_hours': '安静模式',
   'reason.not_actual': '测试或演练，并非真实警报',
+  'reason.citizen_waiting': '求助人等待回复',
   'reason.test': '测试按钮',
 };

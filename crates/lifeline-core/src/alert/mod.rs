@@ -16,7 +16,7 @@
 //! What the policy remembers between steps (recent emergencies, bursts, what was
 //! unacknowledged at the last look) is an [`AlertTracker`], stepped with `now` like the rest.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -38,6 +38,8 @@ pub enum Reason {
     QuietHours,
     NotActual,
     Test,
+    /// The citizen of an open emergency wrote and nobody has answered in time.
+    CitizenWaiting,
 }
 
 impl Reason {
@@ -54,6 +56,7 @@ impl Reason {
             Reason::QuietHours => "quiet_hours",
             Reason::NotActual => "not_actual",
             Reason::Test => "test",
+            Reason::CitizenWaiting => "citizen_waiting",
         }
     }
 }
@@ -73,6 +76,8 @@ pub struct AlertSettings {
     pub summary_interval: Duration,
     pub escalate_after: Duration,
     pub escalate_cap: Duration,
+    /// A citizen of an open emergency who wrote and has had no answer this long alerts.
+    pub reply_within: Duration,
 }
 
 impl Default for AlertSettings {
@@ -88,6 +93,7 @@ impl Default for AlertSettings {
             summary_interval: Duration::seconds(30),
             escalate_after: Duration::minutes(5),
             escalate_cap: Duration::minutes(30),
+            reply_within: Duration::minutes(10),
         }
     }
 }
@@ -269,6 +275,43 @@ pub fn escalations_due(
                 reason: Reason::Escalation,
             })
         })
+        .collect()
+}
+
+/// A citizen left waiting: the request, the ledger subject of this wait, and how long.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitingCitizen {
+    pub request_id: String,
+    pub subject: String,
+    pub waited: Duration,
+}
+
+/// The ledger subject of one wait: a wait alerts once; an answer ends it, and the citizen's
+/// next message after that starts a new one.
+pub fn waiting_subject(id: &str, since: DateTime<Utc>) -> String {
+    format!("reply:{id}:{}", since.timestamp_millis())
+}
+
+/// Citizens of open emergencies who wrote (at `since`) and have waited at least
+/// `reply_within` for an answer, not yet alerted for this wait (`alerted` holds the
+/// subjects already in the ledger).
+pub fn waiting_due(
+    waiting: &[(Candidate, DateTime<Utc>)],
+    settings: &AlertSettings,
+    alerted: &HashSet<String>,
+    now: DateTime<Utc>,
+) -> Vec<WaitingCitizen> {
+    waiting
+        .iter()
+        .filter(|(c, since)| {
+            c.emergency && c.status.is_open() && now - *since >= settings.reply_within
+        })
+        .map(|(c, since)| WaitingCitizen {
+            request_id: c.id.clone(),
+            subject: waiting_subject(&c.id, *since),
+            waited: now - *since,
+        })
+        .filter(|w| !alerted.contains(&w.subject))
         .collect()
 }
 

@@ -532,3 +532,40 @@ fn escalations_around_one_place_become_one_notice() {
         "one place alone, one without a position"
     );
 }
+
+#[test]
+fn a_citizen_left_waiting_alerts_once_per_wait_and_only_for_an_open_emergency() {
+    let settings = AlertSettings::default();
+    let since = t0();
+    let later = since + settings.reply_within;
+    let mut resolved = sos("SOS-DONE", 41.0, 29.0);
+    resolved.status = Status::Resolved;
+    let mut routine = sos("ROUTINE", 41.0, 29.0);
+    routine.emergency = false;
+    let waiting = vec![
+        (sos("SOS-1", 41.0, 29.0), since),
+        (sos("SOS-RECENT", 41.0, 29.0), since + Duration::minutes(5)),
+        (resolved, since),
+        (routine, since),
+    ];
+    let due = waiting_due(&waiting, &settings, &HashSet::new(), later);
+    assert_eq!(
+        due.iter()
+            .map(|w| w.request_id.as_str())
+            .collect::<Vec<_>>(),
+        ["SOS-1"],
+        "an open emergency waited the whole time; the others did not or are not"
+    );
+    assert_eq!(due[0].waited, settings.reply_within);
+    // Alerted once for this wait: not again, however long it lasts.
+    let alerted: HashSet<String> = due.iter().map(|w| w.subject.clone()).collect();
+    assert!(
+        waiting_due(&waiting, &settings, &alerted, later + Duration::hours(1))
+            .iter()
+            .all(|w| w.request_id != "SOS-1")
+    );
+    // Answered, then the citizen writes again: a new wait, which alerts when due.
+    let again = vec![(sos("SOS-1", 41.0, 29.0), later + Duration::minutes(1))];
+    let due = waiting_due(&again, &settings, &alerted, later + Duration::minutes(11));
+    assert_eq!(due.len(), 1, "a new wait is a new alert");
+}

@@ -163,6 +163,34 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Open emergencies whose citizen wrote and has had no answer since a time at or before
+    /// `before`, with when that wait began (their oldest message after the last officer's).
+    pub fn unanswered_emergencies(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(crate::alert::Candidate, chrono::DateTime<chrono::Utc>)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT r.id, r.emergency, r.priority, r.status, r.category, r.lon, r.lat, r.post, r.country, r.created_at, w.since \
+                 FROM (SELECT m.request_id, min(m.created_at) AS since FROM messages m \
+                       WHERE m.direction = 'in' AND m.created_at > coalesce((SELECT max(o.created_at) FROM messages o \
+                         WHERE o.request_id = m.request_id AND o.direction = 'out'), 0) \
+                       GROUP BY m.request_id) w \
+                 JOIN requests r ON r.id = w.request_id \
+                 WHERE r.emergency = 1 AND r.status IN ('new', 'acknowledged', 'in_progress') AND w.since <= ?1 \
+                 ORDER BY w.since",
+            )?;
+            let mut rows = stmt.query([super::ms(before)])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push((candidate_from_row(r)?, from_ms(r.get(10)?)));
+            }
+            Ok(out)
+        })
+    }
+}
+
 fn candidate_from_row(r: &rusqlite::Row<'_>) -> Result<crate::alert::Candidate> {
     use crate::model::{Category, Priority, Status};
     let word = |i: usize| -> Result<String> { Ok(r.get::<_, String>(i)?) };
