@@ -34,6 +34,10 @@ pub struct Limits {
     /// channel's gateway (an SMS provider, a chat platform) is not flooded.
     pub channel_messages_per_sec: f64,
     pub channel_messages_burst: f64,
+    /// Officers' messages (`send_message`) per session, apart from the triage actions: a
+    /// safety reminder to 10,000 citizens reaches the hub in about a minute and a half.
+    pub officer_messages_per_sec: f64,
+    pub officer_messages_burst: f64,
 }
 
 impl Default for Limits {
@@ -51,6 +55,8 @@ impl Default for Limits {
             max_case_events: crate::store::MAX_CASE_EVENTS,
             channel_messages_per_sec: 50.0,
             channel_messages_burst: 200.0,
+            officer_messages_per_sec: 100.0,
+            officer_messages_burst: 1000.0,
         }
     }
 }

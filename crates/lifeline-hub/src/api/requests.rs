@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use lifeline_core::model::TriageAction;
 use lifeline_core::protocol::{
     IDEMPOTENCY_HEADER, WireActionRequest, WireError, WireErrorBody, WireIntake, WirePage,
     WireTransfer,
@@ -28,6 +29,28 @@ pub const MAX_KEY_LEN: usize = 100;
 
 /// The id prefix that marks exercise data on a hub in exercise mode.
 pub use lifeline_core::model::request::EXERCISE_ID_PREFIX as EXERCISE_PREFIX;
+
+/// Takes one of the caller's message tokens (officers' messages to citizens), or answers 429.
+fn limit_messages(state: &HubState, p: &Principal) -> Result<(), Response> {
+    if p.is_dev() {
+        return Ok(());
+    }
+    let l = &state.limits;
+    state
+        .buckets
+        .take(
+            &format!("msg:{}", p.limit_key()),
+            l.officer_messages_per_sec,
+            l.officer_messages_burst,
+            Instant::now(),
+        )
+        .map_err(|wait| {
+            too_many(
+                "too many messages from this desk; the rest follow shortly",
+                wait,
+            )
+        })
+}
 
 /// Takes one of the caller's action tokens, or answers 429.
 pub fn limit_actions(state: &HubState, p: &Principal) -> Result<(), Response> {
@@ -312,7 +335,14 @@ pub async fn act(
             e.to_string(),
         );
     }
-    if let Err(r) = limit_actions(&state, &p) {
+    // A safety reminder sends thousands of messages at once: messages have a pace of their
+    // own, so a reminder neither waits behind the triage limit nor uses it up.
+    let limited = if matches!(action.action, TriageAction::SendMessage { .. }) {
+        limit_messages(&state, &p)
+    } else {
+        limit_actions(&state, &p)
+    };
+    if let Err(r) = limited {
         return r;
     }
     let store = Arc::clone(&state.store);
