@@ -23,6 +23,7 @@ export const TESTS = [
     assert(shown === said, `the citizen's words as text: ${shown}`);
     const injected = await s.execute('return { pwned: document.body.dataset.pwned ?? null, images: [...document.querySelectorAll(\'[data-testid="thread"] img\')].length }');
     assert(injected.pwned === null && injected.images === 0, `nothing ran: ${JSON.stringify(injected)}`);
+    assert(await s.execute('return document.querySelector(".maplibregl-popup") === null'), 'a popup of a request opened before closes when another is chosen');
     await s.waitFor('opened, it is read', async () => (await s.findAll('[data-testid="queue-row"][data-id="E2E-CHAT"] [data-testid="row-unread"]')).length === 0, 10_000);
 
     // A template, inserted, then sent.
@@ -52,6 +53,9 @@ export const TESTS = [
     // And the citizen answers again.
     await hubFetch(hub, '/v1/requests/E2E-CHAT/messages', 'POST', { id: 'wa-2', text: '在希尔顿酒店一楼大堂，靠近正门' }, hub.channel);
     await s.waitFor('the answer arrives in the open thread', async () => (await s.findAll('[data-testid="message"][data-direction="in"]')).length === 2, 20_000);
+    // Regression: an answer arriving after the detail had changed read the closed request's
+    // id and showed "internal error".
+    assert(await s.execute('return document.querySelector(".error-toast") === null'), `no error shown: ${await s.textContent('.error-toast')}`);
     await s.execute('window.lifelineMapPan(1, 0, 300); return null;');
     await new Promise((r) => setTimeout(r, 1500));
     writeFileSync(join(OUT, 'conversation-zh.png'), await s.screenshot());

@@ -11,11 +11,13 @@ export const TESTS = [
   // by the hub, leaving junk in the case log; the status offered a move back to "new".
   async function a_duplicate_is_checked_and_compared_before_it_is_queued() {
     const s = ctx.a;
+    // Opened by search: the queue narrowed to it, and the detail shows it (not the request
+    // open before, still on screen while the new one loads).
     const open = async (id) => {
       await s.type(await s.find('#search'), id);
-      await s.waitFor(`the search finds ${id}`, async () => (await s.findAll(`[data-testid="queue-row"][data-id="${id}"]`)).length === 1, 15_000);
+      await s.waitFor(`the search narrows to ${id}`, async () => (await queueTotal(s)) === 1 && (await s.findAll(`[data-testid="queue-row"][data-id="${id}"]`)).length === 1, 15_000);
       await s.clickCss(`[data-testid="queue-row"][data-id="${id}"]`);
-      await s.waitFor(`${id} is open`, async () => (await s.findAll('[data-testid="act-duplicate"]')).length === 1, 10_000);
+      await s.waitFor(`${id} is open`, async () => (await s.execute('const t = document.querySelector(\'[data-testid="detail-title"]\'); return t ? t.dataset.id ?? null : null')) === id && (await s.findAll('[data-testid="act-duplicate"]')).length === 1, 10_000);
     };
     // An acknowledged request offers no way back to "new".
     await open('E2E-000');
@@ -188,6 +190,9 @@ export const TESTS = [
       ids.push(id);
       await intake(ctx.hub, request(980 + i, { id, emergency: false, location: { lat: 18.7880 + i * 0.0003, lon: 98.9850, accuracy_m: 15, country: 'TH' } }));
     }
+    await s.execute('document.activeElement && document.activeElement.blur(); return null;');
+    await s.keys('\uE00C');
+    await s.waitFor('no request is open', async () => (await s.findAll('[data-testid="detail-title"]')).length === 0, 5_000);
     await s.type(await s.find('#search'), 'E2E-BULK');
     await s.waitFor('the six are listed', async () => (await queueTotal(s)) === 6, 20_000);
     // Two picked from the queue with their check boxes.

@@ -214,6 +214,12 @@ export class DeskMap {
     }
   }
 
+  /** Closes the popup (the request it named is no longer the one on screen). */
+  closePopup(): void {
+    this.popup.remove();
+    this.hoverPopup = false;
+  }
+
   /** A popup with a title and a body, both set as text: citizen text never becomes markup. */
   showPopup(lon: number, lat: number, title: string, body: string): void {
     this.hoverPopup = false;
