@@ -307,12 +307,11 @@ pub struct RemindArgs {
     /// The area as WEST,SOUTH,EAST,NORTH in degrees (west > east crosses the antimeridian).
     #[arg(
         long,
-        value_delimiter = ',',
-        num_args = 4,
+        allow_hyphen_values = true,
         conflicts_with = "advisory",
         required_unless_present = "advisory"
     )]
-    pub bbox: Vec<f64>,
+    pub bbox: Option<String>,
     /// The areas of an advisory in this store, by its id (`lifeline advisories`).
     #[arg(long)]
     pub advisory: Option<i64>,

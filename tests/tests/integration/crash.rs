@@ -182,3 +182,115 @@ fn kill_during_catch_up() -> bool {
     assert_eq!(sql_count, total);
     interrupted
 }
+
+/// A `kill -9` of a desk while its outbox drains a safety reminder: started again, it sends
+/// what was left, and the channel gets exactly one message per citizen, none twice (a
+/// message the hub took just before the kill is sent again under its key and answered as
+/// the same one).
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_while_the_outbox_drains_sends_each_message_exactly_once() {
+    use lifeline_tests::hub::{HubProcess, TOKEN, admin, secret_in};
+    const N: usize = 400;
+    let dir = tempfile::tempdir().expect("dir");
+    let hub_db = dir.path().join("hub.sqlite");
+    let channel = secret_in(&admin(&hub_db, &["channels", "add", "sms"], None));
+    let hub = HubProcess::start(
+        &hub_db,
+        "127.0.0.1:0",
+        &["--channel-message-rate", "100000", "--intake-rate", "10000"],
+    );
+    let http = reqwest::Client::new();
+    for i in 0..N {
+        let res = http
+            .post(format!("{}/v1/requests", hub.url()))
+            .bearer_auth(&channel)
+            .header("content-type", "application/json")
+            .body(serde_json::json!({
+                "id": format!("R-{i}"), "channel": "app", "category": "natural_disaster",
+                "citizen": {"name": format!("citizen {i}")},
+                "location": {"lat": 41.0 + (i % 20) as f64 * 0.01, "lon": 29.0, "country": "TR"},
+                "description": "after the earthquake"
+            })
+            .to_string())
+            .send()
+            .await
+            .expect("intake");
+        assert!(res.status().is_success(), "intake {i}: {}", res.status());
+    }
+    let db = dir.path().join("desk.sqlite");
+    let sync = || {
+        let mut c = lifeline();
+        c.arg("--db")
+            .arg(&db)
+            .args(["sync", "--hub", &hub.url(), "--once"])
+            .env("LIFELINE_HUB_TOKEN", TOKEN);
+        c
+    };
+    run_ok(&mut sync());
+    let queued = run_ok(lifeline().arg("--db").arg(&db).args([
+        "remind",
+        "--bbox",
+        "28,40,30,42",
+        "--text",
+        "Go to the shelter at the city hall square",
+    ]));
+    assert!(queued.contains(&format!("queued {N} messages")), "{queued}");
+
+    // At the hub: how many officers' messages the channel has to carry.
+    let carried = || async {
+        let res = http
+            .get(format!("{}/v1/channel/outbox?limit=500", hub.url()))
+            .bearer_auth(&channel)
+            .send()
+            .await
+            .expect("outbox");
+        let body: serde_json::Value =
+            serde_json::from_str(&res.text().await.expect("body")).expect("json");
+        body["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| m["request_id"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<String>>()
+    };
+    let mut child = sync()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sync");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let at_kill = loop {
+        let n = carried().await.len();
+        if n > 0 {
+            child.kill().expect("kill -9");
+            let _ = child.wait();
+            break n;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the drain never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    run_ok(&mut sync());
+    let mut ids = carried().await;
+    ids.sort();
+    let total = ids.len();
+    ids.dedup();
+    assert_eq!(
+        (total, ids.len()),
+        (N, N),
+        "one message per citizen, none twice (killed with {at_kill} at the hub)"
+    );
+    let left = run_ok(lifeline().arg("--db").arg(&db).args(["outbox", "--json"]));
+    assert!(
+        !left.contains("\"pending\""),
+        "nothing left unsent: {}",
+        &left[..left.len().min(400)]
+    );
+    if at_kill == N {
+        eprintln!("note: the whole outbox had drained before the kill landed");
+    } else {
+        eprintln!("killed with {at_kill} of {N} messages at the hub");
+    }
+}

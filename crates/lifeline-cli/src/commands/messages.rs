@@ -100,15 +100,15 @@ fn message_text(
 
 pub fn remind(store: &Store, args: RemindArgs, json_out: bool) -> Result<(), CliError> {
     use lifeline_core::store::ReminderArea;
-    let area = match (args.advisory, args.bbox.as_slice()) {
+    let area = match (args.advisory, args.bbox.as_deref()) {
         (Some(id), _) => ReminderArea::Advisory(id),
-        (None, [w, s, e, n]) => ReminderArea::Box(
-            lifeline_core::geo::BBox::new(*w, *s, *e, *n)
-                .map_err(|e| CliError::Usage(e.to_string()))?,
+        (None, Some(b)) => ReminderArea::Box(
+            lifeline_core::geo::BBox::parse(b)
+                .map_err(|e| CliError::Usage(format!("--bbox: {e}")))?,
         ),
-        _ => {
+        (None, None) => {
             return Err(CliError::Usage(
-                "give --bbox WEST,SOUTH,EAST,NORTH or --advisory ID".into(),
+                "give --bbox W,S,E,N or --advisory ID".into(),
             ));
         }
     };
