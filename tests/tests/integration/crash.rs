@@ -253,17 +253,26 @@ async fn kill_while_the_outbox_drains_sends_each_message_exactly_once() {
             .map(|m| m["request_id"].as_str().unwrap_or_default().to_owned())
             .collect::<Vec<String>>()
     };
-    let mut child = sync()
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sync");
+    // Killed and reaped on every path, a failed assertion included.
+    struct Reaped(std::process::Child);
+    impl Drop for Reaped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let child = Reaped(
+        sync()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sync"),
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let at_kill = loop {
         let n = carried().await.len();
         if n > 0 {
-            child.kill().expect("kill -9");
-            let _ = child.wait();
+            drop(child); // kill -9
             break n;
         }
         assert!(
