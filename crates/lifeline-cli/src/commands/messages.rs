@@ -113,6 +113,14 @@ pub fn remind(store: &Store, args: RemindArgs, json_out: bool) -> Result<(), Cli
         }
     };
     let recipients = store.reminder_recipients(&area)?;
+    // The desk's cap: a larger area is more likely a slip than a plan.
+    const MAX_REMINDER: usize = 10_000;
+    if !args.dry_run && recipients.len() > MAX_REMINDER {
+        return Err(CliError::Usage(format!(
+            "{} citizens are inside; a reminder goes to at most {MAX_REMINDER}: choose a smaller area",
+            recipients.len()
+        )));
+    }
     if args.dry_run {
         if json_out {
             return print_json(&serde_json::json!({ "inside": recipients.len() }));

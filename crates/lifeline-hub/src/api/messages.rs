@@ -55,6 +55,26 @@ pub async fn thread(
     }
 }
 
+/// A channel's citizen messages and receipts share its intake budget: a leaked channel secret
+/// cannot flood threads any faster than it could flood the queue.
+fn limit_channel(state: &super::HubState, p: &Principal) -> Result<(), Response> {
+    let l = &state.limits;
+    state
+        .buckets
+        .take(
+            &format!("intake:{}", p.limit_key()),
+            l.intake_per_sec,
+            l.intake_burst,
+            Instant::now(),
+        )
+        .map_err(|wait| {
+            too_many(
+                "too many calls from this channel; retry after the pause",
+                wait,
+            )
+        })
+}
+
 /// The channel a caller is, or the answer refusing it.
 fn channel_of(p: &Principal) -> Result<String, Response> {
     match p {
@@ -75,6 +95,9 @@ pub async fn inbound(
         Ok(c) => c,
         Err(r) => return r,
     };
+    if let Err(r) = limit_channel(&state, &p) {
+        return r;
+    }
     let message: WireInboundMessage = match parse_json(&body) {
         Ok(m) => m,
         Err(r) => return r,
@@ -184,6 +207,9 @@ pub async fn receipt(
         Ok(c) => c,
         Err(r) => return r,
     };
+    if let Err(r) = limit_channel(&state, &p) {
+        return r;
+    }
     let receipt: WireReceipt = match parse_json(&body) {
         Ok(r) => r,
         Err(r) => return r,
