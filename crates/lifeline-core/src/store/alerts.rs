@@ -175,7 +175,7 @@ impl Store {
                 "SELECT r.id, r.emergency, r.priority, r.status, r.category, r.lon, r.lat, r.post, r.country, r.created_at, w.since \
                  FROM (SELECT m.request_id, min(m.created_at) AS since FROM messages m \
                        WHERE m.direction = 'in' AND m.created_at > coalesce((SELECT max(o.created_at) FROM messages o \
-                         WHERE o.request_id = m.request_id AND o.direction = 'out'), 0) \
+                         WHERE o.request_id = m.request_id AND o.direction = 'out' AND o.delivery != 'failed'), 0) \
                        GROUP BY m.request_id) w \
                  JOIN requests r ON r.id = w.request_id \
                  WHERE r.emergency = 1 AND r.status IN ('new', 'acknowledged', 'in_progress') AND w.since <= ?1 \

@@ -65,19 +65,15 @@ pub(crate) fn put_in(tx: &Transaction<'_>, m: &Message) -> Result<()> {
     Ok(())
 }
 
-/// Messages from the hub for requests this desk holds; one for a request it does not hold
-/// (not yet pulled, or gone) is skipped: its thread comes again with the request's next
-/// change of post, and an erased request's thread must not come back.
+/// Messages from the hub. One whose request this desk does not hold yet is kept all the
+/// same: the feed lists a request at its latest change, which may come after its messages
+/// (a request changed since its citizen wrote), and the thread must be there when it
+/// arrives. A request that leaves the desk takes its thread with it (`removal.rs`).
 pub(crate) fn apply_in(tx: &Transaction<'_>, messages: &[Message]) -> Result<Vec<String>> {
     let mut touched = Vec::new();
     for m in messages {
-        let held: bool = tx
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM requests WHERE id = ?1)")?
-            .query_row([&m.request_id], |r| r.get(0))?;
-        if held {
-            put_in(tx, m)?;
-            touched.push(m.request_id.clone());
-        }
+        put_in(tx, m)?;
+        touched.push(m.request_id.clone());
     }
     Ok(touched)
 }
@@ -172,7 +168,7 @@ fn thread_state_in(c: &Connection, request_id: &str) -> Result<ThreadState> {
     let waiting: Option<i64> = c
         .prepare_cached(
             "SELECT min(created_at) FROM messages WHERE request_id = ?1 AND direction = 'in' \
-             AND created_at > coalesce((SELECT max(created_at) FROM messages WHERE request_id = ?1 AND direction = 'out'), 0)",
+             AND created_at > coalesce((SELECT max(created_at) FROM messages WHERE request_id = ?1 AND direction = 'out' AND delivery != 'failed'), 0)",
         )?
         .query_row([request_id], |r| r.get(0))
         .optional()?
@@ -217,7 +213,7 @@ impl Store {
             let mut stmt = c.prepare_cached(
                 "SELECT m.request_id, min(m.created_at) FROM messages m \
                  WHERE m.direction = 'in' AND m.created_at > coalesce((SELECT max(o.created_at) FROM messages o \
-                   WHERE o.request_id = m.request_id AND o.direction = 'out'), 0) \
+                   WHERE o.request_id = m.request_id AND o.direction = 'out' AND o.delivery != 'failed'), 0) \
                  GROUP BY m.request_id HAVING min(m.created_at) <= ?1 ORDER BY 2",
             )?;
             let rows = stmt.query_map([ms(before)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;

@@ -160,9 +160,18 @@ impl Store {
         self.write(|tx| queue_in(tx, request_id, action, actor, idempotency_key, now))
     }
 
-    /// Pending items, oldest first: the order they must reach the hub in.
+    /// Pending items in the order they must reach the hub in: oldest first, messages after
+    /// the other actions.
     pub fn pending_actions(&self, limit: u32) -> Result<Vec<OutboxItem>> {
-        self.read(|c| query_items(c, "WHERE state = 'pending' ORDER BY seq LIMIT ?1", [limit]))
+        // Messages commute with every change, so they may wait: a safety reminder's thousands
+        // never hold back an acknowledgement queued after them.
+        self.read(|c| {
+            query_items(
+                c,
+                "WHERE state = 'pending' ORDER BY json_extract(action, '$.action') = 'send_message', seq LIMIT ?1",
+                [limit],
+            )
+        })
     }
 
     /// The outbox, newest first; finished (confirmed, dismissed) items only when asked.

@@ -73,8 +73,10 @@ fn leave_in(tx: &Transaction<'_>, ids: &[String], unsent: Unsent) -> Result<usiz
             "DELETE FROM alerted WHERE subject = ?1 OR substr(subject, 1, length(?2)) = ?2",
         )?
         .execute(params![&subject, format!("reply:{id}:")])?;
-        tx.prepare_cached("DELETE FROM alert_decisions WHERE subject = ?1")?
-            .execute([&subject])?;
+        tx.prepare_cached(
+            "DELETE FROM alert_decisions WHERE subject = ?1 OR substr(subject, 1, length(?2)) = ?2",
+        )?
+        .execute(params![&subject, format!("reply:{id}:")])?;
         tx.prepare_cached("DELETE FROM quarantine WHERE record_ref = ?1")?
             .execute(params![record_ref])?;
     }

@@ -75,13 +75,14 @@ fn a_message_is_pending_at_once_then_takes_the_hubs_states() {
     let thread = store.thread("R-1").expect("thread");
     assert_eq!(thread.len(), 1, "one message, not two");
     assert_eq!(thread[0].delivery, Delivery::Delivered);
-    // A message for a request this desk does not hold is not kept.
-    let mut stray = hub_copy("k9", Delivery::Queued);
-    stray.request_id = "R-ELSEWHERE".into();
+    // Regression: a message whose request the feed lists later (the request changed since
+    // its citizen wrote) was dropped for good. It is kept, for the request to come.
+    let mut early = hub_copy("k9", Delivery::Queued);
+    early.request_id = "R-LATER".into();
     store
         .apply_sync_page(
             &SyncPage {
-                messages: &[stray],
+                messages: &[early],
                 ..SyncPage::default()
             },
             "hub",
@@ -89,7 +90,14 @@ fn a_message_is_pending_at_once_then_takes_the_hubs_states() {
             Utc::now(),
         )
         .expect("page");
-    assert!(store.thread("R-ELSEWHERE").expect("thread").is_empty());
+    store
+        .upsert_requests(&[incoming(request("R-LATER", 13.7, 100.5))], "hub", None)
+        .expect("the request arrives");
+    assert_eq!(
+        store.thread("R-LATER").expect("thread").len(),
+        1,
+        "its thread is there"
+    );
 }
 
 #[test]
@@ -191,5 +199,56 @@ fn a_reminder_reaches_the_open_requests_inside_the_area_across_the_antimeridian_
         store.outbox_counts().expect("counts").pending,
         2,
         "one outbox item each"
+    );
+}
+
+#[test]
+fn a_reminder_never_holds_back_an_action_queued_after_it_and_a_failed_reply_is_no_answer() {
+    let (_dir, store) = open_store();
+    store
+        .upsert_requests(&[incoming(request("R-1", 13.7, 100.5))], "hub", None)
+        .expect("upsert");
+    store
+        .queue_action("R-1", &send("reminder"), "desk-a/li", "k1", Utc::now())
+        .expect("queued");
+    store
+        .queue_action(
+            "R-1",
+            &TriageAction::Acknowledge,
+            "desk-a/li",
+            "k2",
+            Utc::now(),
+        )
+        .expect("queued");
+    let order: Vec<String> = store
+        .pending_actions(10)
+        .expect("pending")
+        .into_iter()
+        .map(|i| i.idempotency_key)
+        .collect();
+    assert_eq!(order, ["k2", "k1"], "the acknowledgement goes first");
+    // The citizen wrote; the reply to them failed: they are still waiting.
+    let mut answer = hub_copy("k1", Delivery::Failed);
+    answer.failure = Some("not reachable".into());
+    let mut citizen = hub_copy("x", Delivery::Received);
+    citizen.id = "c-1".into();
+    citizen.direction = Direction::Inbound;
+    citizen.author = None;
+    citizen.created_at = answer.created_at - chrono::Duration::minutes(1);
+    store
+        .apply_sync_page(
+            &SyncPage {
+                messages: &[citizen, answer],
+                ..SyncPage::default()
+            },
+            "hub",
+            "c1",
+            Utc::now(),
+        )
+        .expect("page");
+    assert!(
+        store.thread_states(&["R-1"]).expect("state")[0]
+            .waiting_since
+            .is_some()
     );
 }

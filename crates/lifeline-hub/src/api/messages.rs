@@ -55,16 +55,18 @@ pub async fn thread(
     }
 }
 
-/// A channel's citizen messages and receipts share its intake budget: a leaked channel secret
-/// cannot flood threads any faster than it could flood the queue.
+/// A channel's citizen messages and receipts have a budget of their own, apart from intake
+/// (a reminder's receipts must not crowd out a new SOS), sized to what the channel is handed:
+/// up to three receipts a message, and the citizens' answers.
 fn limit_channel(state: &super::HubState, p: &Principal) -> Result<(), Response> {
     let l = &state.limits;
+    let rate = (l.channel_messages_per_sec * 4.0).max(l.intake_per_sec);
     state
         .buckets
         .take(
-            &format!("intake:{}", p.limit_key()),
-            l.intake_per_sec,
-            l.intake_burst,
+            &format!("carry:{}", p.limit_key()),
+            rate,
+            rate * 10.0,
             Instant::now(),
         )
         .map_err(|wait| {

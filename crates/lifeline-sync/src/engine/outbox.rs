@@ -15,9 +15,22 @@ impl SyncEngine {
     /// Sends pending actions oldest first. Stops at the first failure that may pass (the hub
     /// is unreachable): later actions on the same request must not overtake it.
     pub async fn flush_outbox(&self) -> Result<u64, SyncError> {
+        self.flush_outbox_up_to(u64::MAX).await
+    }
+
+    /// Sends at most `max` items, then, if more wait, wakes itself for the rest: the event
+    /// stream is read in between, so a safety reminder's thousands of messages never keep a
+    /// new SOS from reaching the desk.
+    pub(super) async fn flush_outbox_up_to(&self, max: u64) -> Result<u64, SyncError> {
         let hub = self.hub()?;
         let mut sent = 0;
         loop {
+            if sent >= max {
+                if !self.store().pending_actions(1)?.is_empty() {
+                    self.inner.outbox_wake.notify_one();
+                }
+                return Ok(sent);
+            }
             // One at a time, read fresh: confirming an action moves the base version of the
             // ones queued after it on the same request.
             let Some(item) = self.store().pending_actions(1)?.pop() else {

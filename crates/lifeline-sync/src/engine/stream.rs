@@ -9,6 +9,9 @@ use super::*;
 use crate::http::HttpError;
 use crate::sse::SseParser;
 
+/// Outbox items sent between two reads of the event stream.
+const STREAM_FLUSH_BATCH: u64 = 50;
+
 impl SyncEngine {
     /// Follows the event stream until it ends, fails, or `stop` fires, and sends the outbox
     /// in between. A failure once the stream was open is [`SyncError::StreamLost`]: the
@@ -54,7 +57,7 @@ impl SyncEngine {
             loop {
                 tokio::select! {
                     _ = stop.stopped() => return Ok(()),
-                    _ = self.inner.outbox_wake.notified() => { self.flush_outbox().await?; }
+                    _ = self.inner.outbox_wake.notified() => { self.flush_outbox_up_to(STREAM_FLUSH_BATCH).await?; }
                     chunk = answer.chunk() => {
                         let Some(chunk) = chunk? else { return Ok(()) };
                         let parsed = parser.push(&chunk).map_err(|e| HttpError::Body { url: url.clone(), reason: e.to_string() })?;
