@@ -20,7 +20,7 @@ pub fn thread(app: AppHandle, desk: DeskState<'_>, id: String) -> CommandResult<
         return Err(CommandError::new(ErrorCode::NotFound, "no such request"));
     }
     let messages = desk.store.thread(&id)?;
-    if desk.store.mark_thread_seen(&id, Utc::now())? > 0 {
+    if desk.store.mark_thread_seen(&id, &messages, Utc::now())? > 0 {
         // The queue's unread count for it changes.
         let _ = app.emit(
             events::REQUESTS_CHANGED,

@@ -186,8 +186,13 @@ async fn a_reply_written_offline_reaches_the_channel_once_and_the_answers_come_b
         state.waiting_since.is_some(),
         "the citizen waits for an answer"
     );
+    // Only what was on screen counts as read.
     store
-        .mark_thread_seen("TH-1", chrono::Utc::now())
+        .mark_thread_seen("TH-1", &thread[..1], chrono::Utc::now())
+        .expect("seen");
+    assert_eq!(store.thread_states(&["TH-1"]).expect("state")[0].unread, 1);
+    store
+        .mark_thread_seen("TH-1", &thread, chrono::Utc::now())
         .expect("seen");
     assert_eq!(store.thread_states(&["TH-1"]).expect("state")[0].unread, 0);
 

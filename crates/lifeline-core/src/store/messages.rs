@@ -195,14 +195,25 @@ impl Store {
         })
     }
 
-    /// The officer had the thread on screen: its messages are read.
-    pub fn mark_thread_seen(&self, request_id: &str, now: DateTime<Utc>) -> Result<usize> {
+    /// The officer had the thread on screen: the citizen's messages shown are read (those
+    /// up to `shown`, the id of the last message shown; one that arrived since stays
+    /// unread).
+    pub fn mark_thread_seen(
+        &self,
+        request_id: &str,
+        shown: &[Message],
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
         self.write(|tx| {
-            Ok(tx
-                .prepare_cached(
-                    "UPDATE messages SET seen_at = ?2 WHERE request_id = ?1 AND direction = 'in' AND seen_at IS NULL",
-                )?
-                .execute(params![request_id, ms(now)])?)
+            let mut n = 0;
+            for m in shown.iter().filter(|m| m.direction == Direction::Inbound) {
+                n += tx
+                    .prepare_cached(
+                        "UPDATE messages SET seen_at = ?3 WHERE id = ?1 AND request_id = ?2 AND seen_at IS NULL",
+                    )?
+                    .execute(params![m.id, request_id, ms(now)])?;
+            }
+            Ok(n)
         })
     }
 
