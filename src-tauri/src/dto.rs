@@ -275,11 +275,10 @@ pub struct TemplateDto {
     pub en: String,
 }
 
-/// The thread of a request, oldest first, with the templates to answer from.
+/// The thread of a request, oldest first.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ThreadDto {
     pub messages: Vec<MessageDto>,
-    pub templates: Vec<TemplateDto>,
 }
 
 /// Where a safety reminder goes: an advisory's areas, or a box on the map

@@ -51,9 +51,8 @@ describe('untrusted text', () => {
         { id: 'c-1', direction: 'in', kind: 'text', text: HOSTILE, template: null, author: null, delivery: 'received', failure: null, created_at: Date.now(), position: null },
         { id: 'm-1', direction: 'out', kind: 'text', text: 'ok', template: null, author: HOSTILE, delivery: 'failed', failure: HOSTILE, created_at: Date.now(), position: null },
       ],
-      templates: [{ name: 'x', zh: HOSTILE, en: HOSTILE }],
     };
-    setBackend({ thread: async () => thread } as unknown as Backend);
+    setBackend({ thread: async () => thread, messageTemplates: async () => [{ name: 'x', zh: HOSTILE, en: HOSTILE }] } as unknown as Backend);
     const target = document.createElement('div');
     document.body.appendChild(target);
     const app = mount(Thread, { target, props: { requestId: 'R-1', timeZone: 'Asia/Bangkok' } });

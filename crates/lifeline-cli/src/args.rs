@@ -281,9 +281,9 @@ pub struct ActArgs {
     pub actor: String,
 }
 
+/// What to write to citizens: a text, or one of the post's templates.
 #[derive(Debug, Args)]
-pub struct ReplyArgs {
-    pub request_id: String,
+pub struct MessageArgs {
     /// The message.
     #[arg(
         long,
@@ -303,6 +303,13 @@ pub struct ReplyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ReplyArgs {
+    pub request_id: String,
+    #[command(flatten)]
+    pub message: MessageArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct RemindArgs {
     /// The area as WEST,SOUTH,EAST,NORTH in degrees (west > east crosses the antimeridian).
     #[arg(
@@ -315,21 +322,11 @@ pub struct RemindArgs {
     /// The areas of an advisory in this store, by its id (`lifeline advisories`).
     #[arg(long)]
     pub advisory: Option<i64>,
-    #[arg(
-        long,
-        conflicts_with = "template",
-        required_unless_present = "template"
-    )]
-    pub text: Option<String>,
-    #[arg(long)]
-    pub template: Option<String>,
-    #[arg(long, default_value = "zh")]
-    pub lang: String,
+    #[command(flatten)]
+    pub message: MessageArgs,
     /// Only say how many citizens are inside; queue nothing.
     #[arg(long)]
     pub dry_run: bool,
-    #[arg(long, env = "LIFELINE_OFFICER", default_value = "cli")]
-    pub actor: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -11,8 +11,7 @@ use crate::dto::{ReminderArea, RequestsChanged, TemplateDto, ThreadDto};
 use crate::error::{CommandError, CommandResult, ErrorCode};
 use crate::events;
 
-/// The thread, oldest first, with the templates to answer from. Asking for it is having it
-/// on screen: the citizen's messages count as read from then on.
+/// The thread, oldest first. Asking for it is having it on screen: the citizen's messages count as read from then on.
 #[tauri::command(async)]
 pub fn thread(app: AppHandle, desk: DeskState<'_>, id: String) -> CommandResult<ThreadDto> {
     super::session::ensure_unlocked(&desk)?;
@@ -32,11 +31,12 @@ pub fn thread(app: AppHandle, desk: DeskState<'_>, id: String) -> CommandResult<
     }
     Ok(ThreadDto {
         messages: messages.iter().map(convert::message).collect(),
-        templates: templates(),
     })
 }
 
-fn templates() -> Vec<TemplateDto> {
+/// The post's message templates, in both languages.
+#[tauri::command]
+pub fn message_templates() -> Vec<TemplateDto> {
     TEMPLATES
         .iter()
         .map(|t| TemplateDto {
@@ -45,12 +45,6 @@ fn templates() -> Vec<TemplateDto> {
             en: t.en.into(),
         })
         .collect()
-}
-
-/// The post's message templates, in both languages.
-#[tauri::command]
-pub fn message_templates() -> Vec<TemplateDto> {
-    templates()
 }
 
 /// The most citizens one reminder goes to (a city's worth; a country is several).

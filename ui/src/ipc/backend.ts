@@ -46,14 +46,14 @@ export interface Backend {
   timeline(filter: QueueFilter, hours: number): Promise<Bucket[]>;
   mapClusters(view: Viewport, filter: QueueFilter): Promise<ArrayBuffer>;
   act(id: string, action: ActionDto): Promise<RequestDetail>;
-  /** The thread with the citizen, oldest first (marks it read), and the templates. */
+  /** The thread with the citizen, oldest first (marks it read). */
   thread(id: string): Promise<ThreadDto>;
   /** How many citizens a reminder to `area` reaches now. */
   reminderRecipients(area: ReminderArea): Promise<number>;
   /** The same message to every citizen inside `area`; answers how many were queued. */
   sendReminder(area: ReminderArea, text: string, template?: string): Promise<number>;
   /** The post's message templates. */
-  reminderTemplates(): Promise<TemplateDto[]>;
+  messageTemplates(): Promise<TemplateDto[]>;
   /** One action on each of `ids`: each its own outbox item and audit entry. */
   actOnMany(ids: string[], action: ActionDto): Promise<BulkOutcome>;
   /** The requests of the cluster drawn nearest (`lon`, `lat`) in `view` (at most 500). */

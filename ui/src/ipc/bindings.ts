@@ -383,7 +383,7 @@ position: Array<number> | null, };
 
 export type TemplateDto = { name: string, zh: string, en: string, };
 
-export type ThreadDto = { messages: Array<MessageDto>, templates: Array<TemplateDto>, };
+export type ThreadDto = { messages: Array<MessageDto>, };
 
 export type ReminderArea = { advisory?: number, bbox?: Array<number>, };
 

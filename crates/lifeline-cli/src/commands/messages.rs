@@ -8,7 +8,7 @@ use lifeline_core::protocol::WireMessage;
 
 use super::outbox::new_key;
 use crate::CliError;
-use crate::args::{RemindArgs, ReplyArgs};
+use crate::args::{MessageArgs, RemindArgs, ReplyArgs};
 use crate::output::print_json;
 
 pub fn thread(store: &Store, request_id: &str, json_out: bool) -> Result<(), CliError> {
@@ -44,9 +44,7 @@ pub fn thread(store: &Store, request_id: &str, json_out: bool) -> Result<(), Cli
 }
 
 pub fn reply(store: &Store, args: ReplyArgs, json_out: bool) -> Result<(), CliError> {
-    let Some((text, template_name)) =
-        message_text(args.text.as_deref(), args.template.as_deref(), &args.lang)?
-    else {
+    let Some((text, template_name)) = message_text(&args.message)? else {
         return Ok(());
     };
     let key = new_key();
@@ -55,7 +53,13 @@ pub fn reply(store: &Store, args: ReplyArgs, json_out: bool) -> Result<(), CliEr
         template: template_name,
     };
     store
-        .queue_action(&args.request_id, &action, &args.actor, &key, Utc::now())
+        .queue_action(
+            &args.request_id,
+            &action,
+            &args.message.actor,
+            &key,
+            Utc::now(),
+        )
         .map_err(|e| match e {
             lifeline_core::store::StoreError::Action(a) => CliError::Usage(a.to_string()),
             other => other.into(),
@@ -71,11 +75,12 @@ pub fn reply(store: &Store, args: ReplyArgs, json_out: bool) -> Result<(), CliEr
 }
 
 /// The message a `--text` or `--template` names (`None`: the templates were listed).
-fn message_text(
-    text: Option<&str>,
-    template_name: Option<&str>,
-    lang: &str,
-) -> Result<Option<(String, Option<String>)>, CliError> {
+fn message_text(args: &MessageArgs) -> Result<Option<(String, Option<String>)>, CliError> {
+    let (text, template_name, lang) = (
+        args.text.as_deref(),
+        args.template.as_deref(),
+        args.lang.as_str(),
+    );
     Ok(Some(match (text, template_name) {
         (_, Some("list")) => {
             for t in TEMPLATES {
@@ -127,9 +132,7 @@ pub fn remind(store: &Store, args: RemindArgs, json_out: bool) -> Result<(), Cli
         }
         return say!("{} citizens inside (open requests)", recipients.len());
     }
-    let Some((text, template_name)) =
-        message_text(args.text.as_deref(), args.template.as_deref(), &args.lang)?
-    else {
+    let Some((text, template_name)) = message_text(&args.message)? else {
         return Ok(());
     };
     let keyed: Vec<(String, String)> = recipients
@@ -141,7 +144,7 @@ pub fn remind(store: &Store, args: RemindArgs, json_out: bool) -> Result<(), Cli
             &keyed,
             &text,
             template_name.as_deref(),
-            &args.actor,
+            &args.message.actor,
             Utc::now(),
         )
         .map_err(|e| match e {

@@ -216,26 +216,6 @@ impl Store {
             Ok(n)
         })
     }
-
-    /// Requests whose citizen wrote and has had no answer since `before`, oldest wait first
-    /// (the alert policy's "citizen waiting for a reply").
-    pub fn waiting_for_reply(&self, before: DateTime<Utc>) -> Result<Vec<(String, DateTime<Utc>)>> {
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT m.request_id, min(m.created_at) FROM messages m \
-                 WHERE m.direction = 'in' AND m.created_at > coalesce((SELECT max(o.created_at) FROM messages o \
-                   WHERE o.request_id = m.request_id AND o.direction = 'out' AND o.delivery != 'failed'), 0) \
-                 GROUP BY m.request_id HAVING min(m.created_at) <= ?1 ORDER BY 2",
-            )?;
-            let rows = stmt.query_map([ms(before)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, at) = row?;
-                out.push((id, from_ms(at)));
-            }
-            Ok(out)
-        })
-    }
 }
 
 /// Where a safety reminder goes: the open requests located inside an area.

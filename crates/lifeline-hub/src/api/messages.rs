@@ -55,34 +55,29 @@ pub async fn thread(
     }
 }
 
-/// A channel's citizen messages and receipts have a budget of their own, apart from intake
-/// (a reminder's receipts must not crowd out a new SOS), sized to what the channel is handed:
-/// up to three receipts a message, and the citizens' answers.
-fn limit_channel(state: &super::HubState, p: &Principal) -> Result<(), Response> {
-    let l = &state.limits;
-    let rate = (l.channel_messages_per_sec * 4.0).max(l.intake_per_sec);
-    state
-        .buckets
-        .take(
-            &format!("carry:{}", p.limit_key()),
-            rate,
-            rate * 10.0,
-            Instant::now(),
-        )
-        .map_err(|wait| {
-            too_many(
-                "too many calls from this channel; retry after the pause",
-                wait,
-            )
-        })
-}
-
 /// The channel a caller is, or the answer refusing it.
 fn channel_of(p: &Principal) -> Result<String, Response> {
     match p {
         Principal::Channel(_) => Ok(p.audit_name()),
         _ => Err(forbidden("carry messages (intake channels only)")),
     }
+}
+
+/// A channel handing over a citizen's message or a receipt: who it is, within its budget.
+/// That budget is apart from intake (a reminder's receipts must not crowd out a new SOS) and
+/// sized to what the channel is handed: up to three receipts a message, and the answers.
+fn carrying_channel(state: &super::HubState, p: &Principal) -> Result<String, Response> {
+    let channel = channel_of(p)?;
+    let l = &state.limits;
+    let rate = (l.channel_messages_per_sec * 4.0).max(l.intake_per_sec);
+    super::limit(
+        state,
+        p,
+        "carry",
+        (rate, rate * 10.0),
+        "too many calls from this channel; retry after the pause",
+    )?;
+    Ok(channel)
 }
 
 /// `POST /v1/requests/{id}/messages`: what the citizen wrote, from the channel that took the
@@ -93,13 +88,10 @@ pub async fn inbound(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let channel = match channel_of(&p) {
+    let channel = match carrying_channel(&state, &p) {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Err(r) = limit_channel(&state, &p) {
-        return r;
-    }
     let message: WireInboundMessage = match parse_json(&body) {
         Ok(m) => m,
         Err(r) => return r,
@@ -205,13 +197,10 @@ pub async fn receipt(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let channel = match channel_of(&p) {
+    let channel = match carrying_channel(&state, &p) {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Err(r) = limit_channel(&state, &p) {
-        return r;
-    }
     let receipt: WireReceipt = match parse_json(&body) {
         Ok(r) => r,
         Err(r) => return r,

@@ -114,6 +114,29 @@ pub fn too_many(message: impl Into<String>, wait: Duration) -> Response {
     r
 }
 
+/// Takes one token from the caller's `kind` bucket (`rate` a second, `burst` above it), or
+/// answers 429 with `message` and when to come back. Development tokens are not limited.
+pub fn limit(
+    state: &HubState,
+    p: &crate::auth::Principal,
+    kind: &str,
+    (rate, burst): (f64, f64),
+    message: &str,
+) -> Result<(), Response> {
+    if p.is_dev() {
+        return Ok(());
+    }
+    state
+        .buckets
+        .take(
+            &format!("{kind}:{}", p.limit_key()),
+            rate,
+            burst,
+            std::time::Instant::now(),
+        )
+        .map_err(|wait| too_many(message, wait))
+}
+
 pub fn internal(e: HubError) -> Response {
     match e {
         HubError::Invalid(m) => error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", m),

@@ -1,7 +1,6 @@
 //! Intake, the change feed, single reads, triage actions and transfers between posts.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Extension;
 use axum::body::Bytes;
@@ -16,7 +15,7 @@ use lifeline_core::protocol::{
 };
 use serde::Deserialize;
 
-use super::{HubState, Shared, audit, blocking, error, parse_json, too_many};
+use super::{HubState, Shared, audit, blocking, error, parse_json};
 use crate::auth::{Principal, forbidden};
 use crate::store::{
     ActionCall, ActionOutcome, AuditEntry, Change, Intake, ServiceScope, Transfer, TransferCall,
@@ -32,41 +31,26 @@ pub use lifeline_core::model::request::EXERCISE_ID_PREFIX as EXERCISE_PREFIX;
 
 /// Takes one of the caller's message tokens (officers' messages to citizens), or answers 429.
 fn limit_messages(state: &HubState, p: &Principal) -> Result<(), Response> {
-    if p.is_dev() {
-        return Ok(());
-    }
     let l = &state.limits;
-    state
-        .buckets
-        .take(
-            &format!("msg:{}", p.limit_key()),
-            l.officer_messages_per_sec,
-            l.officer_messages_burst,
-            Instant::now(),
-        )
-        .map_err(|wait| {
-            too_many(
-                "too many messages from this desk; the rest follow shortly",
-                wait,
-            )
-        })
+    super::limit(
+        state,
+        p,
+        "msg",
+        (l.officer_messages_per_sec, l.officer_messages_burst),
+        "too many messages from this desk; the rest follow shortly",
+    )
 }
 
 /// Takes one of the caller's action tokens, or answers 429.
 pub fn limit_actions(state: &HubState, p: &Principal) -> Result<(), Response> {
-    if p.is_dev() {
-        return Ok(());
-    }
     let l = &state.limits;
-    state
-        .buckets
-        .take(
-            &format!("act:{}", p.limit_key()),
-            l.actions_per_sec,
-            l.actions_burst,
-            Instant::now(),
-        )
-        .map_err(|wait| too_many("too many actions from this desk; slow down", wait))
+    super::limit(
+        state,
+        p,
+        "act",
+        (l.actions_per_sec, l.actions_burst),
+        "too many actions from this desk; slow down",
+    )
 }
 
 pub async fn intake(
@@ -77,19 +61,15 @@ pub async fn intake(
     if !p.may(ServiceScope::Intake) {
         return forbidden("post requests (intake is for intake channels)");
     }
-    if !p.is_dev() {
-        let l = &state.limits;
-        if let Err(wait) = state.buckets.take(
-            &format!("intake:{}", p.limit_key()),
-            l.intake_per_sec,
-            l.intake_burst,
-            Instant::now(),
-        ) {
-            return too_many(
-                "too many requests from this channel; retry after the pause",
-                wait,
-            );
-        }
+    let l = &state.limits;
+    if let Err(r) = super::limit(
+        &state,
+        &p,
+        "intake",
+        (l.intake_per_sec, l.intake_burst),
+        "too many requests from this channel; retry after the pause",
+    ) {
+        return r;
     }
     let mut intake: WireIntake = match parse_json(&body) {
         Ok(i) => i,

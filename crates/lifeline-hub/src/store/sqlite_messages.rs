@@ -16,16 +16,35 @@ use super::{ActionCall, ActionOutcome, AuditEntry, HubError, MessageIn, ReceiptO
 /// The most messages a channel takes from its outbox at once.
 pub const MAX_OUTBOX_BATCH: u32 = 500;
 
+/// A stored message's JSON, read back (named by its id when it is unreadable).
+fn parse(id: &str, record: &str) -> Result<WireMessage, HubError> {
+    serde_json::from_str(record).map_err(|e| HubError::Corrupt(format!("message {id}: {e}")))
+}
+
+/// Messages from a query selecting `id, record`.
+fn query(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<WireMessage>, HubError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, record) = row?;
+        out.push(parse(&id, &record)?);
+    }
+    Ok(out)
+}
+
 pub(super) fn load_message(conn: &Connection, id: &str) -> Result<Option<WireMessage>, HubError> {
     let record: Option<String> = conn
         .prepare_cached("SELECT record FROM messages WHERE id = ?1")?
         .query_row([id], |r| r.get(0))
         .optional()?;
-    record
-        .map(|r| {
-            serde_json::from_str(&r).map_err(|e| HubError::Corrupt(format!("message {id}: {e}")))
-        })
-        .transpose()
+    record.map(|r| parse(id, &r)).transpose()
 }
 
 /// Inserts or updates a message at the next change number.
@@ -147,21 +166,11 @@ pub(super) fn message_in(
 
 /// The thread of a request, oldest first.
 pub(super) fn thread(conn: &Connection, request_id: &str) -> Result<Vec<WireMessage>, HubError> {
-    let mut stmt = conn.prepare_cached(
+    query(
+        conn,
         "SELECT id, record FROM messages WHERE request_id = ?1 ORDER BY created_at, change_seq",
-    )?;
-    let rows = stmt.query_map([request_id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, record) = row?;
-        out.push(
-            serde_json::from_str(&record)
-                .map_err(|e| HubError::Corrupt(format!("message {id}: {e}")))?,
-        );
-    }
-    Ok(out)
+        [request_id],
+    )
 }
 
 /// Outbound messages still `queued` for requests `channel` took in, oldest first. They stay
@@ -172,23 +181,13 @@ pub(super) fn outbox(
     channel: &str,
     limit: u32,
 ) -> Result<Vec<WireMessage>, HubError> {
-    let mut stmt = conn.prepare_cached(
+    query(
+        conn,
         "SELECT m.id, m.record FROM messages m JOIN requests r ON r.id = m.request_id \
          WHERE m.direction = 'out' AND m.delivery = 'queued' AND r.intake_by = ?1 \
          ORDER BY m.change_seq LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![channel, limit.min(MAX_OUTBOX_BATCH)], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, record) = row?;
-        out.push(
-            serde_json::from_str(&record)
-                .map_err(|e| HubError::Corrupt(format!("message {id}: {e}")))?,
-        );
-    }
-    Ok(out)
+        params![channel, limit.min(MAX_OUTBOX_BATCH)],
+    )
 }
 
 /// A channel's report on an outbound message: forward only (a late `sent` after `read` is
