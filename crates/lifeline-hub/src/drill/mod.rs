@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::Utc;
 use lifeline_core::geo::places::{Place, by_name};
 use lifeline_core::model::HelpRequest;
-use lifeline_core::protocol::{WireAttachment, WireCitizen, WireIntake, WireLocation};
+use lifeline_core::protocol::{WireAttachment, WireIntake, WireLocation};
 use lifeline_core::synth::{Flavour, Rng, request_near};
 
 use crate::HubState;
@@ -100,33 +100,11 @@ pub fn intake_of(r: HelpRequest) -> WireIntake {
         category: r.category,
         emergency: r.emergency,
         priority: Some(r.priority),
-        citizen: WireCitizen {
-            name: r.citizen.name,
-            phone: r.citizen.phone,
-            id_document: r.citizen.id_document,
-            nationality: r.citizen.nationality,
-            language: r.citizen.language,
-        },
+        citizen: r.citizen.into(),
         people_count: r.people_count,
-        location: r.location.map(|l| WireLocation {
-            lat: l.lat,
-            lon: l.lon,
-            accuracy_m: l.accuracy_m,
-            captured_at: l.captured_at,
-            address: l.address,
-            country: l.country,
-        }),
+        location: r.location.map(WireLocation::from),
         description: r.description,
-        attachments: r
-            .attachments
-            .into_iter()
-            .map(|a| WireAttachment {
-                name: a.name,
-                media_type: a.media_type,
-                size_bytes: a.size_bytes,
-                url: a.url,
-            })
-            .collect(),
+        attachments: r.attachments.iter().map(WireAttachment::from).collect(),
         post: r.post,
     }
 }

@@ -149,33 +149,11 @@ pub(super) fn from_intake(
         }),
         status: Status::New,
         duplicate_of: None,
-        citizen: lifeline_core::model::Citizen {
-            name: intake.citizen.name,
-            phone: intake.citizen.phone,
-            id_document: intake.citizen.id_document,
-            nationality: intake.citizen.nationality,
-            language: intake.citizen.language,
-        },
+        citizen: intake.citizen.into(),
         people_count: intake.people_count,
-        location: intake.location.map(|l| lifeline_core::model::Location {
-            lat: l.lat,
-            lon: l.lon,
-            accuracy_m: l.accuracy_m,
-            captured_at: l.captured_at,
-            address: l.address,
-            country: l.country,
-        }),
+        location: intake.location.map(Into::into),
         description: intake.description,
-        attachments: intake
-            .attachments
-            .into_iter()
-            .map(|a| lifeline_core::model::Attachment {
-                name: a.name,
-                media_type: a.media_type,
-                size_bytes: a.size_bytes,
-                url: a.url,
-            })
-            .collect(),
+        attachments: intake.attachments.into_iter().map(Into::into).collect(),
         assignee: None,
         post: intake.post,
         created_at: now,
