@@ -93,6 +93,7 @@ fn conversation(store: &Store, n: usize) -> Result<(), String> {
                 template: None,
                 author: (!inbound).then(|| "desk-a/li".into()),
                 position: None,
+                media: None,
                 delivery: if inbound {
                     Delivery::Received
                 } else {

@@ -400,6 +400,11 @@ impl Http {
     pub async fn body(&self, answer: Answer) -> Result<Vec<u8>, HttpError> {
         read_capped(&answer.url, answer.response, self.limits.max_body).await
     }
+
+    /// The whole body, capped at `cap` bytes (a file whose size the caller knows).
+    pub async fn body_at_most(&self, answer: Answer, cap: usize) -> Result<Vec<u8>, HttpError> {
+        read_capped(&answer.url, answer.response, cap.min(self.limits.max_body)).await
+    }
 }
 
 impl Answer {

@@ -9,6 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::media::{MediaFamily, MediaRef};
 use super::request::{MAX_SHORT_BYTES, MAX_TEXT_BYTES, check_id};
 use super::vocabulary::vocabulary;
 use super::{FieldError, check_text};
@@ -27,6 +28,24 @@ vocabulary! {
         Text = "text",
         /// The citizen's position now (`position`), with an optional text.
         Location = "location",
+        /// A photo (`media`), with an optional caption.
+        Image = "image",
+        /// A voice message (`media`).
+        Voice = "voice",
+        /// A video clip (`media`), with an optional caption.
+        Video = "video",
+    }
+}
+
+impl MessageKind {
+    /// The family of file a message of this kind carries, if it carries one.
+    pub fn media_family(self) -> Option<MediaFamily> {
+        match self {
+            MessageKind::Image => Some(MediaFamily::Image),
+            MessageKind::Voice => Some(MediaFamily::Audio),
+            MessageKind::Video => Some(MediaFamily::Video),
+            MessageKind::Text | MessageKind::Location => None,
+        }
     }
 }
 
@@ -89,6 +108,8 @@ pub struct Message {
     pub author: Option<String>,
     /// `(lat, lon)` of a location message.
     pub position: Option<(f64, f64)>,
+    /// The file of a photo, voice or video message.
+    pub media: Option<MediaRef>,
     pub delivery: Delivery,
     /// Why the channel could not deliver it.
     pub failure: Option<String>,
@@ -96,7 +117,7 @@ pub struct Message {
     pub updated_at: DateTime<Utc>,
 }
 crate::private_debug!(Message {
-    id, request_id, direction, kind, template, author, delivery, created_at, updated_at ;
+    id, request_id, direction, kind, template, author, media, delivery, created_at, updated_at ;
     text, position, failure
 });
 
@@ -133,6 +154,37 @@ impl Message {
                 }
             }
             _ => {}
+        }
+        match (self.kind.media_family(), &self.media) {
+            (Some(family), Some(media)) => {
+                media.validate()?;
+                let fits = media.family().is_some_and(|f| {
+                    f == family || (family == MediaFamily::Audio && media.media_type == "video/mp4")
+                });
+                if !fits {
+                    return Err(FieldError::new(
+                        "media.media_type",
+                        format!(
+                            "a {} message cannot carry {}",
+                            self.kind.as_str(),
+                            media.media_type
+                        ),
+                    ));
+                }
+            }
+            (Some(_), None) => {
+                return Err(FieldError::new(
+                    "media",
+                    format!("a {} message needs its file", self.kind.as_str()),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(FieldError::new(
+                    "media",
+                    format!("a {} message carries no file", self.kind.as_str()),
+                ));
+            }
+            (None, None) => {}
         }
         let expected_inbound = self.direction == Direction::Inbound;
         if expected_inbound != (self.delivery == Delivery::Received) {

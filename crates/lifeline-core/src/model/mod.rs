@@ -25,6 +25,7 @@ macro_rules! private_debug {
 pub mod action;
 pub mod advisory;
 pub mod case_event;
+pub mod media;
 pub mod message;
 pub mod request;
 pub mod templates;
@@ -33,6 +34,7 @@ pub mod vocabulary;
 pub use action::{ActionError, TriageAction};
 pub use advisory::*;
 pub use case_event::{CaseEvent, CaseEventKind, Origin};
+pub use media::{MediaFamily, MediaRef};
 pub use message::{Delivery, Direction, Message, MessageKind};
 pub use request::{
     Attachment, Category, Channel, Citizen, HelpRequest, Location, Priority, Status,

@@ -170,8 +170,19 @@ impl Store {
         advisory_id: i64,
         open_only: bool,
     ) -> Result<Vec<StoredRequest>> {
+        let areas = self.read(|c| areas_of(c, advisory_id))?;
+        let areas: Vec<AdvisoryArea> = areas.into_iter().map(|a| a.area).collect();
+        self.requests_in_areas(&areas, open_only)
+    }
+
+    /// Help requests whose location lies inside any of `areas` (an advisory's, or one an
+    /// officer drew), newest first.
+    pub fn requests_in_areas(
+        &self,
+        areas: &[AdvisoryArea],
+        open_only: bool,
+    ) -> Result<Vec<StoredRequest>> {
         self.read_indexed(|c| {
-            let areas = areas_of(c, advisory_id)?;
             let mut seen = BTreeSet::new();
             let mut out = Vec::new();
             let sql = format!(
@@ -180,13 +191,13 @@ impl Store {
                  AND (?5 = 0 OR r.is_open = 1)"
             );
             let mut stmt = c.prepare_cached(&sql)?;
-            for stored in &areas {
-                for b in area_boxes(&stored.area) {
+            for area in areas {
+                for b in area_boxes(area) {
                     let mut rows = stmt.query(params![b.west - 1e-4, b.east + 1e-4, b.south - 1e-4, b.north + 1e-4, open_only])?;
                     while let Some(row) = rows.next()? {
                         let r = request_from_row(row)?;
                         let Some(loc) = &r.request.location else { continue };
-                        if area_contains(&stored.area, loc.lat, loc.lon) && seen.insert(r.request.id.clone()) {
+                        if area_contains(area, loc.lat, loc.lon) && seen.insert(r.request.id.clone()) {
                             out.push(r);
                         }
                     }

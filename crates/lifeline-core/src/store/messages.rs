@@ -6,9 +6,9 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::{Result, Store, StoreError, from_ms, ms};
 use crate::model::message::outbound_id;
-use crate::model::{Delivery, Direction, Message, MessageKind, TriageAction};
+use crate::model::{Delivery, Direction, MediaRef, Message, MessageKind, TriageAction};
 
-const COLUMNS: &str = "id, request_id, direction, kind, text, template, author, lat, lon, delivery, failure, created_at, updated_at";
+const COLUMNS: &str = "id, request_id, direction, kind, text, template, author, lat, lon, delivery, failure, created_at, updated_at, media_sha, media_type, media_size, media_name";
 
 fn from_row(row: &Row<'_>) -> Result<Message> {
     fn word<T: std::str::FromStr<Err = crate::model::vocabulary::UnknownWord>>(
@@ -21,6 +21,16 @@ fn from_row(row: &Row<'_>) -> Result<Message> {
     }
     let lat: Option<f64> = row.get(7)?;
     let lon: Option<f64> = row.get(8)?;
+    let media_sha: Option<String> = row.get(13)?;
+    let media = match media_sha {
+        Some(sha256) => Some(MediaRef {
+            sha256,
+            media_type: row.get(14)?,
+            size_bytes: row.get::<_, i64>(15)? as u64,
+            name: row.get(16)?,
+        }),
+        None => None,
+    };
     Ok(Message {
         id: row.get(0)?,
         request_id: row.get(1)?,
@@ -30,6 +40,7 @@ fn from_row(row: &Row<'_>) -> Result<Message> {
         template: row.get(5)?,
         author: row.get(6)?,
         position: lat.zip(lon),
+        media,
         delivery: word(row, 9)?,
         failure: row.get(10)?,
         created_at: from_ms(row.get(11)?),
@@ -41,11 +52,14 @@ fn from_row(row: &Row<'_>) -> Result<Message> {
 /// `seen_at` stays).
 pub(crate) fn put_in(tx: &Transaction<'_>, m: &Message) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO messages (id, request_id, direction, kind, text, template, author, lat, lon, delivery, failure, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+        "INSERT INTO messages (id, request_id, direction, kind, text, template, author, lat, lon, delivery, failure, created_at, updated_at, \
+           media_sha, media_type, media_size, media_name) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, text = excluded.text, template = excluded.template, \
            author = excluded.author, lat = excluded.lat, lon = excluded.lon, delivery = excluded.delivery, \
-           failure = excluded.failure, created_at = excluded.created_at, updated_at = excluded.updated_at",
+           failure = excluded.failure, created_at = excluded.created_at, updated_at = excluded.updated_at, \
+           media_sha = excluded.media_sha, media_type = excluded.media_type, media_size = excluded.media_size, \
+           media_name = excluded.media_name",
     )?
     .execute(params![
         m.id,
@@ -61,6 +75,10 @@ pub(crate) fn put_in(tx: &Transaction<'_>, m: &Message) -> Result<()> {
         m.failure,
         ms(m.created_at),
         ms(m.updated_at),
+        m.media.as_ref().map(|f| &f.sha256),
+        m.media.as_ref().map(|f| &f.media_type),
+        m.media.as_ref().map(|f| f.size_bytes as i64),
+        m.media.as_ref().and_then(|f| f.name.as_ref()),
     ])?;
     Ok(())
 }
@@ -102,6 +120,7 @@ pub(crate) fn queue_in(
             template: template.clone(),
             author: Some(actor.to_owned()),
             position: None,
+            media: None,
             delivery: Delivery::Pending,
             failure: None,
             created_at: now,
@@ -180,6 +199,16 @@ fn thread_state_in(c: &Connection, request_id: &str) -> Result<ThreadState> {
 }
 
 impl Store {
+    /// One message, by id.
+    pub fn message(&self, id: &str) -> Result<Option<Message>> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached(&format!("SELECT {COLUMNS} FROM messages WHERE id = ?1"))?;
+            let mut rows = stmt.query([id])?;
+            rows.next()?.map(from_row).transpose()
+        })
+    }
+
     /// The thread of a request, oldest first.
     pub fn thread(&self, request_id: &str) -> Result<Vec<Message>> {
         self.read(|c| thread_in(c, request_id))
@@ -225,6 +254,55 @@ pub enum ReminderArea {
     Box(crate::geo::BBox),
     /// The areas of an advisory (polygons with holes, circles), as the map draws them.
     Advisory(i64),
+    /// An area an officer drew on the map ([`ReminderArea::polygon`],
+    /// [`ReminderArea::circle`]).
+    Drawn(crate::model::AdvisoryArea),
+}
+
+impl ReminderArea {
+    /// A polygon drawn on the map, its corners `[lon, lat]` in drawing order (not closed).
+    /// Longitudes may run past ±180 (a map panned across the antimeridian draws them so);
+    /// such a polygon is split at the antimeridian like an advisory's.
+    pub fn polygon(corners: &[[f64; 2]]) -> std::result::Result<ReminderArea, String> {
+        if corners.len() < 3 {
+            return Err("a drawn area needs at least three corners".into());
+        }
+        if corners.len() > 1000 {
+            return Err("a drawn area may have at most 1,000 corners".into());
+        }
+        let mut ring: Vec<geojson::Position> = corners
+            .iter()
+            .map(|c| geojson::Position::from([c[0], c[1]]))
+            .collect();
+        ring.push(ring[0].clone());
+        crate::geo::antimeridian::unwrap_ring(&mut ring);
+        let parts = crate::geo::antimeridian::normalize_polygon(&[ring])?;
+        Ok(ReminderArea::Drawn(crate::model::AdvisoryArea {
+            description: String::new(),
+            geometry: Some(geojson::Geometry::new(
+                geojson::GeometryValue::MultiPolygon { coordinates: parts },
+            )),
+            circles: Vec::new(),
+            geocodes: Vec::new(),
+        }))
+    }
+
+    /// A circle drawn on the map: centre and radius in metres (up to 2,000 km).
+    pub fn circle(lat: f64, lon: f64, radius_m: f64) -> std::result::Result<ReminderArea, String> {
+        let lon = crate::geo::wrap_lon(lon);
+        if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) || !lon.is_finite() {
+            return Err("the circle's centre is not a position".into());
+        }
+        if !(radius_m.is_finite() && radius_m > 0.0 && radius_m <= 2_000_000.0) {
+            return Err("a circle's radius is between 0 and 2,000 km".into());
+        }
+        Ok(ReminderArea::Drawn(crate::model::AdvisoryArea {
+            description: String::new(),
+            geometry: None,
+            circles: vec![crate::model::Circle { lat, lon, radius_m }],
+            geocodes: Vec::new(),
+        }))
+    }
 }
 
 impl Store {
@@ -241,6 +319,11 @@ impl Store {
                 .into_iter()
                 .map(|r| r.request.id)
                 .collect()),
+            ReminderArea::Drawn(area) => {
+                let mut found = self.requests_in_areas(std::slice::from_ref(area), true)?;
+                found.sort_by_key(|r| r.request.created_at);
+                Ok(found.into_iter().map(|r| r.request.id).collect())
+            }
         }
     }
 

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_derived_query_index.sql"),
     include_str!("../../migrations/0004_removals.sql"),
     include_str!("../../migrations/0005_messages.sql"),
+    include_str!("../../migrations/0006_media.sql"),
 ];
 
 /// The schema version this build writes.

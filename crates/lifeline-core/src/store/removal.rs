@@ -67,6 +67,12 @@ fn leave_in(tx: &Transaction<'_>, ids: &[String], unsent: Unsent) -> Result<usiz
             .execute([id])?;
         tx.prepare_cached("DELETE FROM claims WHERE request_id = ?1")?
             .execute([id])?;
+        // The files of its thread, unless another thread here carries the same bytes.
+        tx.prepare_cached(
+            "DELETE FROM media_cache WHERE sha256 IN (SELECT media_sha FROM messages WHERE request_id = ?1) \
+             AND sha256 NOT IN (SELECT media_sha FROM messages WHERE request_id != ?1 AND media_sha IS NOT NULL)",
+        )?
+        .execute([id])?;
         tx.prepare_cached("DELETE FROM messages WHERE request_id = ?1")?
             .execute([id])?;
         tx.prepare_cached(

@@ -26,6 +26,7 @@ fn hub_copy(key: &str, delivery: Delivery) -> Message {
         template: None,
         author: Some("desk-a/li".into()),
         position: None,
+        media: None,
         delivery,
         failure: None,
         created_at: at,
@@ -251,4 +252,86 @@ fn a_reminder_never_holds_back_an_action_queued_after_it_and_a_failed_reply_is_n
             .waiting_since
             .is_some()
     );
+}
+
+#[test]
+fn a_drawn_polygon_or_circle_reaches_exactly_the_citizens_inside_across_the_antimeridian() {
+    use lifeline_core::store::ReminderArea;
+    let (_dir, store) = open_store();
+    store
+        .upsert_requests(
+            &[
+                incoming(request("FJ-SUVA", -18.14, 178.44)),
+                incoming(request("FJ-TAVEUNI", -16.8, -179.95)),
+                // Inside the triangle's box, outside the triangle.
+                incoming(request("FJ-CORNER", -15.3, 178.2)),
+                incoming(request("WS-APIA", -13.83, -171.76)),
+            ],
+            "hub",
+            None,
+        )
+        .expect("upsert");
+    // A triangle drawn on a map panned across 180°: longitudes run on past it.
+    let triangle =
+        ReminderArea::polygon(&[[177.5, -19.0], [181.5, -19.0], [179.5, -15.0]]).expect("polygon");
+    let mut inside = store.reminder_recipients(&triangle).expect("recipients");
+    inside.sort();
+    assert_eq!(inside, ["FJ-SUVA", "FJ-TAVEUNI"]);
+    // The same corners as a map west of 180° would give them.
+    let wrapped =
+        ReminderArea::polygon(&[[177.5, -19.0], [-178.5, -19.0], [179.5, -15.0]]).expect("polygon");
+    let mut again = store.reminder_recipients(&wrapped).expect("recipients");
+    again.sort();
+    assert_eq!(again, inside);
+    // 60 km around Suva reaches Suva only; 250 km around 180° reaches both Fiji requests.
+    let suva = ReminderArea::circle(-18.14, 178.44, 60_000.0).expect("circle");
+    assert_eq!(store.reminder_recipients(&suva).expect("r"), ["FJ-SUVA"]);
+    let wide = ReminderArea::circle(-17.5, 180.0, 250_000.0).expect("circle");
+    let mut both = store.reminder_recipients(&wide).expect("r");
+    both.sort();
+    assert_eq!(both, ["FJ-SUVA", "FJ-TAVEUNI"], "the corner is 310 km away");
+    assert!(ReminderArea::polygon(&[[0.0, 0.0], [1.0, 1.0]]).is_err());
+    assert!(ReminderArea::circle(0.0, 0.0, -5.0).is_err());
+}
+
+#[test]
+fn the_media_cache_stays_within_its_quota_dropping_the_least_recently_used() {
+    use lifeline_core::store::NewMedia;
+    let (_dir, store) = open_store();
+    let t = Utc::now();
+    let file = |i: u8| vec![i; 400];
+    for i in 0..5u8 {
+        let bytes = file(i);
+        let sha = lifeline_core::model::media::sha256_hex(&bytes);
+        store
+            .put_media(
+                &NewMedia {
+                    sha256: &sha,
+                    media_type: "audio/ogg",
+                    bytes: &bytes,
+                    thumb: None,
+                    gps: None,
+                },
+                1000,
+                t + chrono::Duration::seconds(i64::from(i)),
+            )
+            .expect("kept");
+        // The first file is opened again each time: it stays.
+        let first = lifeline_core::model::media::sha256_hex(&file(0));
+        store
+            .cached_media(&first, t + chrono::Duration::seconds(i64::from(i) + 1))
+            .expect("read");
+    }
+    let (bytes, files) = store.media_cache_usage().expect("usage");
+    assert!(bytes <= 1000, "{bytes} bytes kept");
+    assert_eq!(files, 2);
+    let first = lifeline_core::model::media::sha256_hex(&file(0));
+    let last = lifeline_core::model::media::sha256_hex(&file(4));
+    assert!(store.cached_media(&first, t).expect("read").is_some());
+    assert!(store.cached_media(&last, t).expect("read").is_some());
+    let (part, len) = store
+        .media_range(&last, 10, 20)
+        .expect("range")
+        .expect("there");
+    assert_eq!((part.len(), len), (10, 400));
 }

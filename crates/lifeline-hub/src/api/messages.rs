@@ -66,7 +66,7 @@ fn channel_of(p: &Principal) -> Result<String, Response> {
 /// A channel handing over a citizen's message or a receipt: who it is, within its budget.
 /// That budget is apart from intake (a reminder's receipts must not crowd out a new SOS) and
 /// sized to what the channel is handed: up to three receipts a message, and the answers.
-fn carrying_channel(state: &super::HubState, p: &Principal) -> Result<String, Response> {
+pub(super) fn carrying_channel(state: &super::HubState, p: &Principal) -> Result<String, Response> {
     let channel = channel_of(p)?;
     let l = &state.limits;
     let rate = (l.channel_messages_per_sec * 4.0).max(l.intake_per_sec);

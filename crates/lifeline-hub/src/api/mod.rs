@@ -4,7 +4,8 @@
 //! `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`.
 //!
 //! One file per area: `session.rs` (sign-in, refresh, who am I, posts), `requests.rs`
-//! (intake, the change feed, reads, actions, transfers), `claims.rs`, `events.rs` (the SSE
+//! (intake, the change feed, reads, actions, transfers), `messages.rs` (threads with
+//! citizens), `media.rs` (their files), `claims.rs`, `events.rs` (the SSE
 //! stream), `advisories.rs` (the relayed CAP feed).
 
 // Helpers return the error answer itself (`Result<T, Response>`): it is what the handler
@@ -15,6 +16,7 @@ mod advisories;
 mod claims;
 mod events;
 mod exports;
+mod media;
 mod messages;
 mod requests;
 mod session;
@@ -29,6 +31,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
+use lifeline_core::model::media::MAX_MEDIA_BYTES;
 use lifeline_core::protocol::{WireError, WireErrorBody};
 
 use crate::HubState;
@@ -62,6 +65,7 @@ pub fn router(state: Shared) -> Router {
             "/v1/requests/{id}/messages",
             get(messages::thread).post(messages::inbound),
         )
+        .route("/v1/media/{sha256}", get(media::fetch))
         .route("/v1/channel/outbox", get(messages::outbox))
         .route("/v1/messages/{id}/receipt", post(messages::receipt))
         .route(
@@ -77,6 +81,11 @@ pub fn router(state: Shared) -> Router {
             Router::new()
                 .route("/v1/advisories", post(advisories::publish))
                 .layer(DefaultBodyLimit::max(MAX_CAP_BODY)),
+        )
+        .merge(
+            Router::new()
+                .route("/v1/media", post(media::upload))
+                .layer(DefaultBodyLimit::max(MAX_MEDIA_BYTES as usize)),
         )
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use lifeline_core::model::media::{sha256_hex, sniff};
 use lifeline_core::model::{Delivery, MessageKind};
-use lifeline_core::protocol::{WireInboundMessage, WireReceipt};
+use lifeline_core::protocol::{WireInboundMedia, WireInboundMessage, WireReceipt};
+use lifeline_core::synth::media::jpeg_with_gps;
 
 use crate::HubState;
 
@@ -25,6 +27,58 @@ const ANSWERS_EN: &[&str] = &[
     "OK, we are on our way. Do we need to bring our passports?",
     "Thanks. My phone battery is low, I will write again later.",
 ];
+
+/// The drill's photo of a flooded street and its voice message.
+const STREET_JPG: &[u8] = include_bytes!("../../drill-media/street.jpg");
+const VOICE_OGG: &[u8] = include_bytes!("../../drill-media/voice.ogg");
+
+/// One answer in three comes with a photo taken where the citizen is (its EXIF says so, as
+/// a phone's would), one in three with a voice message; uploaded as a channel does.
+fn media_answer(
+    store: &dyn crate::store::HubStore,
+    request_id: &str,
+    pick: usize,
+    chinese: bool,
+) -> Result<Option<WireInboundMessage>, crate::store::HubError> {
+    let (kind, bytes, name, caption) = match pick % 3 {
+        0 => {
+            let Some(at) = store.get(request_id)?.and_then(|r| r.location) else {
+                return Ok(None);
+            };
+            // A few dozen metres from where the request was placed.
+            let photo = jpeg_with_gps(STREET_JPG, at.lat + 0.0004, at.lon - 0.0003);
+            let caption = if chinese {
+                "这是我们这里的情况"
+            } else {
+                "This is where we are"
+            };
+            (MessageKind::Image, photo, "IMG_0412.jpg", caption)
+        }
+        1 => (MessageKind::Voice, VOICE_OGG.to_vec(), "voice.ogg", ""),
+        _ => return Ok(None),
+    };
+    let sniffed = sniff(&bytes, None)
+        .map_err(|e| crate::store::HubError::Invalid(format!("drill media: {e}")))?;
+    let sha256 = sha256_hex(&bytes);
+    store.put_media(
+        &sha256,
+        sniffed.media_type,
+        &bytes,
+        DRILL_CHANNEL,
+        Utc::now(),
+    )?;
+    Ok(Some(WireInboundMessage {
+        id: format!("media-{pick:016x}"),
+        kind,
+        text: caption.to_owned(),
+        position: None,
+        media: Some(WireInboundMedia {
+            sha256,
+            name: Some(name.to_owned()),
+        }),
+        sent_at: None,
+    }))
+}
 
 /// Carries the officers' messages on drill requests until the hub stops.
 pub async fn answer(state: Arc<HubState>) {
@@ -61,11 +115,17 @@ pub async fn answer(state: Arc<HubState>) {
                             kind: MessageKind::Text,
                             text: answers[pick % answers.len()].to_owned(),
                             position: None,
+                            media: None,
                             sent_at: None,
                         },
                         DRILL_CHANNEL,
                         Utc::now(),
                     )?;
+                    // Some send a photo of where they are, or a voice message, as well.
+                    if let Some(file) = media_answer(store.as_ref(), &m.request_id, pick, chinese)?
+                    {
+                        store.message_in(&m.request_id, file, DRILL_CHANNEL, Utc::now())?;
+                    }
                 }
                 Ok(waiting.len())
             })

@@ -19,6 +19,7 @@ pub mod audit;
 mod sqlite;
 mod sqlite_accounts;
 mod sqlite_audit;
+mod sqlite_media;
 mod sqlite_messages;
 mod sqlite_records;
 
@@ -146,6 +147,15 @@ impl Change {
             | Change::Message { seq, .. } => *seq,
         }
     }
+}
+
+/// A citizen's file as the hub keeps it, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMedia {
+    pub sha256: String,
+    /// What the bytes are.
+    pub media_type: String,
+    pub size_bytes: u64,
 }
 
 /// What became of a citizen's message handed over by a channel.
@@ -327,6 +337,20 @@ pub trait Requests: Send + Sync + 'static {
         channel: &str,
         now: DateTime<Utc>,
     ) -> Result<MessageIn, HubError>;
+    /// Keeps a citizen's file under its content address (checked by the caller: type read
+    /// from the bytes, within its cap). Answers whether it is new.
+    fn put_media(
+        &self,
+        sha256: &str,
+        media_type: &str,
+        bytes: &[u8],
+        uploaded_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, HubError>;
+    /// A stored file's type and bytes.
+    fn media(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, HubError>;
+    /// The posts of the requests whose threads carry the file (who may read it).
+    fn media_posts(&self, sha256: &str) -> Result<Vec<Option<String>>, HubError>;
     /// The thread of a request, oldest first (the caller checks the request's post).
     fn thread(&self, request_id: &str) -> Result<Vec<WireMessage>, HubError>;
     /// Officers' messages waiting for `channel` to carry them, oldest first.

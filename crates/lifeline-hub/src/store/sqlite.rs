@@ -13,7 +13,6 @@ use lifeline_core::protocol::{
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::sqlite_audit::append_in;
-use super::sqlite_messages;
 use super::sqlite_records::{
     HEAD_SQL, append_events, decide, event_count, from_intake, load, next_seq, post_exists,
     post_of, route, save, stored_outcome,
@@ -23,6 +22,7 @@ use super::{
     MessageIn, NewAdvisory, PostScope, Published, ReceiptOutcome, RelayedAdvisory, Requests,
     Transfer, TransferCall,
 };
+use super::{sqlite_media, sqlite_messages};
 
 pub struct SqliteHubStore {
     pub(super) conn: Mutex<Connection>,
@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_trust.sql"),
     include_str!("../../migrations/0003_erasure.sql"),
     include_str!("../../migrations/0004_messages.sql"),
+    include_str!("../../migrations/0005_media.sql"),
 ];
 
 impl SqliteHubStore {
@@ -415,6 +416,7 @@ impl Requests for SqliteHubStore {
             if deleted == 0 {
                 return Ok(None);
             }
+            sqlite_media::erase_thread_files(tx, id)?;
             for sql in [
                 "DELETE FROM events WHERE request_id = ?1",
                 "DELETE FROM idempotency WHERE request_id = ?1",
@@ -456,6 +458,27 @@ impl Requests for SqliteHubStore {
         now: DateTime<Utc>,
     ) -> Result<MessageIn, HubError> {
         self.with_tx(|tx| sqlite_messages::message_in(tx, request_id, message, channel, now))
+    }
+
+    fn put_media(
+        &self,
+        sha256: &str,
+        media_type: &str,
+        bytes: &[u8],
+        uploaded_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, HubError> {
+        self.with_tx(|tx| sqlite_media::put(tx, sha256, media_type, bytes, uploaded_by, now))
+    }
+
+    fn media(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, HubError> {
+        let conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
+        sqlite_media::bytes(&conn, sha256)
+    }
+
+    fn media_posts(&self, sha256: &str) -> Result<Vec<Option<String>>, HubError> {
+        let conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
+        sqlite_media::posts_carrying(&conn, sha256)
     }
 
     fn thread(&self, request_id: &str) -> Result<Vec<WireMessage>, HubError> {

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use lifeline_core::model::message::outbound_id;
-use lifeline_core::model::{Delivery, Direction, Message, MessageKind, TriageAction};
+use lifeline_core::model::{Delivery, Direction, MediaRef, Message, MessageKind, TriageAction};
 use lifeline_core::protocol::{WireInboundMessage, WireMessage, WireReceipt, WireRequest};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
@@ -52,8 +52,8 @@ fn store(tx: &Transaction<'_>, m: &WireMessage) -> Result<u64, HubError> {
     let record = serde_json::to_string(m).map_err(|e| HubError::Corrupt(e.to_string()))?;
     let seq = next_seq(tx)?;
     tx.prepare_cached(
-        "INSERT INTO messages (id, request_id, direction, delivery, change_seq, record, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+        "INSERT INTO messages (id, request_id, direction, delivery, change_seq, record, created_at, media_sha) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
          ON CONFLICT (id) DO UPDATE SET delivery = excluded.delivery, change_seq = excluded.change_seq, record = excluded.record",
     )?
     .execute(params![
@@ -63,7 +63,8 @@ fn store(tx: &Transaction<'_>, m: &WireMessage) -> Result<u64, HubError> {
         m.delivery.as_str(),
         seq,
         record,
-        m.created_at.timestamp_millis()
+        m.created_at.timestamp_millis(),
+        m.media.as_ref().map(|f| &f.sha256),
     ])?;
     Ok(seq)
 }
@@ -89,6 +90,7 @@ pub(super) fn send(
         template: template.clone(),
         author: Some(call.actor.to_owned()),
         position: None,
+        media: None,
         delivery: Delivery::Queued,
         failure: None,
         created_at: now,
@@ -132,6 +134,27 @@ pub(super) fn message_in(
     if let Some(existing) = load_message(tx, &id)? {
         return Ok(MessageIn::Existing(existing));
     }
+    // The file was uploaded first; what it is comes from the hub's reading of its bytes.
+    let media = match &m.media {
+        None => None,
+        Some(f) => {
+            if let Err(e) = lifeline_core::model::media::check_sha256("media.sha256", &f.sha256) {
+                return Ok(MessageIn::Invalid(e.to_string()));
+            }
+            let Some(stored) = super::sqlite_media::describe(tx, &f.sha256)? else {
+                return Ok(MessageIn::Invalid(
+                    "media.sha256: no file with this SHA-256 was uploaded (POST /v1/media first)"
+                        .into(),
+                ));
+            };
+            Some(MediaRef {
+                sha256: stored.sha256,
+                media_type: stored.media_type,
+                size_bytes: stored.size_bytes,
+                name: f.name.clone(),
+            })
+        }
+    };
     let message = Message {
         id: id.clone(),
         request_id: request_id.to_owned(),
@@ -141,6 +164,7 @@ pub(super) fn message_in(
         template: None,
         author: None,
         position: m.position.map(|p| (p.lat, p.lon)),
+        media,
         delivery: Delivery::Received,
         failure: None,
         created_at: m.sent_at.filter(|t| *t <= now).unwrap_or(now),

@@ -4,6 +4,7 @@
 
 mod builder;
 mod feeds;
+mod media;
 mod outbox;
 mod pull;
 mod stream;
@@ -64,6 +65,9 @@ pub enum SyncError {
     /// starts again from its shortest wait.
     #[error("the hub's event stream broke off: {0}")]
     StreamLost(Box<SyncError>),
+    /// The hub sent a file that is not the one asked for, or not one the desk shows.
+    #[error("the file from the hub was refused: {0}")]
+    BadMedia(String),
 }
 
 impl SyncError {
@@ -75,6 +79,7 @@ impl SyncError {
             SyncError::StreamUnavailable(_) => true,
             SyncError::Session(e) => e.is_transient(),
             SyncError::StreamLost(inner) => inner.is_transient(),
+            SyncError::BadMedia(_) => false,
         }
     }
 

@@ -6,6 +6,8 @@
 //! category, with the place filled in. Positions scatter around real cities (see
 //! [`crate::geo::places`]) with a density that falls off with distance.
 
+pub mod media;
+
 use chrono::{DateTime, Duration, Utc};
 
 use crate::geo::places::Place;

@@ -1,0 +1,16 @@
+-- The files of citizens' messages (photos, voice, video), stored once each under the SHA-256
+-- of their bytes. A channel uploads a file, then names it in a message; a file no message
+-- names is dropped a day after its upload, and a file goes with the last thread that names
+-- it when a request is erased.
+CREATE TABLE media (
+    sha256       TEXT PRIMARY KEY,
+    media_type   TEXT NOT NULL,
+    size         INTEGER NOT NULL,
+    bytes        BLOB NOT NULL,
+    uploaded_by  TEXT NOT NULL,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX media_age ON media (created_at);
+
+ALTER TABLE messages ADD COLUMN media_sha TEXT;
+CREATE INDEX messages_media ON messages (media_sha) WHERE media_sha IS NOT NULL;
