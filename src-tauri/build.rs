@@ -18,6 +18,7 @@ pub const COMMANDS: &[&str] = &[
     "reminder_recipients",
     "send_reminder",
     "message_templates",
+    "open_media",
     "dismiss_action",
     "withdraw_action",
     "retry_action",

@@ -502,6 +502,11 @@ pub fn message(m: &lifeline_core::model::Message) -> MessageDto {
         failure: m.failure.clone(),
         created_at: ms(m.created_at),
         position: m.position.map(|(lat, lon)| vec![lat, lon]),
+        media: m.media.as_ref().map(|f| crate::dto::MessageMediaDto {
+            media_type: f.media_type.clone(),
+            size_bytes: f.size_bytes as f64,
+            name: f.name.clone(),
+        }),
     }
 }
 

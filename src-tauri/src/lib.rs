@@ -7,6 +7,7 @@ mod convert;
 pub mod dto;
 pub mod error;
 mod events;
+mod media;
 mod session;
 mod settings;
 mod startup;
@@ -47,6 +48,31 @@ pub fn run() -> ExitCode {
         .init();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        // Citizens' files from the store, for the thread's players and previews.
+        .register_asynchronous_uri_scheme_protocol(media::protocol::SCHEME, |ctx, request, responder| {
+            let app = ctx.app_handle().clone();
+            let path = request.uri().path().to_owned();
+            let range = request
+                .headers()
+                .get(tauri::http::header::RANGE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            tauri::async_runtime::spawn_blocking(move || {
+                let answer = match app.try_state::<Arc<Desk>>() {
+                    Some(desk) => media::protocol::serve(
+                        &desk.store,
+                        desk.session.is_locked(),
+                        &path,
+                        range.as_deref(),
+                    ),
+                    None => tauri::http::Response::builder()
+                        .status(tauri::http::StatusCode::SERVICE_UNAVAILABLE)
+                        .body(Vec::new())
+                        .unwrap_or_default(),
+                };
+                responder.respond(answer);
+            });
+        })
         .setup(move |app| {
             let default_dir = app.path().app_data_dir()?;
             let mut settings = Settings::resolve(args.clone(), default_dir);
@@ -114,6 +140,7 @@ pub fn run() -> ExitCode {
             commands::messages::reminder_recipients,
             commands::messages::send_reminder,
             commands::messages::message_templates,
+            commands::media::open_media,
             commands::actions::dismiss_action,
             commands::actions::withdraw_action,
             commands::actions::retry_action,

@@ -101,6 +101,10 @@ pub struct SettingsFile {
     pub retention_days: Option<i64>,
     /// Minutes without input before the window locks (default 10; 0: never).
     pub lock_after_minutes: Option<u64>,
+    /// Megabytes of citizens' photos, voice and video kept on this desk (default 512); the
+    /// least recently opened go first and are fetched again when needed.
+    #[serde(default)]
+    pub media_cache_mb: Option<u64>,
 }
 
 /// How the desk proves itself to the hub.
@@ -148,6 +152,8 @@ pub struct Settings {
     pub quiet: bool,
     pub notification_details: bool,
     pub retention_days: i64,
+    /// Bytes of citizens' files kept in the store.
+    pub media_quota_bytes: u64,
     /// Seconds without input before the window locks (0: never).
     pub lock_after_s: u64,
     /// A hub URL given without a token or an officer to sign in: the UI says so instead of
@@ -234,6 +240,12 @@ impl Settings {
                 .retention_days
                 .filter(|d| *d > 0)
                 .unwrap_or(lifeline_core::store::DEFAULT_RETENTION_DAYS),
+            media_quota_bytes: file
+                .media_cache_mb
+                .filter(|mb| *mb > 0)
+                .map_or(lifeline_core::store::DEFAULT_MEDIA_QUOTA_BYTES, |mb| {
+                    mb * 1024 * 1024
+                }),
             lock_after_s: args
                 .lock_after
                 .or(file.lock_after_minutes.map(|m| m * 60))

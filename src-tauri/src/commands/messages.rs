@@ -52,13 +52,22 @@ pub const MAX_REMINDER: usize = 10_000;
 
 fn area(a: &ReminderArea) -> CommandResult<lifeline_core::store::ReminderArea> {
     use lifeline_core::store::ReminderArea as Area;
-    match (a.advisory, a.bbox.as_deref()) {
-        (Some(id), None) => Ok(Area::Advisory(id as i64)),
-        (None, Some([w, s, e, n])) => Ok(Area::Box(
+    match (
+        a.advisory,
+        a.bbox.as_deref(),
+        a.polygon.as_deref(),
+        a.circle,
+    ) {
+        (Some(id), None, None, None) => Ok(Area::Advisory(id as i64)),
+        (None, Some([w, s, e, n]), None, None) => Ok(Area::Box(
             lifeline_core::geo::BBox::new(*w, *s, *e, *n).map_err(CommandError::invalid)?,
         )),
+        (None, None, Some(corners), None) => Area::polygon(corners).map_err(CommandError::invalid),
+        (None, None, None, Some([lon, lat, radius_m])) => {
+            Area::circle(lat, lon, radius_m).map_err(CommandError::invalid)
+        }
         _ => Err(CommandError::invalid(
-            "name an advisory or a box [west, south, east, north]",
+            "name one area: an advisory, a box [west, south, east, north], a polygon or a circle",
         )),
     }
 }

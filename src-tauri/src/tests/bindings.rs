@@ -57,6 +57,8 @@ fn render() -> String {
         BulkRefusal,
         ClusterMembers,
         MessageDto,
+        MessageMediaDto,
+        MediaDto,
         TemplateDto,
         ThreadDto,
         ReminderArea,

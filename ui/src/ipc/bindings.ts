@@ -365,7 +365,7 @@ export type MessageDto = { id: string,
  */
 direction: string, 
 /**
- * `text` or `location`.
+ * `text`, `location`, `image`, `voice` or `video`.
  */
 kind: string, text: string, template: string | null, author: string | null, 
 /**
@@ -379,13 +379,29 @@ created_at: number,
 /**
  * `[lat, lon]` of a location message.
  */
-position: Array<number> | null, };
+position: Array<number> | null, 
+/**
+ * The file of a photo, voice or video message.
+ */
+media: MessageMediaDto | null, };
+
+export type MessageMediaDto = { media_type: string, size_bytes: number, name: string | null, };
+
+export type MediaDto = { scheme: string, 
+/**
+ * `None`: a photo the desk could not decode (nothing to show).
+ */
+path: string | null, media_type: string, size_bytes: number, 
+/**
+ * `[lat, lon]` from the photo's EXIF: a hint, not the citizen's reported position.
+ */
+gps: Array<number> | null, };
 
 export type TemplateDto = { name: string, zh: string, en: string, };
 
 export type ThreadDto = { messages: Array<MessageDto>, };
 
-export type ReminderArea = { advisory?: number, bbox?: Array<number>, };
+export type ReminderArea = { advisory?: number, bbox?: Array<number>, polygon?: Array<[number, number]>, circle?: [number, number, number], };
 
 export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "already_sent" | "desk_locked" | "unknown_original" | "wrong_credentials" | "too_many_tries" | "account_disabled" | "insecure_hub" | "internal";
 
