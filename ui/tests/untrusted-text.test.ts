@@ -48,8 +48,8 @@ describe('untrusted text', () => {
   it('a thread shows the citizen\'s and the officer\'s words as text and runs nothing', async () => {
     const thread: ThreadDto = {
       messages: [
-        { id: 'c-1', direction: 'in', kind: 'text', text: HOSTILE, template: null, author: null, delivery: 'received', failure: null, created_at: Date.now(), position: null },
-        { id: 'm-1', direction: 'out', kind: 'text', text: 'ok', template: null, author: HOSTILE, delivery: 'failed', failure: HOSTILE, created_at: Date.now(), position: null },
+        { id: 'c-1', direction: 'in', kind: 'text', text: HOSTILE, template: null, author: null, delivery: 'received', failure: null, created_at: Date.now(), position: null, media: null },
+        { id: 'm-1', direction: 'out', kind: 'text', text: 'ok', template: null, author: HOSTILE, delivery: 'failed', failure: HOSTILE, created_at: Date.now(), position: null, media: null },
       ],
     };
     setBackend({ thread: async () => thread, messageTemplates: async () => [{ name: 'x', zh: HOSTILE, en: HOSTILE }] } as unknown as Backend);
@@ -62,6 +62,39 @@ describe('untrusted text', () => {
     expect(target.querySelectorAll('img').length).toBe(0);
     expect(target.querySelectorAll('script').length).toBe(0);
     expect(target.querySelector('[data-testid="message-text"]')?.textContent).toBe(HOSTILE);
+    expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+    unmount(app);
+  });
+
+  it('a photo\'s name is text, and the only picture shown is the desk\'s own re-encoding', async () => {
+    const thread: ThreadDto = {
+      messages: [
+        {
+          id: 'c-2', direction: 'in', kind: 'image', text: HOSTILE, template: null, author: null, delivery: 'received', failure: null,
+          created_at: Date.now(), position: null, media: { media_type: 'image/jpeg', size_bytes: 12000, name: HOSTILE },
+        },
+      ],
+    };
+    const opened = { scheme: 'lifeline-media', path: 'preview/ab', media_type: 'image/jpeg', size_bytes: 12000, gps: [41.0, 29.0] };
+    setBackend({
+      thread: async () => thread,
+      messageTemplates: async () => [],
+      openMedia: async () => opened,
+      mediaUrl: () => 'lifeline-media://localhost/preview/ab',
+    } as unknown as Backend);
+    const target = document.createElement('div');
+    document.body.appendChild(target);
+    const app = mount(Thread, { target, props: { requestId: 'R-2', timeZone: null } });
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 0));
+      flushSync();
+    }
+    const images = [...target.querySelectorAll('img')];
+    expect(images.map((i) => i.getAttribute('src'))).toEqual(['lifeline-media://localhost/preview/ab']);
+    expect(images[0].getAttribute('alt')).toBe(HOSTILE);
+    expect(target.querySelector('[data-testid="media-name"]')?.textContent).toBe(HOSTILE);
+    expect(target.querySelectorAll('[data-testid="media-gps"]').length).toBe(1);
+    expect(target.querySelectorAll('script').length).toBe(0);
     expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
     unmount(app);
   });

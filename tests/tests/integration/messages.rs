@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::trust::{PASSWORD, Trust};
 
 /// A real desk store and sync engine, signed in as `officer`.
-fn desk(t: &Trust, officer: &str) -> (Arc<Store>, SyncEngine) {
+pub(crate) fn desk(t: &Trust, officer: &str) -> (Arc<Store>, SyncEngine) {
     let desk = format!("desk-{officer}");
     let store =
         Arc::new(Store::open(t.dir.path().join(format!("{desk}.sqlite"))).expect("desk store"));

@@ -3,30 +3,31 @@
 // in-memory implementation of this same interface.
 import type {
   ActionDto,
+  AdvisoryDetail,
+  AdvisorySummary,
   AlarmState,
   AlertEvent,
   AlertStatus,
-  NotificationHealth,
-  AdvisoryDetail,
-  AdvisorySummary,
   AppInfo,
   Bucket,
   BulkOutcome,
   ClusterMembers,
   Counts,
   DeskSettings,
-  Handover,
   DuplicateCandidate,
   ExportDone,
+  Handover,
+  MediaDto,
+  NotificationHealth,
   QueueFilter,
   QueuePage,
   Region,
+  ReminderArea,
   RequestDetail,
-  SignInForm,
   RequestsChanged,
+  SignInForm,
   StartupProblem,
   SyncHealth,
-  ReminderArea,
   TemplateDto,
   ThreadDto,
   Viewport,
@@ -54,6 +55,10 @@ export interface Backend {
   sendReminder(area: ReminderArea, text: string, template?: string): Promise<number>;
   /** The post's message templates. */
   messageTemplates(): Promise<TemplateDto[]>;
+  /** Makes the file of message `id` ready to show (fetched from the hub the first time). */
+  openMedia(id: string): Promise<MediaDto>;
+  /** Where the web view finds an opened file (null: a photo with nothing to show). */
+  mediaUrl(media: MediaDto): string | null;
   /** One action on each of `ids`: each its own outbox item and audit entry. */
   actOnMany(ids: string[], action: ActionDto): Promise<BulkOutcome>;
   /** The requests of the cluster drawn nearest (`lon`, `lat`) in `view` (at most 500). */

@@ -1,7 +1,7 @@
 // Typed calls of the desk's Tauri commands. With events.ts, the only code that touches
 // @tauri-apps/api. Every name here must be granted in src-tauri/capabilities/main.json
 // (a Rust test checks).
-import { invoke } from '@tauri-apps/api/core';
+import { convertFileSrc, invoke } from '@tauri-apps/api/core';
 import type { Backend } from './backend';
 import { tauriEvents } from './events';
 
@@ -23,6 +23,8 @@ export const tauriBackend: Backend = {
   sendReminder: (area, text, template) => call<number>("send_reminder", { area, text, template: template ?? null }),
   messageTemplates: () => call<import('./bindings').TemplateDto[]>("message_templates"),
   thread: (id) => call<import('./bindings').ThreadDto>("thread", { id }),
+  openMedia: (id) => call<import('./bindings').MediaDto>("open_media", { id }),
+  mediaUrl: (media) => (media.path ? convertFileSrc(media.path, media.scheme) : null),
   actOnMany: (ids, action) => call<import('./bindings').BulkOutcome>("act_on_many", { ids, action }),
   clusterMembers: (view, filter, lon, lat) => call<import('./bindings').ClusterMembers>("cluster_members", { view, filter, lon, lat }),
   dismissAction: (id, key) => call<import('./bindings').RequestDetail>("dismiss_action", { id, key }),

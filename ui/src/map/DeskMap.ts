@@ -9,6 +9,7 @@ import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import type { Region, Viewport } from '../ipc/bindings';
 import type { Basemap } from './basemap';
 import type { ClusterProps } from './clusters';
+import { AreaDrawer, type DrawKind, type DrawnArea } from './draw';
 import { ADVISORY_LAYERS, CLICKABLE, OVERLAY_LAYERS, baseStyle, countryLabels } from './style';
 
 setWorkerUrl(workerUrl);
@@ -145,7 +146,17 @@ export class DeskMap {
     });
     this.map.on('click', (e) => this.click(e));
     this.map.on('boxzoomcancel', (e: { originalEvent?: Event }) => this.shiftClick(e.originalEvent));
-    this.map.on('mousemove', (e) => this.hover(e));
+    this.map.on('mousemove', (e) => {
+      if (this.drawer) {
+        this.drawer.move([e.lngLat.lng, e.lngLat.lat]);
+        this.drawChanged();
+        return;
+      }
+      this.hover(e);
+    });
+    this.map.on('dblclick', () => {
+      if (this.drawer) this.finishDrawing();
+    });
     this.map.on('mouseout', () => {
       if (this.hoverPopup) {
         this.popup.remove();
@@ -165,6 +176,12 @@ export class DeskMap {
   }
 
   private click(e: MapMouseEvent): void {
+    if (this.drawer) {
+      const done = this.drawer.click([e.lngLat.lng, e.lngLat.lat]);
+      this.drawChanged();
+      if (done) this.endDrawing(done);
+      return;
+    }
     const hit = this.markerAt(e.point);
     if (hit) {
       if (hit.count > 1) {
@@ -287,6 +304,69 @@ export class DeskMap {
         else this.shownOverlays.delete(id);
       }
     });
+  }
+
+  private drawer: AreaDrawer | null = null;
+  private drawHandlers: { changed(a: DrawnArea | null): void; done(a: DrawnArea): void } | null = null;
+
+  /** Starts drawing an area: clicks place it (they open no request meanwhile); `changed`
+   *  hears the area as it grows, `done` the finished one. */
+  startDrawing(kind: DrawKind, handlers: { changed(a: DrawnArea | null): void; done(a: DrawnArea): void }): void {
+    this.drawer = new AreaDrawer(kind);
+    this.drawHandlers = handlers;
+    this.map.doubleClickZoom.disable();
+    this.map.getCanvas().style.cursor = 'crosshair';
+    this.setOverlay('drawn', { type: 'FeatureCollection', features: [] });
+  }
+
+  /** Enter or the form's button: ends the drawing if it is an area yet. */
+  finishDrawing(): void {
+    const a = this.drawer?.finish();
+    if (a) this.endDrawing(a);
+  }
+
+  /** Stops drawing and clears what was drawn. */
+  cancelDrawing(): void {
+    this.drawer = null;
+    this.drawHandlers = null;
+    this.map.doubleClickZoom.enable();
+    this.map.getCanvas().style.cursor = '';
+    this.showDrawn(null);
+  }
+
+  private endDrawing(a: DrawnArea): void {
+    const handlers = this.drawHandlers;
+    this.drawer = null;
+    this.drawHandlers = null;
+    this.map.getCanvas().style.cursor = '';
+    // The double-click that ended a polygon must not zoom: zooming comes back after it.
+    setTimeout(() => this.map.doubleClickZoom.enable(), 400);
+    this.showDrawn(a);
+    handlers?.done(a);
+  }
+
+  private drawChanged(): void {
+    if (!this.drawer) return;
+    this.setOverlay('drawn', { type: 'FeatureCollection', features: this.drawer.features(circleRing) });
+    this.drawHandlers?.changed(this.drawer.area());
+  }
+
+  /** Draws a finished area (the reminder's), or clears it. */
+  showDrawn(a: DrawnArea | null): void {
+    const features: GeoJSON.Feature[] = [];
+    if (a && 'circle' in a) {
+      const [lon, lat, r] = a.circle;
+      features.push({ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [circleRing(lat, lon, r)] } });
+    } else if (a) {
+      features.push({ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[...a.polygon, a.polygon[0]]] } });
+    }
+    this.setOverlay('drawn', { type: 'FeatureCollection', features });
+  }
+
+  /** Marks where a citizen's photo says it was taken, or clears the mark. */
+  setPhotoHint(p: { lat: number; lon: number } | null): void {
+    const features: GeoJSON.Feature[] = p ? [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [p.lon, p.lat] } }] : [];
+    this.setOverlay('hint', { type: 'FeatureCollection', features });
   }
 
   /** Outlines the watched region; one crossing the antimeridian is drawn east of 180°. */

@@ -51,6 +51,8 @@ export function baseStyle(language: 'zh' | 'en'): StyleSpecification {
       advisories: { type: 'geojson', data: empty },
       clusters: { type: 'geojson', data: empty },
       selected: { type: 'geojson', data: empty },
+      drawn: { type: 'geojson', data: empty },
+      hint: { type: 'geojson', data: empty },
       'watch-region': { type: 'geojson', data: empty },
     },
     layers: [{ id: 'ocean', type: 'background', paint: { 'background-color': COLORS.ocean } }, ...layers(language)],
@@ -203,6 +205,39 @@ const selectedPoint: CircleLayerSpecification = {
   },
 };
 
+/** An area drawn for a safety reminder. */
+const drawnFill: FillLayerSpecification = {
+  id: 'drawn-fill',
+  type: 'fill',
+  source: 'drawn',
+  layout: { visibility: 'none' },
+  filter: ['==', ['geometry-type'], 'Polygon'],
+  paint: { 'fill-color': COLORS.high, 'fill-opacity': 0.15 },
+};
+const drawnLine: LineLayerSpecification = {
+  id: 'drawn-line',
+  type: 'line',
+  source: 'drawn',
+  layout: { visibility: 'none' },
+  paint: { 'line-color': COLORS.high, 'line-width': 2.5, 'line-dasharray': [2, 1] },
+};
+const drawnCorner: CircleLayerSpecification = {
+  id: 'drawn-corner',
+  type: 'circle',
+  source: 'drawn',
+  layout: { visibility: 'none' },
+  filter: ['==', ['geometry-type'], 'Point'],
+  paint: { 'circle-radius': 5, 'circle-color': '#ffffff', 'circle-stroke-color': COLORS.high, 'circle-stroke-width': 2 },
+};
+/** Where a citizen's photo says it was taken: a hint, drawn apart from the request. */
+const photoHint: CircleLayerSpecification = {
+  id: 'photo-hint',
+  type: 'circle',
+  source: 'hint',
+  layout: { visibility: 'none' },
+  paint: { 'circle-radius': 8, 'circle-color': '#8e24aa', 'circle-opacity': 0.85, 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2 },
+};
+
 /** The layers the map starts with. Country names (`countryLabels`) are added by the map once
  *  its first frame with data is drawn: drawing their glyphs (with the machine's fonts) cost
  *  ~0.6 s of the first frame here, and the emergencies matter first. */
@@ -217,6 +252,10 @@ export function layers(_language: 'zh' | 'en'): LayerSpecification[] {
     clusterCircles,
     selectedAccuracy,
     selectedPoint,
+    drawnFill,
+    drawnLine,
+    drawnCorner,
+    photoHint,
     // Counts over the selection ring: a ring drawn through "40" made it unreadable.
     clusterCounts,
   ];
@@ -224,10 +263,12 @@ export function layers(_language: 'zh' | 'en'): LayerSpecification[] {
 
 /** Layers over the basemap that stay hidden while their source is empty (see
  *  `DeskMap.setOverlay`). */
-export const OVERLAY_LAYERS: Record<'advisories' | 'watch-region' | 'selected', string[]> = {
+export const OVERLAY_LAYERS: Record<'advisories' | 'watch-region' | 'selected' | 'drawn' | 'hint', string[]> = {
   advisories: ['advisories-fill', 'advisories-line'],
   'watch-region': ['watch-region'],
   selected: ['selected-accuracy', 'selected-point'],
+  drawn: ['drawn-fill', 'drawn-line', 'drawn-corner'],
+  hint: ['photo-hint'],
 };
 
 /** Layers a click or hover on the map can hit. */

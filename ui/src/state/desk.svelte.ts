@@ -45,6 +45,10 @@ export const desk = $state({
   /** Emergencies nobody has acknowledged yet, oldest first (the banner's subject). */
   oldestUnacknowledged: null as { id: string; created_at: number } | null,
   focus: null as MapFocus | null,
+  /** Where a citizen's photo says it was taken (EXIF), shown on the map as a hint. */
+  photoHint: null as { lat: number; lon: number } | null,
+  /** The officer is drawing an area on the map for a safety reminder. */
+  drawing: null as 'polygon' | 'circle' | null,
   selectedAdvisory: null as number | null,
   error: null as string | null,
   /** The clock every shown age reads (the queue's and the detail's agree), ticking. */
