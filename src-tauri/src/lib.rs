@@ -51,19 +51,28 @@ pub fn run() -> ExitCode {
         // Citizens' files from the store, for the thread's players and previews.
         .register_asynchronous_uri_scheme_protocol(media::protocol::SCHEME, |ctx, request, responder| {
             let app = ctx.app_handle().clone();
+            let method = request.method().as_str().to_owned();
             let path = request.uri().path().to_owned();
-            let range = request
-                .headers()
-                .get(tauri::http::header::RANGE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let header = |name| {
+                request
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let range = header(tauri::http::header::RANGE);
+            let origin = header(tauri::http::header::ORIGIN);
             tauri::async_runtime::spawn_blocking(move || {
                 let answer = match app.try_state::<Arc<Desk>>() {
-                    Some(desk) => media::protocol::serve(
+                    Some(desk) => media::protocol::answer(
                         &desk.store,
                         desk.session.is_locked(),
-                        &path,
-                        range.as_deref(),
+                        &media::protocol::MediaRequest {
+                            method: &method,
+                            path: &path,
+                            range: range.as_deref(),
+                            origin: origin.as_deref(),
+                        },
                     ),
                     None => tauri::http::Response::builder()
                         .status(tauri::http::StatusCode::SERVICE_UNAVAILABLE)

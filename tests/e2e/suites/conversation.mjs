@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hubFetch, intake, notifyCalls } from '../harness.mjs';
 import { OUT, XSS, acknowledgeAtHub, assert, request, queueTotal, ctx } from '../common.mjs';
+import { STREET_JPG, VOICE_OGG, jpegWithGps, uploadMedia } from '../media.mjs';
 
 export const TESTS = [
   async function a_citizen_writes_and_the_officer_answers_from_a_template_and_sees_it_read() {
@@ -56,9 +57,39 @@ export const TESTS = [
     // Regression: an answer arriving after the detail had changed read the closed request's
     // id and showed "internal error".
     assert(await s.execute('return document.querySelector(".error-toast") === null'), `no error shown: ${await s.textContent('.error-toast')}`);
-    await s.execute('window.lifelineMapPan(1, 0, 300); return null;');
-    await new Promise((r) => setTimeout(r, 1500));
+    // A photo of where they are, with a file name that tries to be HTML.
+    const photo = jpegWithGps(STREET_JPG, 13.7563 + 0.0004, 100.5018 - 0.0003);
+    const sha = await uploadMedia(hub, photo, 'image/jpeg');
+    const photoName = `${XSS}.jpg`;
+    const sent = await hubFetch(hub, '/v1/requests/E2E-CHAT/messages', 'POST', { id: 'wa-3', kind: 'image', text: '这是我们这里的情况', media: { sha256: sha, name: photoName } }, hub.channel);
+    assert(sent.status === 201, `the photo's message: ${sent.status} ${JSON.stringify(sent.json)}`);
+    await s.waitFor('the photo shows as a picture the desk made', async () =>
+      s.execute(`const img = document.querySelector('[data-testid="media-photo"]');
+                 return !!img && img.complete && img.naturalWidth > 0 && img.src.includes('lifeline-media');`), 30_000);
+    const photoShown = await s.execute(`const img = document.querySelector('[data-testid="media-photo"]');
+      return { name: document.querySelector('[data-testid="media-name"]').textContent, w: img.naturalWidth, h: img.naturalHeight, pwned: document.body.dataset.pwned ?? null,
+               images: [...document.querySelectorAll('[data-testid="thread"] img')].map((i) => i.getAttribute('src')) }`);
+    assert(photoShown.name === photoName && photoShown.pwned === null, `the file name is text: ${JSON.stringify(photoShown)}`);
+    assert(photoShown.w === 640 && photoShown.h === 426, `the re-encoded photo, whole: ${photoShown.w}×${photoShown.h}`);
+    assert(photoShown.images.length === 1 && photoShown.images[0].includes(`preview`), `only the desk's preview is an image: ${photoShown.images}`);
+    await s.waitFor('the photo says where it was taken', async () => (await s.findAll('[data-testid="media-gps"]')).length === 1, 10_000);
+    await s.clickCss('[data-testid="media-gps"]');
+    await new Promise((r) => setTimeout(r, 1200));
     writeFileSync(join(OUT, 'conversation-zh.png'), await s.screenshot());
+    // A voice message plays from the desk's store, with the range requests a player makes.
+    const voice = await uploadMedia(hub, VOICE_OGG, 'audio/ogg');
+    await hubFetch(hub, '/v1/requests/E2E-CHAT/messages', 'POST', { id: 'wa-4', kind: 'voice', media: { sha256: voice, name: 'voice.ogg' } }, hub.channel);
+    await s.waitFor('the voice message is on the thread', async () => (await s.findAll('[data-testid="media-open"]')).length === 1, 20_000);
+    await s.clickCss('[data-testid="media-open"]');
+    await s.waitFor('a player for it', async () => (await s.findAll('[data-testid="media-audio"]')).length === 1, 20_000);
+    const ranged = await s.executeAsync(`const done = arguments[arguments.length - 1];
+      const src = document.querySelector('[data-testid="media-audio"]').src;
+      fetch(src, { headers: { Range: 'bytes=100-199' } })
+        .then(async (r) => done({ status: r.status, range: r.headers.get('content-range'), length: (await r.arrayBuffer()).byteLength }))
+        .catch((e) => done({ error: String(e) }));`);
+    assert(ranged.status === 206 && ranged.length === 100 && ranged.range === `bytes 100-199/${VOICE_OGG.length}`, `a range of the voice message: ${JSON.stringify(ranged)}`);
+    const player = await s.execute('const a = document.querySelector(\'[data-testid="media-audio"]\'); return { ready: a.readyState, error: a.error ? a.error.code : null, duration: a.duration };');
+    console.log(`     the voice player: ${JSON.stringify(player)}`);
     await s.keys('\uE00C');
     await s.type(await s.find('#search'), '');
   },
@@ -99,6 +130,44 @@ export const TESTS = [
       return carried.length === 3;
     }, 20_000);
     assert(new Set(carried.map((m) => m.request_id)).size === 3 && carried.every((m) => m.text.includes('避难所') && m.template === 'shelter'), `one reminder each: ${JSON.stringify(carried.map((m) => m.request_id))}`);
+    await s.clickCss('[data-testid="reminder"] .buttons button');
+    await s.keys('\uE00C');
+    await s.type(await s.find('#search'), '');
+  },
+
+  async function a_reminder_to_an_area_drawn_on_the_map_counts_exactly_the_citizens_inside() {
+    const s = ctx.a;
+    const hub = ctx.hub;
+    // In Chiang Mai: two inside the triangle drawn below, one inside its box but not in it.
+    const places = { 'E2E-DRAW-A': [18.79, 98.98], 'E2E-DRAW-B': [18.8, 98.99], 'E2E-DRAW-OUT': [18.81, 98.975] };
+    for (const [i, [id, [lat, lon]]] of Object.entries(places).entries()) {
+      await intake(hub, request(980 + i, { id, emergency: false, location: { lat, lon, accuracy_m: 10, country: 'TH' } }));
+    }
+    await s.type(await s.find('#search'), 'E2E-DRAW');
+    await s.waitFor('the three are listed', async () => (await queueTotal(s)) === 3, 20_000);
+    await s.execute('window.lifelineMapJumpTo(98.985, 18.797, 13); return null;');
+    await new Promise((r) => setTimeout(r, 1500));
+    await s.clickCss('[data-testid="remind-draw"]');
+    await s.waitFor('the map is ready to draw', async () => (await s.findAll('[data-testid="draw-banner"]')).length === 1, 5_000);
+    for (const [lon, lat] of [[98.97, 18.78], [99.0, 18.78], [98.99, 18.815]]) {
+      const [x, y] = await s.execute(`return window.lifelineMapPoint(${lon}, ${lat});`);
+      await s.clickAt(x, y);
+      await new Promise((r) => setTimeout(r, 600));
+    }
+    await s.waitFor('the banner counts who is inside', async () => (await s.execute('return document.querySelector(\'[data-testid="draw-count"]\')?.dataset.count ?? null')) === '2', 10_000);
+    await s.keys('\uE007');
+    await s.waitFor('the reminder form counts the same two', async () => (await s.execute('const c = document.querySelector(\'[data-testid="reminder-count"]\'); return c ? c.dataset.count : null')) === '2', 10_000);
+    await s.type(await s.find('[data-testid="reminder-text"]'), '清迈暴雨，请远离河边');
+    await s.clickCss('[data-testid="reminder-send"]');
+    await s.clickCss('[data-testid="reminder-confirm"]');
+    await s.waitFor('two queued', async () => (await s.execute('const c = document.querySelector(\'[data-testid="reminder-sent"]\'); return c ? c.dataset.count : null')) === '2', 10_000);
+    let carried = [];
+    await s.waitFor('the channel has one message for each citizen inside', async () => {
+      carried = (await hubFetch(hub, '/v1/channel/outbox?limit=500', 'GET', undefined, hub.channel)).json.messages.filter((m) => m.request_id.startsWith('E2E-DRAW'));
+      return carried.length === 2;
+    }, 20_000);
+    const reached = carried.map((m) => m.request_id).sort();
+    assert(JSON.stringify(reached) === '["E2E-DRAW-A","E2E-DRAW-B"]', `exactly the two inside: ${reached}`);
     await s.clickCss('[data-testid="reminder"] .buttons button');
     await s.keys('\uE00C');
     await s.type(await s.find('#search'), '');
