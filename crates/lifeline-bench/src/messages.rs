@@ -3,7 +3,10 @@
 //! * opening a thread of 1,000 messages, against opening the same request's detail with a
 //!   full case log (500 events) — the other read the detail panel makes;
 //! * a reminder to 10,000 citizens queued in one transaction, against the same 10,000
-//!   messages queued one by one as an officer would send them.
+//!   messages queued one by one as an officer would send them;
+//! * the media cache: 100 MB of citizens' files fetched into a 32 MB quota, against the same
+//!   files kept without a quota — what eviction costs, and that the cache (and the store's
+//!   file) stays within the quota.
 
 use std::time::Instant;
 
@@ -206,5 +209,76 @@ pub fn run(recipients: usize) -> Result<(), String> {
         "  ratio (reminder / one by one): {:.2}   target: queued in under 2 s",
         batched.as_secs_f64() / one_by_one.as_secs_f64()
     );
+    media_cache(dir.path())?;
+    Ok(())
+}
+
+const MEDIA_FILES: usize = 400;
+const MEDIA_BYTES: usize = 256 * 1024;
+const MEDIA_QUOTA: u64 = 32 * 1024 * 1024;
+
+/// Fetched files kept in the store's cache, with and without a quota.
+fn media_cache(dir: &std::path::Path) -> Result<(), String> {
+    use lifeline_core::store::NewMedia;
+    let mut results = Vec::new();
+    for (name, quota) in [
+        ("media-unbounded.sqlite", u64::MAX),
+        ("media-quota.sqlite", MEDIA_QUOTA),
+    ] {
+        let s = store(dir, name)?;
+        let mut samples = Samples::default();
+        let t0 = Utc::now();
+        for i in 0..MEDIA_FILES {
+            let mut bytes = vec![(i % 251) as u8; MEDIA_BYTES];
+            bytes[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            let sha = lifeline_core::model::media::sha256_hex(&bytes);
+            let t = Instant::now();
+            s.put_media(
+                &NewMedia {
+                    sha256: &sha,
+                    media_type: "audio/ogg",
+                    bytes: &bytes,
+                    thumb: None,
+                    gps: None,
+                },
+                quota,
+                t0 + Duration::milliseconds(i as i64),
+            )
+            .map_err(|e| e.to_string())?;
+            samples.push(t.elapsed());
+        }
+        let (used, files) = s.media_cache_usage().map_err(|e| e.to_string())?;
+        let on_disk = std::fs::metadata(dir.join(name))
+            .map_err(|e| e.to_string())?
+            .len();
+        results.push((samples, used, files, on_disk));
+    }
+    let (free, _, free_files, free_disk) = &results[0];
+    let (bounded, used, files, disk) = &results[1];
+    let mb = |b: u64| b as f64 / 1024.0 / 1024.0;
+    println!(
+        "  {MEDIA_FILES} files of {} KB, no quota:   {}   kept {free_files} files, store file {:.0} MB",
+        MEDIA_BYTES / 1024,
+        free.summary(),
+        mb(*free_disk)
+    );
+    println!(
+        "  the same, {:.0} MB quota:         {}   kept {files} files ({:.1} MB), store file {:.0} MB",
+        mb(MEDIA_QUOTA),
+        bounded.summary(),
+        mb(*used),
+        mb(*disk)
+    );
+    println!(
+        "  ratio (with quota / without, p50): {:.2}   cache / quota: {:.2}   store file / quota: {:.2}   target: the cache stays within its quota",
+        bounded.percentile(50.0) / free.percentile(50.0),
+        *used as f64 / MEDIA_QUOTA as f64,
+        *disk as f64 / MEDIA_QUOTA as f64
+    );
+    if *used > MEDIA_QUOTA {
+        return Err(format!(
+            "the media cache holds {used} bytes, over its quota"
+        ));
+    }
     Ok(())
 }

@@ -10,15 +10,18 @@ ALTER TABLE messages ADD COLUMN media_size INTEGER;
 ALTER TABLE messages ADD COLUMN media_name TEXT;
 CREATE INDEX messages_media ON messages (media_sha) WHERE media_sha IS NOT NULL;
 
+-- The blobs come last: SQLite reads a row's columns in order, so a column after a blob is
+-- reached only through the blob's overflow pages (the quota's sums and the LRU order would
+-- read, and decrypt, every cached file).
 CREATE TABLE media_cache (
     sha256      TEXT PRIMARY KEY,
     media_type  TEXT NOT NULL,
-    bytes       BLOB NOT NULL,
-    thumb       BLOB,
-    thumb_type  TEXT,
+    size        INTEGER NOT NULL,
+    used_at     INTEGER NOT NULL,
     gps_lat     REAL,
     gps_lon     REAL,
-    size        INTEGER NOT NULL,
-    used_at     INTEGER NOT NULL
+    thumb_type  TEXT,
+    thumb       BLOB,
+    bytes       BLOB NOT NULL
 );
 CREATE INDEX media_cache_lru ON media_cache (used_at);

@@ -2,13 +2,14 @@
 -- of their bytes. A channel uploads a file, then names it in a message; a file no message
 -- names is dropped a day after its upload, and a file goes with the last thread that names
 -- it when a request is erased.
+-- The bytes come last: a column after a blob is read through the blob's overflow pages.
 CREATE TABLE media (
     sha256       TEXT PRIMARY KEY,
     media_type   TEXT NOT NULL,
     size         INTEGER NOT NULL,
-    bytes        BLOB NOT NULL,
     uploaded_by  TEXT NOT NULL,
-    created_at   INTEGER NOT NULL
+    created_at   INTEGER NOT NULL,
+    bytes        BLOB NOT NULL
 );
 CREATE INDEX media_age ON media (created_at);
 
