@@ -19,6 +19,7 @@ pub const COMMANDS: &[&str] = &[
     "send_reminder",
     "message_templates",
     "open_media",
+    "publish_reminder",
     "dismiss_action",
     "withdraw_action",
     "retry_action",

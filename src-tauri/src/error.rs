@@ -32,6 +32,9 @@ pub enum ErrorCode {
     TooManyTries,
     /// The officer's account is disabled at the hub.
     AccountDisabled,
+    /// The hub refused: the officer's role does not allow it (publishing advisories is a
+    /// supervisor's).
+    Forbidden,
     /// The hub's address would carry personal data in the clear, or its certificate is not
     /// trusted.
     InsecureHub,
@@ -76,6 +79,11 @@ impl From<StoreError> for CommandError {
 
 impl From<lifeline_sync::SyncError> for CommandError {
     fn from(e: lifeline_sync::SyncError) -> CommandError {
+        if let lifeline_sync::SyncError::Http(h) = &e
+            && h.status() == Some(403)
+        {
+            return CommandError::new(ErrorCode::Forbidden, e.to_string());
+        }
         CommandError::new(ErrorCode::Network, e.to_string())
     }
 }

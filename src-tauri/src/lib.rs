@@ -150,6 +150,7 @@ pub fn run() -> ExitCode {
             commands::messages::send_reminder,
             commands::messages::message_templates,
             commands::media::open_media,
+            commands::messages::publish_reminder,
             commands::actions::dismiss_action,
             commands::actions::withdraw_action,
             commands::actions::retry_action,

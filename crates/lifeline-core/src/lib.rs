@@ -13,6 +13,7 @@
 //! hub all build on it.
 
 pub mod alert;
+pub mod cap_alert;
 pub mod geo;
 pub mod mapindex;
 pub mod markup;

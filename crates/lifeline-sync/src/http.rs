@@ -366,6 +366,29 @@ impl Http {
         Ok((status, retry, bytes))
     }
 
+    /// POSTs a document as `content_type`; an answer that is not a success is an error
+    /// carrying the hub's message.
+    pub async fn post_document(
+        &self,
+        url: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, HttpError> {
+        check_transport(url)?;
+        let response = self
+            .client
+            .post(url)
+            .headers(Self::headers(token, &[]))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| HttpError::from_reqwest(url, &e))?;
+        let answer = self.check(url, response).await?;
+        self.body(answer).await
+    }
+
     pub async fn delete(&self, url: &str, token: Option<&str>) -> Result<(), HttpError> {
         check_transport(url)?;
         let response = self

@@ -128,3 +128,60 @@ pub fn send_reminder(
     let _ = app.emit(events::SYNC_HEALTH, ());
     Ok(queued as u32)
 }
+
+/// The same reminder published as a CAP alert for its area (supervisors only: the hub
+/// refuses others), so every desk of the hub sees the area and the text on its map. A desk
+/// holding a drill's data publishes it as an exercise.
+#[tauri::command]
+pub async fn publish_reminder(
+    desk: DeskState<'_>,
+    area: ReminderArea,
+    text: String,
+) -> CommandResult<()> {
+    use lifeline_core::cap_alert::{SafetyReminder, Shape};
+    super::session::ensure_unlocked(&desk)?;
+    let text = text.trim().to_owned();
+    if text.is_empty() || text.len() > lifeline_core::model::message::MAX_MESSAGE_BYTES {
+        return Err(CommandError::invalid(
+            "write the reminder first (at most 4 KB)",
+        ));
+    }
+    let shape: Shape = match (area.bbox.as_deref(), area.polygon.as_deref(), area.circle) {
+        (Some([w, s, e, n]), None, None) => Shape::from_box(*w, *s, *e, *n),
+        (None, Some(corners), None) if corners.len() >= 3 => {
+            Shape::Polygon(corners.iter().map(|c| (c[1], c[0])).collect())
+        }
+        (None, None, Some([lon, lat, radius_m])) => Shape::Circle(lat, lon, radius_m / 1000.0),
+        _ => {
+            return Err(CommandError::invalid(
+                "an advisory's area is an advisory already; publish a drawn area or the map's view",
+            ));
+        }
+    };
+    let Some(engine) = desk.engine() else {
+        return Err(CommandError::new(
+            ErrorCode::Network,
+            "no hub to publish through: the messages are queued, the advisory is not",
+        ));
+    };
+    let settings = desk.settings();
+    let exercise = desk.store.holds_exercise_data()?;
+    let language = if settings.language == "zh" {
+        "zh-CN"
+    } else {
+        "en"
+    };
+    let sender = format!("{}@{}", settings.officer, settings.desk);
+    let sender_name = desk.actor();
+    let (_, xml) = lifeline_core::cap_alert::safety_reminder(&SafetyReminder {
+        text: &text,
+        language,
+        sender: &sender,
+        sender_name: &sender_name,
+        status: if exercise { "Exercise" } else { "Actual" },
+        shape,
+        sent: Utc::now(),
+    });
+    engine.publish_advisory(xml).await?;
+    Ok(())
+}

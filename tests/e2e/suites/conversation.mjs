@@ -158,9 +158,15 @@ export const TESTS = [
     await s.keys('\uE007');
     await s.waitFor('the reminder form counts the same two', async () => (await s.execute('const c = document.querySelector(\'[data-testid="reminder-count"]\'); return c ? c.dataset.count : null')) === '2', 10_000);
     await s.type(await s.find('[data-testid="reminder-text"]'), '清迈暴雨，请远离河边');
+    // Li is a duty officer: publishing the area as an advisory is a supervisor's, and is
+    // refused; the messages go all the same.
+    await s.clickCss('[data-testid="reminder-publish"]');
     await s.clickCss('[data-testid="reminder-send"]');
     await s.clickCss('[data-testid="reminder-confirm"]');
     await s.waitFor('two queued', async () => (await s.execute('const c = document.querySelector(\'[data-testid="reminder-sent"]\'); return c ? c.dataset.count : null')) === '2', 10_000);
+    await s.waitFor('the refusal to publish is said', async () => (await s.execute('return document.querySelector(\'[data-testid="reminder-published"]\')?.dataset.ok ?? null')) === '0', 10_000);
+    const why = await s.textContent('[data-testid="reminder-published"]');
+    assert(why.includes('主管'), `why it was not published: ${why}`);
     let carried = [];
     await s.waitFor('the channel has one message for each citizen inside', async () => {
       carried = (await hubFetch(hub, '/v1/channel/outbox?limit=500', 'GET', undefined, hub.channel)).json.messages.filter((m) => m.request_id.startsWith('E2E-DRAW'));

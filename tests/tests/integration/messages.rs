@@ -340,3 +340,58 @@ async fn a_channel_is_handed_messages_at_its_pace_and_the_rest_wait_their_turn()
         "the ones already carried are not handed out again"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reminder_a_supervisor_publishes_reaches_other_desks_as_an_advisory_and_a_duty_officer_cannot()
+ {
+    use lifeline_core::cap_alert::{SafetyReminder, Shape, safety_reminder};
+    let t = Trust::start(&[]);
+    let reminder = |status| {
+        safety_reminder(&SafetyReminder {
+            text: "台风即将登陆，请前往市政厅避难所",
+            language: "zh-CN",
+            sender: "sun@desk-sun",
+            sender_name: "desk-sun/sun",
+            status,
+            // A triangle drawn across the antimeridian, over Fiji.
+            shape: Shape::Polygon(vec![(-19.0, 177.5), (-19.0, 181.5), (-15.0, 179.5)]),
+            sent: chrono::Utc::now(),
+        })
+        .1
+    };
+    let (_li_store, li_engine) = desk(&t, "li");
+    let refused = li_engine
+        .publish_advisory(reminder("Actual"))
+        .await
+        .expect_err("a duty officer may not publish");
+    assert!(refused.to_string().contains("supervisors"), "{refused}");
+
+    let (_sun_store, sun_engine) = desk(&t, "sun");
+    sun_engine
+        .publish_advisory(reminder("Actual"))
+        .await
+        .expect("a supervisor publishes");
+    let (wang_store, wang_engine) = desk(&t, "wang");
+    wang_engine.sync_once().await.expect("sync");
+    let advisories = wang_store
+        .advisories(true, chrono::Utc::now())
+        .expect("advisories");
+    let published = advisories
+        .iter()
+        .find(|a| a.advisory.key.sender == "sun@desk-sun")
+        .expect("another post's desk has the reminder");
+    let suva = -18.14;
+    assert!(
+        wang_store
+            .advisories_covering(suva, 178.44, chrono::Utc::now())
+            .expect("covering")
+            .iter()
+            .any(|a| a.id == published.id)
+            && wang_store
+                .advisories_covering(-16.8, -179.95, chrono::Utc::now())
+                .expect("covering")
+                .iter()
+                .any(|a| a.id == published.id),
+        "its area covers both sides of 180°"
+    );
+}

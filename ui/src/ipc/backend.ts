@@ -53,6 +53,8 @@ export interface Backend {
   reminderRecipients(area: ReminderArea): Promise<number>;
   /** The same message to every citizen inside `area`; answers how many were queued. */
   sendReminder(area: ReminderArea, text: string, template?: string): Promise<number>;
+  /** The same reminder published as a CAP advisory for its area (supervisors only). */
+  publishReminder(area: ReminderArea, text: string): Promise<void>;
   /** The post's message templates. */
   messageTemplates(): Promise<TemplateDto[]>;
   /** Makes the file of message `id` ready to show (fetched from the hub the first time). */

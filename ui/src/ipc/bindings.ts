@@ -403,6 +403,6 @@ export type ThreadDto = { messages: Array<MessageDto>, };
 
 export type ReminderArea = { advisory?: number, bbox?: Array<number>, polygon?: Array<[number, number]>, circle?: [number, number, number], };
 
-export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "already_sent" | "desk_locked" | "unknown_original" | "wrong_credentials" | "too_many_tries" | "account_disabled" | "insecure_hub" | "internal";
+export type ErrorCode = "not_found" | "invalid_input" | "invalid_action" | "storage" | "not_ready" | "network" | "already_sent" | "desk_locked" | "unknown_original" | "wrong_credentials" | "too_many_tries" | "account_disabled" | "forbidden" | "insecure_hub" | "internal";
 
 export type CommandError = { code: ErrorCode, message: string, };

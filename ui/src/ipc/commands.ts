@@ -21,6 +21,7 @@ export const tauriBackend: Backend = {
   act: (id, action) => call<import('./bindings').RequestDetail>("act", { id, action }),
   reminderRecipients: (area) => call<number>("reminder_recipients", { area }),
   sendReminder: (area, text, template) => call<number>("send_reminder", { area, text, template: template ?? null }),
+  publishReminder: (area, text) => call<void>("publish_reminder", { area, text }),
   messageTemplates: () => call<import('./bindings').TemplateDto[]>("message_templates"),
   thread: (id) => call<import('./bindings').ThreadDto>("thread", { id }),
   openMedia: (id) => call<import('./bindings').MediaDto>("open_media", { id }),

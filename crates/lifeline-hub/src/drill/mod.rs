@@ -6,13 +6,13 @@
 //!   SOS requests around the epicentre (five times the rate for the first minute).
 //! * `everyday` — ordinary consular work across Southeast Asia, with a heavy-rain advisory.
 
-pub mod cap;
 pub mod citizens;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use lifeline_core::cap_alert as cap;
 use lifeline_core::geo::places::{Place, by_name};
 use lifeline_core::model::HelpRequest;
 use lifeline_core::protocol::{WireAttachment, WireIntake, WireLocation};
@@ -199,9 +199,11 @@ fn scenario_advisory(scenario: Scenario, seed: u64) -> (String, String) {
         now.format("%Y%m%d%H%M")
     );
     let alert = match scenario {
-        Scenario::Evacuation => cap::DrillAlert {
+        Scenario::Evacuation => cap::CapAlert {
             identifier: &id,
             sender: "drill@lifeline.example",
+            sender_name: "Lifeline drill",
+            status: "Exercise",
             sent: now,
             expires: now + chrono::Duration::days(3),
             category: "Security",
@@ -232,9 +234,11 @@ fn scenario_advisory(scenario: Scenario, seed: u64) -> (String, String) {
                 },
             ],
         },
-        Scenario::Earthquake => cap::DrillAlert {
+        Scenario::Earthquake => cap::CapAlert {
             identifier: &id,
             sender: "drill@lifeline.example",
+            sender_name: "Lifeline drill",
+            status: "Exercise",
             sent: now,
             expires: now + chrono::Duration::days(2),
             category: "Geo",
@@ -260,9 +264,11 @@ fn scenario_advisory(scenario: Scenario, seed: u64) -> (String, String) {
                 },
             ],
         },
-        Scenario::Everyday => cap::DrillAlert {
+        Scenario::Everyday => cap::CapAlert {
             identifier: &id,
             sender: "drill@lifeline.example",
+            sender_name: "Lifeline drill",
+            status: "Exercise",
             sent: now,
             expires: now + chrono::Duration::days(1),
             category: "Met",

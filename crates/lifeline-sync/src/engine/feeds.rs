@@ -166,3 +166,24 @@ impl SyncEngine {
             || report.removed > 0)
     }
 }
+
+impl SyncEngine {
+    /// Publishes a CAP 1.2 alert through the hub (`POST /v1/advisories`; supervisors only),
+    /// so every desk of the hub sees it on its map.
+    pub async fn publish_advisory(&self, cap_xml: String) -> Result<(), SyncError> {
+        let hub = self.hub()?;
+        let token = self.bearer().await?;
+        let url = hub.endpoint("/v1/advisories");
+        self.inner
+            .http
+            .post_document(
+                &url,
+                Some(&token),
+                "application/cap+xml",
+                cap_xml.into_bytes(),
+            )
+            .await?;
+        self.wake_feeds();
+        Ok(())
+    }
+}
