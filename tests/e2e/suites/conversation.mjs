@@ -57,10 +57,10 @@ export const TESTS = [
     // Regression: an answer arriving after the detail had changed read the closed request's
     // id and showed "internal error".
     assert(await s.execute('return document.querySelector(".error-toast") === null'), `no error shown: ${await s.textContent('.error-toast')}`);
-    // A photo of where they are, with a file name that tries to be HTML.
-    const photo = jpegWithGps(STREET_JPG, 13.7563 + 0.0004, 100.5018 - 0.0003);
+    // A photo of where they are, taken a few dozen metres from the request's position.
+    const photo = jpegWithGps(STREET_JPG, 13.7004, 101.4397);
     const sha = await uploadMedia(hub, photo, 'image/jpeg');
-    const photoName = `${XSS}.jpg`;
+    const photoName = 'IMG_0412.jpg';
     const sent = await hubFetch(hub, '/v1/requests/E2E-CHAT/messages', 'POST', { id: 'wa-3', kind: 'image', text: '这是我们这里的情况', media: { sha256: sha, name: photoName } }, hub.channel);
     assert(sent.status === 201, `the photo's message: ${sent.status} ${JSON.stringify(sent.json)}`);
     await s.waitFor('the photo shows as a picture the desk made', async () =>
@@ -69,17 +69,22 @@ export const TESTS = [
     const photoShown = await s.execute(`const img = document.querySelector('[data-testid="media-photo"]');
       return { name: document.querySelector('[data-testid="media-name"]').textContent, w: img.naturalWidth, h: img.naturalHeight, pwned: document.body.dataset.pwned ?? null,
                images: [...document.querySelectorAll('[data-testid="thread"] img')].map((i) => i.getAttribute('src')) }`);
-    assert(photoShown.name === photoName && photoShown.pwned === null, `the file name is text: ${JSON.stringify(photoShown)}`);
+    assert(photoShown.name === photoName && photoShown.pwned === null, `the file name: ${JSON.stringify(photoShown)}`);
     assert(photoShown.w === 640 && photoShown.h === 426, `the re-encoded photo, whole: ${photoShown.w}×${photoShown.h}`);
     assert(photoShown.images.length === 1 && photoShown.images[0].includes(`preview`), `only the desk's preview is an image: ${photoShown.images}`);
     await s.waitFor('the photo says where it was taken', async () => (await s.findAll('[data-testid="media-gps"]')).length === 1, 10_000);
     await s.clickCss('[data-testid="media-gps"]');
     await new Promise((r) => setTimeout(r, 1200));
     writeFileSync(join(OUT, 'conversation-zh.png'), await s.screenshot());
-    // A voice message plays from the desk's store, with the range requests a player makes.
+    // A voice message, with a file name that tries to be HTML, plays from the desk's store
+    // with the range requests a player makes.
     const voice = await uploadMedia(hub, VOICE_OGG, 'audio/ogg');
-    await hubFetch(hub, '/v1/requests/E2E-CHAT/messages', 'POST', { id: 'wa-4', kind: 'voice', media: { sha256: voice, name: 'voice.ogg' } }, hub.channel);
+    const voiceName = `${XSS}.ogg`;
+    await hubFetch(hub, '/v1/requests/E2E-CHAT/messages', 'POST', { id: 'wa-4', kind: 'voice', media: { sha256: voice, name: voiceName } }, hub.channel);
     await s.waitFor('the voice message is on the thread', async () => (await s.findAll('[data-testid="media-open"]')).length === 1, 20_000);
+    const names = await s.execute(`return { names: [...document.querySelectorAll('[data-testid="media-name"]')].map((e) => e.textContent),
+      pwned: document.body.dataset.pwned ?? null, scripts: document.querySelectorAll('[data-testid="thread"] script').length }`);
+    assert(names.names.includes(voiceName) && names.pwned === null && names.scripts === 0, `file names are text only: ${JSON.stringify(names)}`);
     await s.clickCss('[data-testid="media-open"]');
     await s.waitFor('a player for it', async () => (await s.findAll('[data-testid="media-audio"]')).length === 1, 20_000);
     const ranged = await s.executeAsync(`const done = arguments[arguments.length - 1];
@@ -155,6 +160,7 @@ export const TESTS = [
       await new Promise((r) => setTimeout(r, 600));
     }
     await s.waitFor('the banner counts who is inside', async () => (await s.execute('return document.querySelector(\'[data-testid="draw-count"]\')?.dataset.count ?? null')) === '2', 10_000);
+    writeFileSync(join(OUT, 'reminder-drawn-zh.png'), await s.screenshot());
     await s.keys('\uE007');
     await s.waitFor('the reminder form counts the same two', async () => (await s.execute('const c = document.querySelector(\'[data-testid="reminder-count"]\'); return c ? c.dataset.count : null')) === '2', 10_000);
     await s.type(await s.find('[data-testid="reminder-text"]'), '清迈暴雨，请远离河边');

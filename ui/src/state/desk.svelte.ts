@@ -22,7 +22,7 @@ export type LastAction =
   | { kind: 'opened'; requestId: string; what: Subject; at: number };
 
 /** Something the map should show: an area to fit or a point to fly to. */
-export type MapFocus = { bounds: [number, number, number, number] } | { lon: number; lat: number };
+export type MapFocus = { bounds: [number, number, number, number] } | { lon: number; lat: number; zoom?: number };
 
 function defaultFilter(): QueueFilter {
   return { ...emptyFilter(), statuses: ['open'] };
