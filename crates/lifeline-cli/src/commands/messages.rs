@@ -32,9 +32,23 @@ pub fn thread(store: &Store, request_id: &str, json_out: bool) -> Result<(), Cli
                 m.author.clone().unwrap_or_else(|| "officer".into())
             }
         };
-        // One line per message: line breaks inside the text are shown escaped.
+        // One line per message: line breaks inside the text are shown escaped. A file is
+        // named by its type, size and content address (the desk fetches and shows it).
+        let file = m
+            .media
+            .as_ref()
+            .map(|f| {
+                format!(
+                    " ({} {}, {} bytes, sha256 {})",
+                    m.kind,
+                    f.media_type,
+                    f.size_bytes,
+                    &f.sha256[..12]
+                )
+            })
+            .unwrap_or_default();
         say!(
-            "{} {who} [{}] {}",
+            "{} {who} [{}] {}{file}",
             m.created_at.format("%Y-%m-%d %H:%M"),
             m.delivery,
             m.text.replace('\n', "\\n")
