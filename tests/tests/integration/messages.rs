@@ -395,3 +395,95 @@ async fn a_reminder_a_supervisor_publishes_reaches_other_desks_as_an_advisory_an
         "its area covers both sides of 180°"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reminder_to_a_drawn_area_reaches_exactly_the_citizens_inside_across_the_antimeridian() {
+    use lifeline_core::store::ReminderArea;
+    let t = Trust::start(&[]);
+    // A post for Fiji, whose islands lie on both sides of 180°, and its duty officer.
+    admin(
+        &t.db(),
+        &[
+            "posts",
+            "add",
+            "fj-suva",
+            "--name-en",
+            "Embassy Suva",
+            "--name-zh",
+            "驻斐济使馆",
+            "--countries",
+            "FJ",
+        ],
+        None,
+    );
+    admin(
+        &t.db(),
+        &[
+            "officers",
+            "add",
+            "lin",
+            "--name",
+            "lin",
+            "--role",
+            "duty_officer",
+            "--posts",
+            "fj-suva",
+            "--password-stdin",
+        ],
+        Some(PASSWORD),
+    );
+    for (id, lat, lon) in [
+        ("FJ-SUVA", -18.14, 178.44),
+        ("FJ-TAVEUNI", -16.8, -179.95),
+        ("FJ-CORNER", -15.3, 178.2),
+        ("FJ-ROTUMA", -12.5, 177.07),
+    ] {
+        let (status, body) = t
+            .post(
+                &t.channel,
+                "/v1/requests",
+                json!({
+                    "id": id, "channel": "app", "category": "natural_disaster",
+                    "citizen": {"name": format!("citizen of {id}")},
+                    "location": {"lat": lat, "lon": lon, "country": "FJ"},
+                    "description": "cyclone"
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{id}: {body}");
+    }
+    let (store, engine) = desk(&t, "lin");
+    engine.sync_once().await.expect("sync");
+    // A triangle drawn on a map panned across 180°.
+    let area =
+        ReminderArea::polygon(&[[177.5, -19.0], [181.5, -19.0], [179.5, -15.0]]).expect("polygon");
+    let inside = store.reminder_recipients(&area).expect("recipients");
+    let recipients: Vec<(String, String)> = inside
+        .iter()
+        .map(|id| (id.clone(), format!("rem-{id}")))
+        .collect();
+    store
+        .queue_reminder(
+            &recipients,
+            "热带气旋即将登陆，请前往避难所",
+            Some("shelter"),
+            "desk-lin/lin",
+            chrono::Utc::now(),
+        )
+        .expect("queued");
+    engine.sync_once().await.expect("the outbox drains");
+    let (status, body) = t.get(&t.channel, "/v1/channel/outbox?limit=500").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut reached: Vec<String> = body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["request_id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    reached.sort();
+    assert_eq!(
+        reached,
+        ["FJ-SUVA", "FJ-TAVEUNI"],
+        "the two inside, one each side of 180°; not the one in the triangle's box, not Rotuma"
+    );
+}

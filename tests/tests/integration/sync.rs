@@ -843,3 +843,42 @@ async fn an_erasure_order_reaches_every_desk_and_leaves_no_trace() {
         assert!(holding.is_empty(), "{needle:?} is still in {holding:?}");
     }
 }
+
+#[test]
+fn a_malformed_hub_address_is_refused_once_and_for_good_and_a_trailing_slash_is_the_same_hub() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(Store::open(dir.path().join("desk.sqlite")).expect("store"));
+    for bad in [
+        "not a url",
+        "ftp://hub.example:7070",
+        "http://",
+        "https://exa mple.org",
+    ] {
+        let refused = SyncEngine::builder(Arc::clone(&store))
+            .hub(bad, "token")
+            .build()
+            .expect_err(bad);
+        match &refused {
+            lifeline_sync::SyncError::Http(e) => {
+                assert!(
+                    !e.is_transient(),
+                    "{bad}: refused for good, not retried: {e}"
+                );
+            }
+            other => panic!("{bad}: {other}"),
+        }
+    }
+    let with = SyncEngine::builder(Arc::clone(&store))
+        .hub("http://127.0.0.1:7070/", "token")
+        .build()
+        .expect("with a slash");
+    let without = SyncEngine::builder(Arc::clone(&store))
+        .hub("http://127.0.0.1:7070", "token")
+        .build()
+        .expect("without");
+    assert_eq!(
+        format!("{with:?}"),
+        format!("{without:?}"),
+        "one hub, one cursor, however its address is written"
+    );
+}

@@ -371,7 +371,7 @@ fn a_schema_2_store_migrates_and_its_requests_are_found_again() {
         .expect("a schema-2 desk with one request");
     }
     let store = Store::open(&path).expect("migrates");
-    assert_eq!(store.schema_version().expect("version"), 5);
+    assert_eq!(store.schema_version().expect("version"), 6);
     let (stored, events) = store
         .request_with_events("old-1")
         .expect("read")

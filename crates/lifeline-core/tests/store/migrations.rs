@@ -6,13 +6,13 @@ fn migrates_from_empty_and_reopens() {
     let path = dir.path().join("desk.sqlite");
     {
         let store = Store::open(&path).expect("first open creates the schema");
-        assert_eq!(store.schema_version().expect("version"), 5);
+        assert_eq!(store.schema_version().expect("version"), 6);
         store
             .upsert_requests(&[incoming(request("r1", 13.75, 100.5))], "test", None)
             .expect("insert");
     }
     let store = Store::open(&path).expect("re-open runs no migration twice");
-    assert_eq!(store.schema_version().expect("version"), 5);
+    assert_eq!(store.schema_version().expect("version"), 6);
     assert_eq!(
         store.request_count().expect("count"),
         1,
