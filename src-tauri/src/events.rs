@@ -11,3 +11,5 @@ pub const ADVISORIES_CHANGED: &str = "desk:advisories-changed";
 pub const CLAIMS_CHANGED: &str = "desk:claims-changed";
 /// The in-memory index is built: queue and map can show everything.
 pub const INDEX_READY: &str = "desk:index-ready";
+/// Region packs were added or removed: no payload. The map reloads its street layers.
+pub const MAP_PACKS_CHANGED: &str = "desk:map-packs-changed";

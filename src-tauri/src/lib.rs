@@ -7,6 +7,7 @@ mod convert;
 pub mod dto;
 pub mod error;
 mod events;
+mod maps;
 mod media;
 mod session;
 mod settings;
@@ -48,6 +49,26 @@ pub fn run() -> ExitCode {
         .init();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        // Street tiles from the region packs in the data folder.
+        .register_asynchronous_uri_scheme_protocol(maps::SCHEME, |ctx, request, responder| {
+            let app = ctx.app_handle().clone();
+            let path = request.uri().path().to_owned();
+            let origin = request
+                .headers()
+                .get(tauri::http::header::ORIGIN)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            tauri::async_runtime::spawn_blocking(move || {
+                let answer = match app.try_state::<Arc<maps::MapPacks>>() {
+                    Some(packs) => packs.serve(&path, origin.as_deref()),
+                    None => tauri::http::Response::builder()
+                        .status(tauri::http::StatusCode::SERVICE_UNAVAILABLE)
+                        .body(Vec::new())
+                        .unwrap_or_default(),
+                };
+                responder.respond(answer);
+            });
+        })
         // Citizens' files from the store, for the thread's players and previews.
         .register_asynchronous_uri_scheme_protocol(media::protocol::SCHEME, |ctx, request, responder| {
             let app = ctx.app_handle().clone();
@@ -89,6 +110,7 @@ pub fn run() -> ExitCode {
                 Some(file) => Some(startup::read_recovery_key(file).map_err(std::io::Error::other)?),
                 None => None,
             };
+            app.manage(Arc::new(maps::MapPacks::for_data_dir(&settings.data_dir)));
             let store = match startup::open(&settings.data_dir, recovery) {
                 startup::Opened::Ready(store) => store,
                 startup::Opened::Blocked(problem) => {
@@ -151,6 +173,9 @@ pub fn run() -> ExitCode {
             commands::messages::message_templates,
             commands::media::open_media,
             commands::messages::publish_reminder,
+            commands::map_packs::map_packs,
+            commands::map_packs::import_map_pack,
+            commands::map_packs::remove_map_pack,
             commands::actions::dismiss_action,
             commands::actions::withdraw_action,
             commands::actions::retry_action,

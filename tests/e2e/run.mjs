@@ -15,8 +15,9 @@ import { TESTS as CONVERSATION } from './suites/conversation.mjs';
 import { TESTS as ALERTS } from './suites/alerts.mjs';
 import { TESTS as SHIFT } from './suites/shift.mjs';
 import { TESTS as TRUST } from './suites/trust.mjs';
+import { TESTS as MAPS } from './suites/maps.mjs';
 
-const TESTS = [...QUEUE, ...TRIAGE, ...CONVERSATION, ...ALERTS, ...SHIFT, ...TRUST];
+const TESTS = [...QUEUE, ...TRIAGE, ...CONVERSATION, ...MAPS, ...ALERTS, ...SHIFT, ...TRUST];
 
 async function screenshotWithDrill() {
   // The README's picture: a drill under way (an exercise hub), a request selected, the desk

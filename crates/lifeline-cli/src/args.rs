@@ -75,6 +75,22 @@ pub enum Command {
         #[arg(required = true)]
         ids: Vec<String>,
     },
+    /// Offline street maps of the desk whose store `--db` names (kept in the `maps` folder
+    /// beside it): import a region pack (PMTiles), list them, remove one.
+    Maps {
+        #[command(subcommand)]
+        action: MapsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MapsAction {
+    /// Check a `.pmtiles` file and copy it in (a damaged or cut file is refused with why).
+    Import { file: PathBuf },
+    /// The packs the desk draws, and the files there it refuses.
+    List,
+    /// Remove a pack by its id (as `list` shows it).
+    Remove { id: String },
 }
 
 #[derive(Debug, Args)]

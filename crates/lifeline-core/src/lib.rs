@@ -16,6 +16,7 @@ pub mod alert;
 pub mod cap_alert;
 pub mod geo;
 pub mod mapindex;
+pub mod maps;
 pub mod markup;
 pub mod model;
 pub mod privacy;

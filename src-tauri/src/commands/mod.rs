@@ -9,6 +9,7 @@ pub mod downloads;
 pub mod export;
 pub mod handover;
 pub mod map;
+pub mod map_packs;
 pub mod media;
 pub mod messages;
 pub mod panel;

@@ -6,8 +6,10 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod maps;
 mod messages;
 
+pub use maps::*;
 pub use messages::*;
 
 /// Filters the officer set in the top bar and the queue.

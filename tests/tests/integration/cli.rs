@@ -290,3 +290,62 @@ fn a_folder_of_files_from_the_wild_reports_every_file() {
     assert!(line("links-only").contains("skipped: an index that links to 4 CAP alerts"));
     assert!(line("notes.txt").contains("skipped"));
 }
+
+#[test]
+fn map_packs_are_imported_listed_and_removed_and_a_cut_one_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("desk.sqlite");
+    let pack = lifeline_tests::workspace_root().join("tests/maps/helsinki.pmtiles");
+    let out = run_ok(
+        lifeline()
+            .arg("--db")
+            .arg(&db)
+            .args(["maps", "import"])
+            .arg(&pack),
+    );
+    assert!(
+        out.contains("helsinki") && out.contains("zooms 10-16"),
+        "{out}"
+    );
+    assert!(dir.path().join("maps/helsinki.pmtiles").is_file());
+
+    let bytes = std::fs::read(&pack).expect("pack");
+    let cut = dir.path().join("cut.pmtiles");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).expect("write");
+    let refused = lifeline()
+        .arg("--db")
+        .arg(&db)
+        .args(["maps", "import"])
+        .arg(&cut)
+        .output()
+        .expect("run");
+    assert_eq!(refused.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("cut short or damaged"), "{said}");
+    assert!(
+        !dir.path().join("maps/cut.pmtiles").exists(),
+        "nothing of it was kept"
+    );
+
+    let listed: serde_json::Value = serde_json::from_str(&run_ok(
+        lifeline()
+            .arg("--db")
+            .arg(&db)
+            .args(["--json", "maps", "list"]),
+    ))
+    .expect("json");
+    assert_eq!(listed["packs"][0]["id"], "helsinki");
+    assert!(
+        listed["packs"][0]["attribution"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("OpenStreetMap")
+    );
+    run_ok(
+        lifeline()
+            .arg("--db")
+            .arg(&db)
+            .args(["maps", "remove", "helsinki"]),
+    );
+    assert!(!dir.path().join("maps/helsinki.pmtiles").exists());
+}

@@ -17,6 +17,8 @@ import type {
   DuplicateCandidate,
   ExportDone,
   Handover,
+  MapPackDto,
+  MapPacksDto,
   MediaDto,
   NotificationHealth,
   QueueFilter,
@@ -57,6 +59,13 @@ export interface Backend {
   publishReminder(area: ReminderArea, text: string): Promise<void>;
   /** The post's message templates. */
   messageTemplates(): Promise<TemplateDto[]>;
+  /** The region packs the map draws, and the files it refuses with why. */
+  mapPacks(): Promise<MapPacksDto>;
+  /** Copies a pack (a `.pmtiles` file at `path`) into this desk's maps. */
+  importMapPack(path: string): Promise<MapPackDto>;
+  removeMapPack(id: string): Promise<boolean>;
+  /** The tiles' URL template of a pack, for MapLibre. */
+  packTiles(pack: MapPackDto): string;
   /** Makes the file of message `id` ready to show (fetched from the hub the first time). */
   openMedia(id: string): Promise<MediaDto>;
   /** Where the web view finds an opened file (null: a photo with nothing to show). */
@@ -103,6 +112,7 @@ export interface Backend {
   onSyncHealth(f: () => void): Promise<Unlisten>;
   onAdvisoriesChanged(f: () => void): Promise<Unlisten>;
   onClaimsChanged(f: () => void): Promise<Unlisten>;
+  onMapPacksChanged(f: () => void): Promise<Unlisten>;
   onIndexReady(f: () => void): Promise<Unlisten>;
   onAlert(f: (e: AlertEvent) => void): Promise<Unlisten>;
   onAlarm(f: (a: AlarmState) => void): Promise<Unlisten>;

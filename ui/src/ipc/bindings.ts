@@ -359,6 +359,25 @@ total: number,
  */
 ids: Array<string>, };
 
+export type MapPackDto = { id: string, name: string, 
+/**
+ * `[west, south, east, north]`.
+ */
+bounds: Array<number>, min_zoom: number, max_zoom: number, size_bytes: number, data_date: string | null, 
+/**
+ * Shown on the map whenever the pack is drawn.
+ */
+attribution: string, layers: Array<string>, 
+/**
+ * The tiles' URL template for MapLibre, before `convertFileSrc`'s prefix:
+ * `{id}/{z}/{x}/{y}` under the `lifeline-tiles` scheme.
+ */
+scheme: string, };
+
+export type RefusedPackDto = { file: string, reason: string, };
+
+export type MapPacksDto = { packs: Array<MapPackDto>, refused: Array<RefusedPackDto>, };
+
 export type MessageDto = { id: string, 
 /**
  * `in` (the citizen) or `out` (an officer).

@@ -24,6 +24,11 @@ export const tauriBackend: Backend = {
   publishReminder: (area, text) => call<void>("publish_reminder", { area, text }),
   messageTemplates: () => call<import('./bindings').TemplateDto[]>("message_templates"),
   thread: (id) => call<import('./bindings').ThreadDto>("thread", { id }),
+  mapPacks: () => call<import('./bindings').MapPacksDto>("map_packs"),
+  importMapPack: (path) => call<import('./bindings').MapPackDto>("import_map_pack", { path }),
+  removeMapPack: (id) => call<boolean>("remove_map_pack", { id }),
+  // MapLibre fills in {z}/{x}/{y}: only the scheme's prefix comes from convertFileSrc.
+  packTiles: (pack) => `${convertFileSrc('', pack.scheme)}${pack.id}/{z}/{x}/{y}`,
   openMedia: (id) => call<import('./bindings').MediaDto>("open_media", { id }),
   mediaUrl: (media) => (media.path ? convertFileSrc(media.path, media.scheme) : null),
   actOnMany: (ids, action) => call<import('./bindings').BulkOutcome>("act_on_many", { ids, action }),

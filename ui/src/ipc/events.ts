@@ -5,7 +5,7 @@ import type { AlarmState, AlertEvent, RequestsChanged } from './bindings';
 
 type EventPart = Pick<
   Backend,
-  'onRequestsChanged' | 'onSyncHealth' | 'onAdvisoriesChanged' | 'onClaimsChanged' | 'onIndexReady' | 'onAlert' | 'onAlarm'
+  'onRequestsChanged' | 'onSyncHealth' | 'onAdvisoriesChanged' | 'onClaimsChanged' | 'onIndexReady' | 'onMapPacksChanged' | 'onAlert' | 'onAlarm'
 >;
 
 export const tauriEvents: EventPart = {
@@ -14,6 +14,7 @@ export const tauriEvents: EventPart = {
   onAdvisoriesChanged: (f) => listen('desk:advisories-changed', () => f()),
   onClaimsChanged: (f) => listen('desk:claims-changed', () => f()),
   onIndexReady: (f) => listen('desk:index-ready', () => f()),
+  onMapPacksChanged: (f) => listen('desk:map-packs-changed', () => f()),
   onAlert: (f) => listen<AlertEvent>('desk:alert', (e) => f(e.payload)),
   onAlarm: (f) => listen<AlarmState>('desk:alarm', (e) => f(e.payload)),
 };

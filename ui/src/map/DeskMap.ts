@@ -10,6 +10,7 @@ import type { Region, Viewport } from '../ipc/bindings';
 import type { Basemap } from './basemap';
 import type { ClusterProps } from './clusters';
 import { AreaDrawer, type DrawKind, type DrawnArea } from './draw';
+import { streetLayers } from './streets';
 import { ADVISORY_LAYERS, CLICKABLE, OVERLAY_LAYERS, baseStyle, countryLabels } from './style';
 
 setWorkerUrl(workerUrl);
@@ -413,10 +414,55 @@ export class DeskMap {
   setLanguage(language: 'zh' | 'en'): void {
     this.language = language;
     this.whenLoaded(() => {
-      if (!this.map.getLayer('country-labels')) return;
-      const layer = countryLabels(language);
-      this.map.setLayoutProperty('country-labels', 'text-field', layer.layout?.['text-field']);
+      if (this.map.getLayer('country-labels')) {
+        const layer = countryLabels(language);
+        this.map.setLayoutProperty('country-labels', 'text-field', layer.layout?.['text-field']);
+      }
+      for (const id of this.packs.keys()) {
+        for (const l of streetLayers(id, language)) {
+          if (l.type === 'symbol' && this.map.getLayer(l.id)) this.map.setLayoutProperty(l.id, 'text-field', l.layout?.['text-field']);
+        }
+      }
     });
+  }
+
+  /** The region packs drawn, by id, with the URL template of their tiles. */
+  private packs = new Map<string, string>();
+
+  /** Draws these region packs' streets (over the world map, under advisories and
+   *  requests), and stops drawing packs no longer given. */
+  setPacks(packs: { id: string; tiles: string; minzoom: number; maxzoom: number; bounds: number[] }[]): void {
+    this.whenLoaded(() => {
+      const wanted = new Map(packs.map((p) => [p.id, p]));
+      for (const [id, tiles] of this.packs) {
+        if (wanted.get(id)?.tiles === tiles) continue;
+        for (const layer of streetLayers(id, this.language)) if (this.map.getLayer(layer.id)) this.map.removeLayer(layer.id);
+        if (this.map.getSource(`pack-${id}`)) this.map.removeSource(`pack-${id}`);
+        this.packs.delete(id);
+      }
+      for (const p of packs) {
+        if (this.packs.has(p.id)) continue;
+        this.map.addSource(`pack-${p.id}`, {
+          type: 'vector',
+          tiles: [p.tiles],
+          minzoom: p.minzoom,
+          maxzoom: p.maxzoom,
+          bounds: p.bounds as [number, number, number, number],
+        });
+        const before = this.map.getLayer('advisories-fill') ? 'advisories-fill' : undefined;
+        for (const layer of streetLayers(p.id, this.language)) this.map.addLayer(layer, before);
+        this.packs.set(p.id, p.tiles);
+      }
+    });
+  }
+
+  /** The names drawn on screen by the packs' street and place layers (tests read the map as
+   *  an officer does). */
+  renderedStreetNames(): string[] {
+    const layers = [...this.packs.keys()].flatMap((id) => [`pack-${id}-street-names`, `pack-${id}-place-names`]).filter((l) => this.map.getLayer(l));
+    if (layers.length === 0) return [];
+    const names = this.map.queryRenderedFeatures({ layers }).map((f) => String(f.properties?.name ?? ''));
+    return [...new Set(names)].filter((n) => n);
   }
 
   /** Adds the country names (see `style.layers`: not part of the first frame). */

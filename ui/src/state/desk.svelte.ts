@@ -2,7 +2,7 @@
 // change it; the backend pushes events, the components refetch what they show.
 import type { Backend } from '../ipc/backend';
 import { emptyFilter } from '../ipc/backend';
-import type { AlarmState, AlertEvent, AppInfo, QueueFilter, Region, ReminderArea, RequestDetail, SyncHealth } from '../ipc/bindings';
+import type { AlarmState, AlertEvent, AppInfo, MapPackDto, QueueFilter, Region, ReminderArea, RequestDetail, SyncHealth } from '../ipc/bindings';
 
 export type Tab = 'queue' | 'advisories';
 
@@ -39,6 +39,8 @@ export const desk = $state({
   /** Bumped on every change of requests pushed by the backend. */
   requestsRevision: 0,
   advisoriesRevision: 0,
+  /** The region packs the map draws (street maps, offline). */
+  mapPacks: [] as MapPackDto[],
   claimsRevision: 0,
   indexReady: false,
   openEmergencies: 0,

@@ -3,6 +3,7 @@
 pub mod advisories;
 pub mod export;
 pub mod import;
+pub mod maps;
 pub mod messages;
 pub mod outbox;
 pub mod quarantine;
