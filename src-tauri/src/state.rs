@@ -102,7 +102,41 @@ impl Desk {
             _indexer: indexer,
         });
         desk.start_engine(auth);
+        desk.follow_hub_map_packs();
         Ok(desk)
+    }
+
+    /// Brings the region packs the hub hosts into the data folder's `maps`, in the
+    /// background: shortly after start, then hourly (a minute after a failure; a download
+    /// cut off resumes from what is on disk, even after a restart of the desk).
+    fn follow_hub_map_packs(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let folder = self.settings().data_dir.join("maps");
+        tauri::async_runtime::spawn(async move {
+            let mut wait = std::time::Duration::from_secs(3);
+            loop {
+                tokio::time::sleep(wait).await;
+                let Some(desk) = weak.upgrade() else { return };
+                let Some(engine) = desk.engine() else {
+                    wait = std::time::Duration::from_secs(30);
+                    continue;
+                };
+                wait = match engine.sync_maps(&folder).await {
+                    Ok(updated) => {
+                        if !updated.is_empty() {
+                            tracing::info!("map packs from the hub: {}", updated.join(", "));
+                            let _ = desk.app.emit(events::MAP_PACKS_CHANGED, ());
+                        }
+                        std::time::Duration::from_secs(3600)
+                    }
+                    Err(lifeline_sync::SyncError::NoHub) => std::time::Duration::from_secs(3600),
+                    Err(e) => {
+                        tracing::warn!("map packs from the hub: {e}");
+                        std::time::Duration::from_secs(60)
+                    }
+                };
+            }
+        });
     }
 
     /// The running sync engine, if any.

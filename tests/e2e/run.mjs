@@ -4,7 +4,8 @@
 //
 // Where new tests go: a function in one of the suites (suites/*.mjs); they run in the order
 // below and share the desks.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session, sleep } from './webdriver.mjs';
 import { signIn, startDriver, startHub, startKeyring, startNotifications, stopAll } from './harness.mjs';
@@ -69,7 +70,10 @@ async function screenshotWithDrill() {
 
 async function main() {
   assert(DESK && HUB, 'set DESK_BIN and HUB_BIN');
-  const hub = await startHub(HUB, [], {
+  // The hub hosts the test pack of central Helsinki: the desks download it on their own.
+  const hostedMaps = mkdtempSync(join(tmpdir(), 'lifeline-e2e-maps-'));
+  copyFileSync(new URL('./../maps/helsinki.pmtiles', import.meta.url), join(hostedMaps, 'helsinki.pmtiles'));
+  const hub = await startHub(HUB, ['--maps', hostedMaps], {
     officers: [
       { id: 'Li', name: 'Li' },
       { id: 'Wang', name: 'Wang' },

@@ -45,6 +45,8 @@ pub struct HubState {
     pub claims_changed: watch::Sender<u64>,
     /// Bumped whenever an advisory is published.
     pub advisories_changed: watch::Sender<u64>,
+    /// The region packs this hub hosts (`--maps DIR`), checked once at start.
+    pub maps: api::HostedMaps,
 }
 
 impl HubState {
@@ -53,6 +55,7 @@ impl HubState {
         dev_tokens: Vec<String>,
         limits: Limits,
         exercise: bool,
+        maps: api::HostedMaps,
     ) -> Result<Arc<HubState>, store::HubError> {
         let head = store.head()?;
         Ok(Arc::new(HubState {
@@ -66,6 +69,7 @@ impl HubState {
             head: watch::channel(head).0,
             claims_changed: watch::channel(0).0,
             advisories_changed: watch::channel(0).0,
+            maps,
         }))
     }
 
@@ -105,6 +109,8 @@ pub struct HubConfig {
     /// Exercise mode: the only mode a drill runs in.
     pub exercise: bool,
     pub drill: Option<drill::DrillConfig>,
+    /// A folder of region packs (PMTiles) the hub hosts for its desks to download.
+    pub maps: Option<PathBuf>,
 }
 
 impl HubConfig {
@@ -118,6 +124,7 @@ impl HubConfig {
             limits: Limits::default(),
             exercise: false,
             drill: None,
+            maps: None,
         }
     }
 }
@@ -180,6 +187,11 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, ServeError> {
         config.dev_tokens.clone(),
         config.limits,
         config.exercise,
+        config
+            .maps
+            .as_deref()
+            .map(api::HostedMaps::scan)
+            .unwrap_or_default(),
     )?;
     let listener = TcpListener::bind(config.listen)
         .await

@@ -80,6 +80,10 @@ struct Cli {
     /// Case events one request keeps at most (500, the most allowed; lower for tests).
     #[arg(long)]
     max_case_events: Option<usize>,
+    /// A folder of region packs (PMTiles) to host: signed-in desks download them in the
+    /// background and draw their streets offline.
+    #[arg(long)]
+    maps: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -474,6 +478,7 @@ fn serve(cli: Cli) -> ExitCode {
         limits,
         exercise: cli.exercise,
         drill,
+        maps: cli.maps,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

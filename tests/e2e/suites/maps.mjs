@@ -1,7 +1,8 @@
-// Street maps an officer can navigate by: a region pack added from the settings panel draws
-// the streets and their names where it covers (read back through the map's own query of
-// what it rendered), credits OpenStreetMap, and leaves cleanly when removed; a cut pack in
-// the maps folder is refused with why, and the map keeps working.
+// Street maps an officer can navigate by: the region pack the hub hosts reaches a desk that
+// started with an empty data folder and draws the streets and their names where it covers
+// (read back through the map's own query of what it rendered), credits OpenStreetMap, and
+// leaves cleanly when removed; a pack added from the settings panel draws the same; a cut
+// pack in the maps folder is refused with why, and the map keeps working.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { intake } from '../harness.mjs';
@@ -30,10 +31,9 @@ export const TESTS = [
     await s.type(await s.find('#search'), 'E2E-HEL');
     await s.waitFor('the three are listed', async () => (await queueTotal(s)) === 3, 20_000);
 
+    // Downloaded from the hub on its own, checked, and listed.
     await openSettings(s);
-    await s.type(await s.find('[data-testid="map-pack-path"]'), PACK);
-    await s.clickCss('[data-testid="map-pack-add"]');
-    await s.waitFor('the pack is listed', async () => (await s.findAll('[data-testid="map-pack"][data-id="helsinki"]')).length === 1, 10_000);
+    await s.waitFor('the hub\'s pack is on the desk', async () => (await s.findAll('[data-testid="map-pack"][data-id="helsinki"]')).length === 1, 20_000);
     await closeSettings(s);
 
     await s.execute('window.lifelineMapJumpTo(24.9414, 60.1700, 15.2); return null;');
@@ -55,6 +55,14 @@ export const TESTS = [
     await closeSettings(s);
     await s.waitFor('no street names any more', async () => (await s.execute('return window.lifelineMapStreetNames();')).length === 0, 10_000);
     assert(!(await s.textContent('[data-testid="map-attribution"]')).includes('OpenStreetMap'), 'no credit for a pack not drawn');
+
+    // Added again by hand, from a file: drawn again.
+    await openSettings(s);
+    await s.type(await s.find('[data-testid="map-pack-path"]'), PACK);
+    await s.clickCss('[data-testid="map-pack-add"]');
+    await s.waitFor('the pack is listed', async () => (await s.findAll('[data-testid="map-pack"][data-id="helsinki"]')).length === 1, 10_000);
+    await closeSettings(s);
+    await s.waitFor('street names again', async () => (await s.execute('return window.lifelineMapStreetNames();')).length > 0, 20_000);
 
     // A pack cut short in the maps folder is refused with why; the map keeps working.
     const bytes = readFileSync(PACK);

@@ -7,12 +7,14 @@
 //! * `faults` — a misbehaving hub: errors, throttling, slow and broken answers, bad records.
 //! * `messages` — the thread with the citizen: replies, receipts, answers, who sees a thread.
 //! * `media` — citizens' photos, voice and video: types read from bytes, caps, who fetches.
+//! * `maps` — region packs the hub hosts: downloaded by ranges, checked, resumed.
 //! * `trust` — the hub over HTTPS with officers, posts and channels: who may see and do what,
 //!   sessions, lock-out, the audit trail, limits, refused transports and certificates.
 
 mod cli;
 mod crash;
 mod faults;
+mod maps;
 mod media;
 mod messages;
 mod sync;

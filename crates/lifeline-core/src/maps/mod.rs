@@ -187,6 +187,27 @@ pub fn remove(folder: &Path, id: &str) -> Result<bool, PackError> {
     }
 }
 
+/// The SHA-256 of a file, read in pieces (a pack may be hundreds of MB), in lowercase hex.
+pub fn sha256_of_file(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1024 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
 /// The path of pack `id` in `folder`, if `id` is a pack's id.
 pub fn path_of(folder: &Path, id: &str) -> Option<PathBuf> {
     valid_id(id).then(|| folder.join(format!("{id}.pmtiles")))

@@ -16,6 +16,7 @@ mod advisories;
 mod claims;
 mod events;
 mod exports;
+mod maps;
 mod media;
 mod messages;
 mod requests;
@@ -39,6 +40,7 @@ use crate::auth::{Principal, authenticate};
 use crate::store::{AuditEntry, HubError};
 
 pub use events::HEARTBEAT;
+pub use maps::HostedMaps;
 pub use requests::{EXERCISE_PREFIX, MAX_KEY_LEN};
 
 /// Largest JSON body accepted (an intake with a long description is ~20 KB).
@@ -66,6 +68,8 @@ pub fn router(state: Shared) -> Router {
             get(messages::thread).post(messages::inbound),
         )
         .route("/v1/media/{sha256}", get(media::fetch))
+        .route("/v1/maps", get(maps::list))
+        .route("/v1/maps/{id}", get(maps::part))
         .route("/v1/channel/outbox", get(messages::outbox))
         .route("/v1/messages/{id}/receipt", post(messages::receipt))
         .route(

@@ -4,6 +4,7 @@
 
 mod builder;
 mod feeds;
+mod maps;
 mod media;
 mod outbox;
 mod pull;
@@ -68,6 +69,9 @@ pub enum SyncError {
     /// The hub sent a file that is not the one asked for, or not one the desk shows.
     #[error("the file from the hub was refused: {0}")]
     BadMedia(String),
+    /// A region pack from the hub could not be brought in (it is tried again later).
+    #[error("map pack: {0}")]
+    MapPack(String),
 }
 
 impl SyncError {
@@ -80,6 +84,7 @@ impl SyncError {
             SyncError::Session(e) => e.is_transient(),
             SyncError::StreamLost(inner) => inner.is_transient(),
             SyncError::BadMedia(_) => false,
+            SyncError::MapPack(_) => true,
         }
     }
 
