@@ -244,7 +244,7 @@ impl Settings {
                 .media_cache_mb
                 .filter(|mb| *mb > 0)
                 .map_or(lifeline_core::store::DEFAULT_MEDIA_QUOTA_BYTES, |mb| {
-                    mb * 1024 * 1024
+                    mb.saturating_mul(1024 * 1024)
                 }),
             lock_after_s: args
                 .lock_after

@@ -8,7 +8,7 @@ use chrono::Utc;
 use lifeline_core::Store;
 use lifeline_core::store::AdvisoryRow;
 use lifeline_sync::{ChangeOrigin, HubAuth, Stop, StopHandle, SyncEngine, SyncEvent};
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, Manager};
 
 use crate::alerts::AlertService;
 use crate::dto::RequestsChanged;
@@ -122,12 +122,30 @@ impl Desk {
                     continue;
                 };
                 wait = match engine.sync_maps(&folder).await {
-                    Ok(updated) => {
-                        if !updated.is_empty() {
-                            tracing::info!("map packs from the hub: {}", updated.join(", "));
+                    Ok(done) => {
+                        if !done.updated.is_empty() {
+                            tracing::info!("map packs from the hub: {}", done.updated.join(", "));
+                            // A pack kept open reads the file it opened: the new one is
+                            // opened at the next tile.
+                            if let Some(packs) = desk.app.try_state::<Arc<crate::maps::MapPacks>>()
+                            {
+                                for id in &done.updated {
+                                    packs.forget(id);
+                                }
+                            }
                             let _ = desk.app.emit(events::MAP_PACKS_CHANGED, ());
                         }
-                        std::time::Duration::from_secs(3600)
+                        for (id, why) in &done.failed {
+                            tracing::warn!("map pack {id} from the hub: {why}");
+                        }
+                        // A pack that failed (cut off, or not the hub's bytes) is tried again
+                        // in ten minutes, not at once: a pack changed on the hub would
+                        // otherwise be fetched again and again.
+                        std::time::Duration::from_secs(if done.failed.is_empty() {
+                            3600
+                        } else {
+                            600
+                        })
                     }
                     Err(lifeline_sync::SyncError::NoHub) => std::time::Duration::from_secs(3600),
                     Err(e) => {

@@ -228,9 +228,46 @@ fn media_cache(dir: &std::path::Path) -> Result<(), String> {
         let s = store(dir, name)?;
         let mut samples = Samples::default();
         let t0 = Utc::now();
-        for i in 0..MEDIA_FILES {
+        let file = |i: usize| {
             let mut bytes = vec![(i % 251) as u8; MEDIA_BYTES];
             bytes[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            bytes
+        };
+        // The voice messages naming the files (the cache keeps only files a message names).
+        let named: Vec<Message> = (0..MEDIA_FILES)
+            .map(|i| Message {
+                id: format!("c-{i}"),
+                request_id: format!("R-{}", i % 50),
+                direction: Direction::Inbound,
+                kind: MessageKind::Voice,
+                text: String::new(),
+                template: None,
+                author: None,
+                position: None,
+                media: Some(lifeline_core::model::MediaRef {
+                    sha256: lifeline_core::model::media::sha256_hex(&file(i)),
+                    media_type: "audio/ogg".into(),
+                    size_bytes: MEDIA_BYTES as u64,
+                    name: None,
+                }),
+                delivery: Delivery::Received,
+                failure: None,
+                created_at: t0,
+                updated_at: t0,
+            })
+            .collect();
+        s.apply_sync_page(
+            &SyncPage {
+                messages: &named,
+                ..SyncPage::default()
+            },
+            "hub",
+            "c1",
+            t0,
+        )
+        .map_err(|e| e.to_string())?;
+        for i in 0..MEDIA_FILES {
+            let bytes = file(i);
             let sha = lifeline_core::model::media::sha256_hex(&bytes);
             let t = Instant::now();
             s.put_media(

@@ -45,7 +45,10 @@ pub fn render(a: &CapAlert<'_>) -> String {
     let sent = a.sent.format("%Y-%m-%dT%H:%M:%S+00:00");
     let expires = a.expires.format("%Y-%m-%dT%H:%M:%S+00:00");
     let area = match &a.shape {
-        Shape::Circle(lat, lon, km) => format!("<circle>{lat:.4},{lon:.4} {km:.1}</circle>"),
+        Shape::Circle(lat, lon, km) => format!(
+            "<circle>{lat:.4},{:.4} {km:.1}</circle>",
+            crate::geo::wrap_lon(*lon)
+        ),
         Shape::Polygon(points) => {
             let mut pts: Vec<String> = points
                 .iter()

@@ -13,5 +13,13 @@ CREATE TABLE media (
 );
 CREATE INDEX media_age ON media (created_at);
 
+-- Who uploaded each file: a channel names in a message only a file it uploaded itself (the
+-- same bytes from two channels are stored once, uploaded twice).
+CREATE TABLE media_uploads (
+    sha256   TEXT NOT NULL,
+    channel  TEXT NOT NULL,
+    PRIMARY KEY (sha256, channel)
+);
+
 ALTER TABLE messages ADD COLUMN media_sha TEXT;
 CREATE INDEX messages_media ON messages (media_sha) WHERE media_sha IS NOT NULL;

@@ -21,7 +21,8 @@ pub mod session;
 pub mod sse;
 
 pub use engine::{
-    ChangeOrigin, OnceReport, Stop, StopHandle, SyncEngine, SyncEngineBuilder, SyncError, SyncEvent,
+    ChangeOrigin, MapSync, OnceReport, Stop, StopHandle, SyncEngine, SyncEngineBuilder, SyncError,
+    SyncEvent,
 };
 pub use http::{HttpError, Limits};
 pub use session::{HubAuth, SessionAuth, SessionError, SessionKeeper, sign_in};

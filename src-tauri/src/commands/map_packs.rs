@@ -24,6 +24,7 @@ fn dto(p: PackInfo) -> MapPackDto {
         data_date: p.data_date,
         attribution: p.attribution,
         layers: p.layers,
+        version: p.modified as f64,
         scheme: SCHEME.into(),
     }
 }

@@ -146,6 +146,8 @@ pub async fn publish_reminder(
             "write the reminder first (at most 4 KB)",
         ));
     }
+    // The same checks as for the messages (a position, a radius, enough corners).
+    self::area(&area)?;
     let shape: Shape = match (area.bbox.as_deref(), area.polygon.as_deref(), area.circle) {
         (Some([w, s, e, n]), None, None) => Shape::from_box(*w, *s, *e, *n),
         (None, Some(corners), None) if corners.len() >= 3 => {

@@ -17,6 +17,8 @@ pub struct MapPackDto {
     /// Shown on the map whenever the pack is drawn.
     pub attribution: String,
     pub layers: Vec<String>,
+    /// Changes when the pack's file is replaced (part of its tiles' addresses).
+    pub version: f64,
     /// The tiles' URL template for MapLibre, before `convertFileSrc`'s prefix:
     /// `{id}/{z}/{x}/{y}` under the `lifeline-tiles` scheme.
     pub scheme: String,

@@ -143,18 +143,19 @@ export const TESTS = [
   async function a_reminder_to_an_area_drawn_on_the_map_counts_exactly_the_citizens_inside() {
     const s = ctx.a;
     const hub = ctx.hub;
-    // In Chiang Mai: two inside the triangle drawn below, one inside its box but not in it.
-    const places = { 'E2E-DRAW-A': [18.79, 98.98], 'E2E-DRAW-B': [18.8, 98.99], 'E2E-DRAW-OUT': [18.81, 98.975] };
+    // In Udon Thani, where no other test puts anyone: two inside the triangle drawn below,
+    // one inside its box but not in it.
+    const places = { 'E2E-DRAW-A': [17.41, 102.8], 'E2E-DRAW-B': [17.42, 102.81], 'E2E-DRAW-OUT': [17.43, 102.795] };
     for (const [i, [id, [lat, lon]]] of Object.entries(places).entries()) {
       await intake(hub, request(980 + i, { id, emergency: false, location: { lat, lon, accuracy_m: 10, country: 'TH' } }));
     }
     await s.type(await s.find('#search'), 'E2E-DRAW');
     await s.waitFor('the three are listed', async () => (await queueTotal(s)) === 3, 20_000);
-    await s.execute('window.lifelineMapJumpTo(98.985, 18.797, 13); return null;');
+    await s.execute('window.lifelineMapJumpTo(102.805, 17.417, 12.5); return null;');
     await new Promise((r) => setTimeout(r, 1500));
     await s.clickCss('[data-testid="remind-draw"]');
     await s.waitFor('the map is ready to draw', async () => (await s.findAll('[data-testid="draw-banner"]')).length === 1, 5_000);
-    for (const [lon, lat] of [[98.97, 18.78], [99.0, 18.78], [98.99, 18.815]]) {
+    for (const [lon, lat] of [[102.79, 17.4], [102.82, 17.4], [102.81, 17.435]]) {
       const [x, y] = await s.execute(`return window.lifelineMapPoint(${lon}, ${lat});`);
       await s.clickAt(x, y);
       await new Promise((r) => setTimeout(r, 600));
@@ -163,7 +164,7 @@ export const TESTS = [
     writeFileSync(join(OUT, 'reminder-drawn-zh.png'), await s.screenshot());
     await s.keys('\uE007');
     await s.waitFor('the reminder form counts the same two', async () => (await s.execute('const c = document.querySelector(\'[data-testid="reminder-count"]\'); return c ? c.dataset.count : null')) === '2', 10_000);
-    await s.type(await s.find('[data-testid="reminder-text"]'), '清迈暴雨，请远离河边');
+    await s.type(await s.find('[data-testid="reminder-text"]'), '乌隆暴雨，请远离河边');
     // Li is a duty officer: publishing the area as an advisory is a supervisor's, and is
     // refused; the messages go all the same.
     await s.clickCss('[data-testid="reminder-publish"]');

@@ -71,7 +71,14 @@ export const TESTS = [
     // A copy of desk A's data in another folder: the keyring has no key for it.
     const copy = join(tempDir('orphan'), 'desk');
     cpSync(ctx.dataDirA, copy, { recursive: true });
-    const digest = () => readdirSync(copy).sort().map((f) => `${f}:${createHash('sha256').update(readFileSync(join(copy, f))).digest('hex')}`).join(' ');
+    // Every file, in the folders below too (the map packs).
+    const digest = () =>
+      readdirSync(copy, { recursive: true })
+        .map(String)
+        .filter((f) => statSync(join(copy, f)).isFile())
+        .sort()
+        .map((f) => `${f}:${createHash('sha256').update(readFileSync(join(copy, f))).digest('hex')}`)
+        .join(' ');
     const before = digest();
     const driver = await startDriver(4452, 4453, 'orphan');
     const c = await Session.create(4452, DESK, ['--data-dir', copy, '--lang', 'en']);

@@ -65,8 +65,9 @@ async fn a_new_desk_downloads_the_hubs_packs_checks_them_and_resumes_a_cut_downl
     // A desk with an empty maps folder.
     let (_store, engine) = desk(&t, "li");
     let folder = t.dir.path().join("desk-li-maps");
-    let updated = engine.sync_maps(&folder).await.expect("downloaded");
-    assert_eq!(updated, ["helsinki"]);
+    let done = engine.sync_maps(&folder).await.expect("downloaded");
+    assert_eq!(done.updated, ["helsinki"]);
+    assert!(done.failed.is_empty(), "{:?}", done.failed);
     assert_eq!(
         std::fs::read(folder.join("helsinki.pmtiles")).expect("kept"),
         pack
@@ -77,8 +78,9 @@ async fn a_new_desk_downloads_the_hubs_packs_checks_them_and_resumes_a_cut_downl
         (1, 0),
         "nothing half-done is listed"
     );
-    assert!(
-        engine.sync_maps(&folder).await.expect("again").is_empty(),
+    assert_eq!(
+        engine.sync_maps(&folder).await.expect("again"),
+        lifeline_sync::MapSync::default(),
         "held already"
     );
 
@@ -106,14 +108,20 @@ async fn a_new_desk_downloads_the_hubs_packs_checks_them_and_resumes_a_cut_downl
     let folder = t.dir.path().join("desk-zhou-maps");
     std::fs::create_dir_all(&folder).expect("mkdir");
     std::fs::write(folder.join(".helsinki.pmtiles.part"), vec![0u8; 100_000]).expect("write");
-    let refused = engine.sync_maps(&folder).await.expect_err("does not match");
-    assert!(refused.to_string().contains("SHA-256"), "{refused}");
+    let done = engine.sync_maps(&folder).await.expect("the list is had");
+    assert!(done.updated.is_empty());
+    assert!(
+        done.failed.len() == 1 && done.failed[0].1.contains("SHA-256"),
+        "{:?}",
+        done.failed
+    );
     assert!(!folder.join("helsinki.pmtiles").exists());
     assert!(
         !folder.join(".helsinki.pmtiles.part").exists(),
         "the bad part is dropped"
     );
-    engine.sync_maps(&folder).await.expect("fetched again");
+    let done = engine.sync_maps(&folder).await.expect("fetched again");
+    assert_eq!(done.updated, ["helsinki"]);
     assert_eq!(
         std::fs::read(folder.join("helsinki.pmtiles")).expect("kept"),
         pack

@@ -19,10 +19,19 @@ fn media_file(path: &str) -> Vec<u8> {
 
 /// Uploads `bytes` as the channel, declaring `content_type`.
 async fn upload(t: &Trust, bytes: Vec<u8>, content_type: &str) -> (StatusCode, Value) {
+    upload_as(t, &t.channel, bytes, content_type).await
+}
+
+async fn upload_as(
+    t: &Trust,
+    channel: &str,
+    bytes: Vec<u8>,
+    content_type: &str,
+) -> (StatusCode, Value) {
     let res = t
         .client
         .post(t.url("/v1/media"))
-        .bearer_auth(&t.channel)
+        .bearer_auth(channel)
         .header("content-type", content_type)
         .body(bytes)
         .send()
@@ -111,8 +120,8 @@ async fn every_type_a_citizen_may_send_lands_on_the_desk_with_its_bytes_verified
         let (again, _) = upload(&t, bytes.clone(), declared).await;
         assert_eq!(
             again,
-            StatusCode::OK,
-            "{name}: the same bytes are kept once"
+            StatusCode::CREATED,
+            "{name}: the same bytes again are kept once and answered alike"
         );
         let (status, body) = t
             .post(
@@ -142,10 +151,11 @@ async fn every_type_a_citizen_may_send_lands_on_the_desk_with_its_bytes_verified
         assert_eq!(&fetched, bytes, "{name}: the same bytes");
     }
 
-    // A file the hub holds under another name than its bytes' is refused by the desk.
-    let mut forged = thread[0].media.clone().expect("media");
-    forged.sha256 = sha256_hex(b"something else");
-    assert!(engine.fetch_media(&forged).await.is_err());
+    // A file the hub does not hold is an error, not an empty file (bytes that are not the
+    // named file are refused by `engine::media::check`, unit-tested).
+    let mut missing = thread[0].media.clone().expect("media");
+    missing.sha256 = sha256_hex(b"something else");
+    assert!(engine.fetch_media(&missing).await.is_err());
 
     // An officer of another post cannot fetch it, nor can a channel.
     let wang = t.token("wang", "desk-wang").await;
@@ -235,6 +245,20 @@ async fn a_forged_or_oversized_file_is_refused_and_says_why() {
             &t.channel,
             "/v1/requests/TH-F/messages",
             json!({ "id": "v-2", "kind": "image", "media": { "sha256": sha256_hex(b"never sent") } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // A file another channel uploaded cannot be named by this one, even knowing its address.
+    let other =
+        lifeline_tests::hub::secret_in(&admin(&t.db(), &["channels", "add", "other-app"], None));
+    let theirs = media_file("tests/media/street.webp");
+    let (status, _) = upload_as(&t, &other, theirs.clone(), "image/webp").await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = t
+        .post(
+            &t.channel,
+            "/v1/requests/TH-F/messages",
+            json!({ "id": "v-3", "kind": "image", "media": { "sha256": sha256_hex(&theirs) } }),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");

@@ -369,6 +369,10 @@ bounds: Array<number>, min_zoom: number, max_zoom: number, size_bytes: number, d
  */
 attribution: string, layers: Array<string>, 
 /**
+ * Changes when the pack's file is replaced (part of its tiles' addresses).
+ */
+version: number, 
+/**
  * The tiles' URL template for MapLibre, before `convertFileSrc`'s prefix:
  * `{id}/{z}/{x}/{y}` under the `lifeline-tiles` scheme.
  */

@@ -28,7 +28,7 @@ export const tauriBackend: Backend = {
   importMapPack: (path) => call<import('./bindings').MapPackDto>("import_map_pack", { path }),
   removeMapPack: (id) => call<boolean>("remove_map_pack", { id }),
   // MapLibre fills in {z}/{x}/{y}: only the scheme's prefix comes from convertFileSrc.
-  packTiles: (pack) => `${convertFileSrc('', pack.scheme)}${pack.id}/{z}/{x}/{y}`,
+  packTiles: (pack) => `${convertFileSrc('', pack.scheme)}${pack.id}/{z}/{x}/{y}?v=${pack.version}`,
   openMedia: (id) => call<import('./bindings').MediaDto>("open_media", { id }),
   mediaUrl: (media) => (media.path ? convertFileSrc(media.path, media.scheme) : null),
   actOnMany: (ids, action) => call<import('./bindings').BulkOutcome>("act_on_many", { ids, action }),

@@ -35,6 +35,9 @@ pub struct PackInfo {
     pub attribution: String,
     /// The vector layers it holds.
     pub layers: Vec<String>,
+    /// When its file was last written (seconds since the epoch): a replaced pack gets new
+    /// tile addresses, so nothing drawn from the old one is reused.
+    pub modified: i64,
 }
 
 /// A pack found in the folder that cannot be drawn, and why.
@@ -69,9 +72,13 @@ pub fn describe(path: &Path) -> Result<(Pack, PackInfo), PackError> {
                 .collect()
         })
         .unwrap_or_default();
-    let size_bytes = std::fs::metadata(path)
-        .map_err(|e| PackError::Io(e.to_string()))?
-        .len();
+    let file = std::fs::metadata(path).map_err(|e| PackError::Io(e.to_string()))?;
+    let size_bytes = file.len();
+    let modified = file
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs() as i64);
     let info = PackInfo {
         name: text(&meta, &["name"]).unwrap_or_else(|| id.clone()),
         id,
@@ -91,6 +98,7 @@ pub fn describe(path: &Path) -> Result<(Pack, PackInfo), PackError> {
         attribution: text(&meta, &["attribution"])
             .unwrap_or_else(|| "© OpenStreetMap contributors".into()),
         layers,
+        modified,
     };
     Ok((pack, info))
 }
@@ -165,7 +173,8 @@ pub fn import(source: &Path, folder: &Path) -> Result<PackInfo, PackError> {
     );
     std::fs::create_dir_all(folder).map_err(|e| PackError::Io(e.to_string()))?;
     let target = folder.join(format!("{id}.pmtiles"));
-    let partial = folder.join(format!(".{id}.pmtiles.part"));
+    // Not the name a download from the hub appends to (`.ID.pmtiles.part`).
+    let partial = folder.join(format!(".{id}.import-{}.part", std::process::id()));
     std::fs::copy(source, &partial).map_err(|e| PackError::Io(e.to_string()))?;
     if let Err(e) = describe(&partial) {
         let _ = std::fs::remove_file(&partial);

@@ -193,8 +193,9 @@ fn varint(b: &[u8], at: &mut usize) -> Result<u64, PackError> {
 fn parse_directory(b: &[u8]) -> Result<Vec<Entry>, PackError> {
     let mut at = 0;
     let n = varint(b, &mut at)?;
-    // Each entry takes at least four bytes: a count beyond that is a lie.
-    if n > b.len() as u64 {
+    // Each entry takes at least four bytes (four varints): a count beyond that is a lie, and
+    // must not size an allocation.
+    if n.saturating_mul(4) > (b.len() - at) as u64 {
         return Err(PackError::Damaged(
             "a directory claims more entries than it holds".into(),
         ));
@@ -225,7 +226,10 @@ fn parse_directory(b: &[u8]) -> Result<Vec<Entry>, PackError> {
     for i in 0..n {
         let v = varint(b, &mut at)?;
         entries[i].offset = if v == 0 && i > 0 {
-            entries[i - 1].offset + entries[i - 1].length
+            entries[i - 1]
+                .offset
+                .checked_add(entries[i - 1].length)
+                .ok_or_else(|| PackError::Damaged("an offset overflows".into()))?
         } else {
             v.saturating_sub(1)
         };
@@ -336,7 +340,7 @@ impl Pack {
                 return Ok(None);
             };
             if e.run_length > 0 {
-                if id >= e.tile_id + e.run_length {
+                if id - e.tile_id >= e.run_length {
                     return Ok(None);
                 }
                 let raw = self.read(

@@ -105,9 +105,16 @@ impl Store {
 
     /// Keeps a fetched file, then drops the least recently used others until the cache is
     /// within `quota` bytes (the file just kept stays, even alone over the quota). Answers
-    /// how many were dropped.
+    /// how many were dropped. A file no message here names any more (its request was erased
+    /// while it was being fetched) is not kept.
     pub fn put_media(&self, m: &NewMedia<'_>, quota: u64, now: DateTime<Utc>) -> Result<usize> {
         self.write(|tx| {
+            let named: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM messages WHERE media_sha = ?1)")?
+                .query_row([m.sha256], |r| r.get(0))?;
+            if !named {
+                return Ok(0);
+            }
             let size = (m.bytes.len() + m.thumb.map_or(0, |t| t.0.len())) as i64;
             tx.prepare_cached(
                 "INSERT INTO media_cache (sha256, media_type, bytes, thumb, thumb_type, gps_lat, gps_lon, size, used_at) \

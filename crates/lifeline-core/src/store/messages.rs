@@ -270,6 +270,18 @@ impl ReminderArea {
         if corners.len() > 1000 {
             return Err("a drawn area may have at most 1,000 corners".into());
         }
+        if corners
+            .iter()
+            .any(|c| !c[0].is_finite() || !c[1].is_finite() || c[1].abs() > 90.0)
+        {
+            return Err("a corner is not a position".into());
+        }
+        // A map panned across several world copies gives longitudes past ±540: wrapped first,
+        // then unwrapped into one continuous ring.
+        let corners: Vec<[f64; 2]> = corners
+            .iter()
+            .map(|c| [crate::geo::wrap_lon(c[0]), c[1]])
+            .collect();
         let mut ring: Vec<geojson::Position> = corners
             .iter()
             .map(|c| geojson::Position::from([c[0], c[1]]))

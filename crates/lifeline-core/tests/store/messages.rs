@@ -300,6 +300,62 @@ fn the_media_cache_stays_within_its_quota_dropping_the_least_recently_used() {
     let (_dir, store) = open_store();
     let t = Utc::now();
     let file = |i: u8| vec![i; 400];
+    // The voice messages that name the files (a file no message names is not kept).
+    let named: Vec<Message> = (0..5u8)
+        .map(|i| {
+            let bytes = file(i);
+            Message {
+                id: format!("c-{i}"),
+                request_id: "R-1".into(),
+                direction: Direction::Inbound,
+                kind: MessageKind::Voice,
+                text: String::new(),
+                template: None,
+                author: None,
+                position: None,
+                media: Some(lifeline_core::model::MediaRef {
+                    sha256: lifeline_core::model::media::sha256_hex(&bytes),
+                    media_type: "audio/ogg".into(),
+                    size_bytes: 400,
+                    name: None,
+                }),
+                delivery: Delivery::Received,
+                failure: None,
+                created_at: t,
+                updated_at: t,
+            }
+        })
+        .collect();
+    store
+        .apply_sync_page(
+            &SyncPage {
+                messages: &named,
+                ..SyncPage::default()
+            },
+            "hub",
+            "c1",
+            t,
+        )
+        .expect("page");
+    let unnamed = vec![9u8; 400];
+    let unnamed_sha = lifeline_core::model::media::sha256_hex(&unnamed);
+    store
+        .put_media(
+            &NewMedia {
+                sha256: &unnamed_sha,
+                media_type: "audio/ogg",
+                bytes: &unnamed,
+                thumb: None,
+                gps: None,
+            },
+            1000,
+            t,
+        )
+        .expect("asked");
+    assert!(
+        store.cached_media(&unnamed_sha, t).expect("read").is_none(),
+        "a file no message names (its request erased meanwhile) is not kept"
+    );
     for i in 0..5u8 {
         let bytes = file(i);
         let sha = lifeline_core::model::media::sha256_hex(&bytes);

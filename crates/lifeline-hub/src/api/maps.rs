@@ -143,9 +143,14 @@ pub async fn part(
         );
     };
     let end = end.min(start + MAX_RANGE);
-    let path = pack.path.clone();
+    let (path, size) = (pack.path.clone(), pack.size_bytes);
     let read = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
         let mut f = std::fs::File::open(path)?;
+        // Replaced since the hub hashed it: its parts would not add up to the SHA-256 the
+        // desks were given.
+        if f.metadata()?.len() != size {
+            return Err(std::io::Error::other("changed since the hub started"));
+        }
         f.seek(SeekFrom::Start(start))?;
         let mut buf = vec![0u8; (end - start) as usize];
         f.read_exact(&mut buf)?;
@@ -158,7 +163,7 @@ pub async fn part(
             return error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
-                "the map pack cannot be read just now",
+                "the map pack cannot be read, or changed since the hub started (restart the hub to offer the new one)",
             );
         }
     };

@@ -53,28 +53,23 @@ pub async fn upload(
         size_bytes: body.len() as u64,
     };
     let store = Arc::clone(&state.store);
-    let new = {
+    {
         let sha256 = sha256.clone();
         let channel = channel.clone();
-        match blocking(move || {
+        if let Err(r) = blocking(move || {
             store.put_media(&sha256, sniffed.media_type, &body, &channel, Utc::now())
         })
         .await
         {
-            Ok(n) => n,
-            Err(r) => return r,
+            return r;
         }
-    };
+    }
     let detail = format!("{} {} bytes", stored.media_type, stored.size_bytes);
     if let Err(resp) = audit(&state, &p, "media_in", Some(sha256), detail).await {
         return resp;
     }
-    let status = if new {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    (status, axum::Json(stored)).into_response()
+    // Always 201: whether the hub held these bytes already is not the channel's to learn.
+    (StatusCode::CREATED, axum::Json(stored)).into_response()
 }
 
 /// `GET /v1/media/{sha256}`: the file, for whoever may read a request whose thread carries

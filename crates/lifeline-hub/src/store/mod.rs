@@ -338,7 +338,7 @@ pub trait Requests: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<MessageIn, HubError>;
     /// Keeps a citizen's file under its content address (checked by the caller: type read
-    /// from the bytes, within its cap). Answers whether it is new.
+    /// from the bytes, within its cap), as uploaded by the channel `uploaded_by`.
     fn put_media(
         &self,
         sha256: &str,
@@ -346,7 +346,7 @@ pub trait Requests: Send + Sync + 'static {
         bytes: &[u8],
         uploaded_by: &str,
         now: DateTime<Utc>,
-    ) -> Result<bool, HubError>;
+    ) -> Result<(), HubError>;
     /// A stored file's type and bytes.
     fn media(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, HubError>;
     /// The posts of the requests whose threads carry the file (who may read it).

@@ -416,7 +416,7 @@ impl Requests for SqliteHubStore {
             if deleted == 0 {
                 return Ok(None);
             }
-            sqlite_media::erase_thread_files(tx, id)?;
+            sqlite_media::erase_thread_files(tx, id, now)?;
             for sql in [
                 "DELETE FROM events WHERE request_id = ?1",
                 "DELETE FROM idempotency WHERE request_id = ?1",
@@ -467,7 +467,7 @@ impl Requests for SqliteHubStore {
         bytes: &[u8],
         uploaded_by: &str,
         now: DateTime<Utc>,
-    ) -> Result<bool, HubError> {
+    ) -> Result<(), HubError> {
         self.with_tx(|tx| sqlite_media::put(tx, sha256, media_type, bytes, uploaded_by, now))
     }
 

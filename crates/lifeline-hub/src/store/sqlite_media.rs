@@ -9,8 +9,21 @@ use super::{HubError, StoredMedia};
 /// How long an uploaded file waits for a message to name it.
 const UNCLAIMED_FOR: Duration = Duration::hours(24);
 
-/// Keeps a file (already checked: its type read from its bytes, within its cap). Storing the
-/// same bytes again changes nothing. Files no message named for a day go at the same time.
+/// Drops the files no message names that were uploaded more than a day ago.
+pub(super) fn drop_unclaimed(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<(), HubError> {
+    tx.prepare_cached(
+        "DELETE FROM media WHERE created_at < ?1 \
+         AND sha256 NOT IN (SELECT media_sha FROM messages WHERE media_sha IS NOT NULL)",
+    )?
+    .execute([(now - UNCLAIMED_FOR).timestamp_millis()])?;
+    tx.prepare_cached("DELETE FROM media_uploads WHERE sha256 NOT IN (SELECT sha256 FROM media)")?
+        .execute([])?;
+    Ok(())
+}
+
+/// Keeps a file (already checked: its type read from its bytes, within its cap) as uploaded
+/// by `uploaded_by`. Storing the same bytes again keeps one copy and starts its day of
+/// grace afresh. Files no message named for a day go at the same time.
 pub(super) fn put(
     tx: &Transaction<'_>,
     sha256: &str,
@@ -18,26 +31,36 @@ pub(super) fn put(
     bytes: &[u8],
     uploaded_by: &str,
     now: DateTime<Utc>,
-) -> Result<bool, HubError> {
+) -> Result<(), HubError> {
+    drop_unclaimed(tx, now)?;
     tx.prepare_cached(
-        "DELETE FROM media WHERE created_at < ?1 \
-         AND sha256 NOT IN (SELECT media_sha FROM messages WHERE media_sha IS NOT NULL)",
+        "INSERT INTO media (sha256, media_type, size, bytes, uploaded_by, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sha256) DO UPDATE SET created_at = excluded.created_at",
     )?
-    .execute([(now - UNCLAIMED_FOR).timestamp_millis()])?;
-    let added = tx
+    .execute(params![
+        sha256,
+        media_type,
+        bytes.len() as i64,
+        bytes,
+        uploaded_by,
+        now.timestamp_millis()
+    ])?;
+    tx.prepare_cached("INSERT OR IGNORE INTO media_uploads (sha256, channel) VALUES (?1, ?2)")?
+        .execute(params![sha256, uploaded_by])?;
+    Ok(())
+}
+
+/// Whether `channel` uploaded the file `sha256`.
+pub(super) fn uploaded_by(
+    conn: &Connection,
+    sha256: &str,
+    channel: &str,
+) -> Result<bool, HubError> {
+    Ok(conn
         .prepare_cached(
-            "INSERT INTO media (sha256, media_type, size, bytes, uploaded_by, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sha256) DO NOTHING",
+            "SELECT EXISTS (SELECT 1 FROM media_uploads WHERE sha256 = ?1 AND channel = ?2)",
         )?
-        .execute(params![
-            sha256,
-            media_type,
-            bytes.len() as i64,
-            bytes,
-            uploaded_by,
-            now.timestamp_millis()
-        ])?;
-    Ok(added == 1)
+        .query_row(params![sha256, channel], |r| r.get(0))?)
 }
 
 /// What is stored under `sha256`, without its bytes.
@@ -79,12 +102,17 @@ pub(super) fn posts_carrying(
     Ok(posts)
 }
 
-/// Before a request's thread is erased: its files, unless another thread carries them too.
-pub(super) fn erase_thread_files(tx: &Transaction<'_>, request_id: &str) -> Result<(), HubError> {
+/// Before a request's thread is erased: its files, unless another thread carries them too,
+/// and the files no message named for a day.
+pub(super) fn erase_thread_files(
+    tx: &Transaction<'_>,
+    request_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), HubError> {
     tx.prepare_cached(
         "DELETE FROM media WHERE sha256 IN (SELECT media_sha FROM messages WHERE request_id = ?1) \
          AND sha256 NOT IN (SELECT media_sha FROM messages WHERE request_id != ?1 AND media_sha IS NOT NULL)",
     )?
     .execute([request_id])?;
-    Ok(())
+    drop_unclaimed(tx, now)
 }

@@ -141,9 +141,16 @@ pub(super) fn message_in(
             if let Err(e) = lifeline_core::model::media::check_sha256("media.sha256", &f.sha256) {
                 return Ok(MessageIn::Invalid(e.to_string()));
             }
-            let Some(stored) = super::sqlite_media::describe(tx, &f.sha256)? else {
+            // Only a file this channel uploaded itself: knowing a file's address is not
+            // having it (nor may one channel's file be put on another channel's thread).
+            let stored = if super::sqlite_media::uploaded_by(tx, &f.sha256, channel)? {
+                super::sqlite_media::describe(tx, &f.sha256)?
+            } else {
+                None
+            };
+            let Some(stored) = stored else {
                 return Ok(MessageIn::Invalid(
-                    "media.sha256: no file with this SHA-256 was uploaded (POST /v1/media first)"
+                    "media.sha256: this channel uploaded no file with this SHA-256 (POST /v1/media first)"
                         .into(),
                 ));
             };

@@ -25,6 +25,15 @@ struct HostedPacks {
     packs: Vec<HostedPack>,
 }
 
+/// What one pass over the hub's packs did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MapSync {
+    /// Packs new or changed on this desk.
+    pub updated: Vec<String>,
+    /// Packs that could not be brought in, and why (tried again at the next pass).
+    pub failed: Vec<(String, String)>,
+}
+
 /// The most bytes asked for at once (the hub answers at most 8 MiB a call).
 const CHUNK: u64 = 8 * 1024 * 1024;
 /// The largest pack a desk takes (a big city at street zoom is a few hundred MB).
@@ -43,10 +52,10 @@ fn io(e: std::io::Error) -> SyncError {
 }
 
 impl SyncEngine {
-    /// Brings every pack the hub hosts into `folder` (the desk's maps). Answers the ids of
-    /// the packs that are new or changed. A pack that fails its check is dropped and
-    /// fetched again whole at the next call.
-    pub async fn sync_maps(&self, folder: &Path) -> Result<Vec<String>, SyncError> {
+    /// Brings every pack the hub hosts into `folder` (the desk's maps). One pack that fails
+    /// does not hold back the others; one that fails its check is dropped and fetched again
+    /// whole at the next call. An error is the hub's list not being had at all.
+    pub async fn sync_maps(&self, folder: &Path) -> Result<MapSync, SyncError> {
         let hub = self.hub()?;
         let token = self.bearer().await?;
         let answer = self
@@ -58,7 +67,7 @@ impl SyncEngine {
         let hosted: HostedPacks = serde_json::from_slice(&body)
             .map_err(|e| SyncError::MapPack(format!("the hub's list of map packs: {e}")))?;
         std::fs::create_dir_all(folder).map_err(io)?;
-        let mut updated = Vec::new();
+        let mut done = MapSync::default();
         for pack in hosted.packs {
             let Some(target) = maps::path_of(folder, &pack.id) else {
                 continue;
@@ -70,10 +79,12 @@ impl SyncEngine {
             if pack.size_bytes == 0 || pack.size_bytes > MAX_PACK {
                 continue;
             }
-            self.download(folder, &pack).await?;
-            updated.push(pack.id);
+            match self.download(folder, &pack).await {
+                Ok(()) => done.updated.push(pack.id),
+                Err(e) => done.failed.push((pack.id, e.to_string())),
+            }
         }
-        Ok(updated)
+        Ok(done)
     }
 
     async fn download(&self, folder: &Path, pack: &HostedPack) -> Result<(), SyncError> {

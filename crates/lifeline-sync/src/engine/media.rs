@@ -45,3 +45,32 @@ fn check(media: &MediaRef, family: MediaFamily, bytes: &[u8]) -> Result<(), Sync
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png() -> Vec<u8> {
+        let mut b = b"\x89PNG\r\n\x1a\n".to_vec();
+        b.extend_from_slice(&[7; 64]);
+        b
+    }
+
+    #[test]
+    fn bytes_that_are_not_the_named_file_or_not_its_kind_are_refused() {
+        let bytes = png();
+        let named = MediaRef {
+            sha256: sha256_hex(&bytes),
+            media_type: "image/png".into(),
+            size_bytes: bytes.len() as u64,
+            name: None,
+        };
+        assert!(check(&named, MediaFamily::Image, &bytes).is_ok());
+        let mut other = bytes.clone();
+        other[20] ^= 1;
+        let refused = check(&named, MediaFamily::Image, &other).expect_err("other bytes");
+        assert!(refused.to_string().contains("SHA-256"), "{refused}");
+        let refused = check(&named, MediaFamily::Audio, &bytes).expect_err("a PNG as voice");
+        assert!(refused.to_string().contains("image/png"), "{refused}");
+    }
+}

@@ -11,6 +11,7 @@ mod pull;
 mod stream;
 
 pub use builder::SyncEngineBuilder;
+pub use maps::MapSync;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
