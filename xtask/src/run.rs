@@ -215,6 +215,9 @@ pub fn run(args: &[String]) -> Result {
             ])
             .args(["--tls-key", &tls.join("hub-key.pem").display().to_string()])
             .args(["--exercise", "--drill", &drill, "--rate", "30"])
+            // The test pack of central Helsinki: the desk downloads it from the hub on its
+            // own, as a post's desks get their city's pack (settings → offline maps).
+            .args(["--maps", &root().join("tests/maps").display().to_string()])
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| Failed(format!("cannot start the hub: {e}")))?;

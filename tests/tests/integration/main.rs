@@ -29,6 +29,11 @@ use lifeline_core::protocol::WireRequest;
 use lifeline_core::synth::{Rng, request_anywhere};
 use lifeline_tests::{binary, workspace_root};
 
+/// Held by a test whose measure is a time (an SOS within seconds of an outage) and by the
+/// tests that push tens of megabytes through TLS: on two cores the one slowed the other
+/// past its limit. Tests holding it never overlap; the others run beside either.
+pub(crate) static TIMED: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub(crate) fn lifeline() -> Command {
     Command::new(binary("lifeline-cli", "lifeline"))
 }

@@ -172,6 +172,7 @@ async fn every_type_a_citizen_may_send_lands_on_the_desk_with_its_bytes_verified
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_forged_or_oversized_file_is_refused_and_says_why() {
+    let _bulk = crate::TIMED.lock().await;
     let t = Trust::start(&[]);
     t.intake("TH-F", "TH").await;
     // An executable renamed as a photo.

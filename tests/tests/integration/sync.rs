@@ -639,6 +639,7 @@ async fn sos_reaches(
 // the fifth to eighth of eight 1-second outages).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn after_each_of_eight_short_outages_an_sos_arrives_within_five_seconds() {
+    let _alone = crate::TIMED.lock().await;
     let dir = tempfile::tempdir().expect("dir");
     let mut hub = HubProcess::start(&dir.path().join("hub.sqlite"), "127.0.0.1:0", &[]);
     let store = Arc::new(Store::open(dir.path().join("desk.sqlite")).expect("store"));
@@ -699,6 +700,7 @@ async fn slow_feed(delay: Duration) -> String {
 // A slow feed (a server answering after 30 s) once held up request processing behind it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_slow_feed_never_delays_an_sos() {
+    let _alone = crate::TIMED.lock().await;
     let dir = tempfile::tempdir().expect("dir");
     let hub = HubProcess::start(&dir.path().join("hub.sqlite"), "127.0.0.1:0", &[]);
     let http = client();
