@@ -28,8 +28,16 @@ async fn upload_as(
     bytes: Vec<u8>,
     content_type: &str,
 ) -> (StatusCode, Value) {
-    let res = t
-        .client
+    // A connection of its own for each upload, and time for megabytes through a debug build's
+    // TLS on a busy machine: a pooled connection the hub has just closed would fail the
+    // upload before the hub saw it.
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&t.hub.ca_pem()).expect("CA"))
+        .pool_max_idle_per_host(0)
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .expect("client");
+    let res = client
         .post(t.url("/v1/media"))
         .bearer_auth(channel)
         .header("content-type", content_type)
