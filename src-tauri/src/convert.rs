@@ -446,8 +446,20 @@ pub fn advisory_summary(row: &AdvisoryRow, language: &str) -> AdvisorySummary {
         languages: a.infos.iter().map(|i| i.language.clone()).collect(),
         sent: a.sent.timestamp_millis() as f64,
         expires: a.expires().map(|e| e.timestamp_millis() as f64),
-        area_desc: a.areas.iter().map(|x| x.description.clone()).collect(),
+        area_desc: a.areas.iter().map(|x| area_text(x, language)).collect(),
         bounds: bounds_of(a),
+    }
+}
+
+/// An area as the officer reads it: its description, and the subdivisions its ISO 3166-2
+/// geocodes name, in the officer's language (an alert may name its area by codes alone).
+fn area_text(area: &lifeline_core::model::AdvisoryArea, language: &str) -> String {
+    let places = lifeline_core::geo::subdivisions::names_of_geocodes(&area.geocodes, language);
+    let separator = if language == "zh" { "、" } else { ", " };
+    match (area.description.trim(), places.is_empty()) {
+        (d, true) => d.to_owned(),
+        ("", false) => places.join(separator),
+        (d, false) => format!("{d} — {}", places.join(separator)),
     }
 }
 
@@ -513,6 +525,32 @@ pub fn message(m: &lifeline_core::model::Message) -> MessageDto {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_area_named_only_by_iso_codes_reads_as_its_provinces_in_the_officers_language() {
+        let area = lifeline_core::model::AdvisoryArea {
+            description: String::new(),
+            geometry: None,
+            circles: Vec::new(),
+            geocodes: vec![
+                ("ISO3166-2".into(), "TR-34".into()),
+                ("ISO3166-2".into(), "TR-41".into()),
+            ],
+        };
+        assert_eq!(
+            area_text(&area, "zh"),
+            "伊斯坦布尔 (TR-34)、科贾埃利 (TR-41)"
+        );
+        assert_eq!(area_text(&area, "en"), "İstanbul (TR-34), Kocaeli (TR-41)");
+        let described = lifeline_core::model::AdvisoryArea {
+            description: "Marmara coast".into(),
+            ..area
+        };
+        assert_eq!(
+            area_text(&described, "en"),
+            "Marmara coast — İstanbul (TR-34), Kocaeli (TR-41)"
+        );
+    }
 
     #[test]
     fn a_request_for_an_interpreter_is_seen_in_the_languages_of_the_service() {

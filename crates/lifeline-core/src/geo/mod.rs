@@ -6,6 +6,7 @@
 
 pub mod antimeridian;
 pub mod places;
+pub mod subdivisions;
 
 pub use antimeridian::{PolygonCoords, Ring, normalize_polygon, split_ring_at_antimeridian};
 pub use geojson::Position;
