@@ -9,6 +9,7 @@ pub mod error;
 mod events;
 mod maps;
 mod media;
+mod scheme;
 mod session;
 mod settings;
 mod startup;
@@ -47,62 +48,22 @@ pub fn run() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let result = tauri::Builder::default()
-        .plugin(tauri_plugin_notification::init())
-        // Street tiles from the region packs in the data folder.
-        .register_asynchronous_uri_scheme_protocol(maps::SCHEME, |ctx, request, responder| {
-            let app = ctx.app_handle().clone();
-            let path = request.uri().path().to_owned();
-            let origin = request
-                .headers()
-                .get(tauri::http::header::ORIGIN)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            tauri::async_runtime::spawn_blocking(move || {
-                let answer = match app.try_state::<Arc<maps::MapPacks>>() {
-                    Some(packs) => packs.serve(&path, origin.as_deref()),
-                    None => tauri::http::Response::builder()
-                        .status(tauri::http::StatusCode::SERVICE_UNAVAILABLE)
-                        .body(Vec::new())
-                        .unwrap_or_default(),
-                };
-                responder.respond(answer);
-            });
-        })
-        // Citizens' files from the store, for the thread's players and previews.
-        .register_asynchronous_uri_scheme_protocol(media::protocol::SCHEME, |ctx, request, responder| {
-            let app = ctx.app_handle().clone();
-            let method = request.method().as_str().to_owned();
-            let path = request.uri().path().to_owned();
-            let header = |name| {
-                request
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            };
-            let range = header(tauri::http::header::RANGE);
-            let origin = header(tauri::http::header::ORIGIN);
-            tauri::async_runtime::spawn_blocking(move || {
-                let answer = match app.try_state::<Arc<Desk>>() {
-                    Some(desk) => media::protocol::answer(
-                        &desk.store,
-                        desk.session.is_locked(),
-                        &media::protocol::MediaRequest {
-                            method: &method,
-                            path: &path,
-                            range: range.as_deref(),
-                            origin: origin.as_deref(),
-                        },
-                    ),
-                    None => tauri::http::Response::builder()
-                        .status(tauri::http::StatusCode::SERVICE_UNAVAILABLE)
-                        .body(Vec::new())
-                        .unwrap_or_default(),
-                };
-                responder.respond(answer);
-            });
-        })
+    let builder = tauri::Builder::default().plugin(tauri_plugin_notification::init());
+    // Street tiles from the region packs in the data folder.
+    let builder = scheme::register(builder, maps::SCHEME, |app, request| {
+        match app.try_state::<Arc<maps::MapPacks>>() {
+            Some(packs) => packs.serve(&request.path, request.origin.as_deref()),
+            None => scheme::status(tauri::http::StatusCode::SERVICE_UNAVAILABLE),
+        }
+    });
+    // Citizens' files from the store, for the thread's players and previews.
+    let builder = scheme::register(builder, media::protocol::SCHEME, |app, request| {
+        match app.try_state::<Arc<Desk>>() {
+            Some(desk) => media::protocol::answer(&desk.store, desk.session.is_locked(), request),
+            None => scheme::status(tauri::http::StatusCode::SERVICE_UNAVAILABLE),
+        }
+    });
+    let result = builder
         .setup(move |app| {
             let default_dir = app.path().app_data_dir()?;
             let mut settings = Settings::resolve(args.clone(), default_dir);

@@ -15,6 +15,7 @@
 pub mod alert;
 pub mod cap_alert;
 pub mod geo;
+pub mod hex;
 pub mod mapindex;
 pub mod maps;
 pub mod markup;

@@ -9,18 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use lifeline_core::maps::{self, Pack, PackError, PackInfo, RefusedPack};
-use tauri::http::{HeaderValue, Response, StatusCode, header};
+use tauri::http::{Response, StatusCode, header};
+
+use crate::scheme::{allow_app_origin, status};
 
 /// The scheme's name, as the UI and the CSP spell it.
 pub const SCHEME: &str = "lifeline-tiles";
-
-/// The desk's own page, as each platform's web view names it: MapLibre fetches tiles from
-/// its worker, so the answers must allow that origin (and only it).
-const APP_ORIGINS: &[&str] = &[
-    "tauri://localhost",
-    "http://tauri.localhost",
-    "https://tauri.localhost",
-];
 
 pub struct MapPacks {
     folder: PathBuf,
@@ -79,23 +73,11 @@ impl MapPacks {
     /// fails a read is closed, so a file replaced since is opened again.
     pub fn serve(&self, path: &str, origin: Option<&str>) -> Response<Vec<u8>> {
         let mut response = self.tile_answer(path);
-        if let Some(origin) = origin.filter(|o| APP_ORIGINS.contains(o))
-            && let Ok(v) = HeaderValue::from_str(origin)
-        {
-            response
-                .headers_mut()
-                .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
-        }
+        allow_app_origin(&mut response, origin, None);
         response
     }
 
     fn tile_answer(&self, path: &str) -> Response<Vec<u8>> {
-        let status = |code: StatusCode| {
-            Response::builder()
-                .status(code)
-                .body(Vec::new())
-                .unwrap_or_default()
-        };
         let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let [id, z, x, y] = parts.as_slice() else {
             return status(StatusCode::NOT_FOUND);

@@ -14,62 +14,27 @@ use lifeline_core::model::MediaFamily;
 use lifeline_core::model::media::check_sha256;
 use tauri::http::{Response, StatusCode, header};
 
+use crate::scheme::{SchemeRequest, allow_app_origin, status};
+
 /// The scheme's name, as the UI and the CSP spell it.
 pub const SCHEME: &str = "lifeline-media";
 
 /// The most bytes one range answer carries (the player asks again for the rest).
 const MAX_RANGE: u64 = 4 * 1024 * 1024;
 
-/// The desk's own page, as each platform's web view names it: the only origin a script may
-/// read these answers from (a media element needs no permission; a script's `fetch` does).
-const APP_ORIGINS: &[&str] = &[
-    "tauri://localhost",
-    "http://tauri.localhost",
-    "https://tauri.localhost",
-];
-
-/// A request to the scheme, as the web view makes it.
-pub struct MediaRequest<'a> {
-    pub method: &'a str,
-    pub path: &'a str,
-    pub range: Option<&'a str>,
-    pub origin: Option<&'a str>,
-}
-
 /// Answers `request`, allowing the desk's own page (and only it) to read the answer.
-pub fn answer(store: &Store, locked: bool, request: &MediaRequest<'_>) -> Response<Vec<u8>> {
+pub fn answer(store: &Store, locked: bool, request: &SchemeRequest) -> Response<Vec<u8>> {
     let mut response = if request.method == "OPTIONS" {
         status(StatusCode::NO_CONTENT)
     } else {
-        serve(store, locked, request.path, request.range)
+        serve(store, locked, &request.path, request.range.as_deref())
     };
-    if let Some(origin) = request.origin.filter(|o| APP_ORIGINS.contains(o))
-        && let Ok(value) = tauri::http::HeaderValue::from_str(origin)
-    {
-        let h = response.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            tauri::http::HeaderValue::from_static("Range"),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            tauri::http::HeaderValue::from_static("Content-Range, Content-Length, Accept-Ranges"),
-        );
-        h.insert(
-            header::VARY,
-            tauri::http::HeaderValue::from_static("Origin"),
-        );
-    }
+    allow_app_origin(
+        &mut response,
+        request.origin.as_deref(),
+        Some("Content-Range, Content-Length, Accept-Ranges"),
+    );
     response
-}
-
-fn status(code: StatusCode) -> Response<Vec<u8>> {
-    Response::builder()
-        .status(code)
-        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .body(Vec::new())
-        .unwrap_or_default()
 }
 
 /// `bytes=a-b`, `bytes=a-` or `bytes=-n` of a file of `len` bytes → `[start, end)`.

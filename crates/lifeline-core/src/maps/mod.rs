@@ -210,11 +210,7 @@ pub fn sha256_of_file(path: &Path) -> std::io::Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::hex::lower(&hasher.finalize()))
 }
 
 /// The path of pack `id` in `folder`, if `id` is a pack's id.

@@ -206,12 +206,7 @@ pub fn fits(family: MediaFamily, found: Sniffed) -> bool {
 
 /// The content address of some bytes: lowercase hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    crate::hex::lower(&Sha256::digest(bytes))
 }
 
 /// Checks a content address as given by someone else (64 lowercase hex digits).

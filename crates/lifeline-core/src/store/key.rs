@@ -46,11 +46,7 @@ impl StoreKey {
     }
 
     pub fn to_hex(&self) -> String {
-        use std::fmt::Write;
-        self.0.iter().fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+        crate::hex::lower(&self.0)
     }
 
     /// SQLCipher's raw-key form: `x'…'` (64 hex digits, used as the key itself).

@@ -68,15 +68,7 @@ pub fn chain_hash(
     hex(&h.finalize())
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
+pub use lifeline_core::hex::lower as hex;
 
 impl AuditRecord {
     /// Whether this entry's own hash matches its fields and `prev_hash`.
