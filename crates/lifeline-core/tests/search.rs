@@ -55,3 +55,55 @@ fn a_phone_number_finds_its_request_however_it_is_typed() {
     assert!(found("999999").is_empty());
     assert_eq!(found("Li Na"), ["R-CN"], "names are still text");
 }
+
+#[test]
+fn a_place_name_in_either_language_finds_the_requests_made_there() {
+    let (_dir, store) = open_store();
+    // Neither description nor address says where: only the position does.
+    let mut old_town = request("R-CM", 18.7877, 98.9931);
+    old_town.description = "钱包被偷".into();
+    let mut san_kamphaeng = request("R-SK", 18.745, 99.12); // same province, another town
+    san_kamphaeng.description = "lost passport".into();
+    let bangkok = request("R-BKK", 13.7563, 100.5018);
+    let helsinki = request("R-HEL", 60.1699, 24.9384);
+    store
+        .upsert_requests(
+            &[
+                incoming(old_town),
+                incoming(san_kamphaeng),
+                incoming(bangkok),
+                incoming(helsinki),
+            ],
+            "test",
+            None,
+        )
+        .expect("upsert");
+    store.catch_up_index().expect("indexed");
+    store.enable_index().expect("index");
+    let found = |text: &str| -> Vec<String> {
+        let (_, rows) = store
+            .indexed_page(&RequestQuery {
+                text: Some(text.into()),
+                ..RequestQuery::default()
+            })
+            .expect("query");
+        let mut ids: Vec<String> = rows.into_iter().map(|r| r.request.id).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        found("清迈府"),
+        ["R-CM", "R-SK"],
+        "the province, in Chinese"
+    );
+    assert_eq!(found("曼谷"), ["R-BKK"], "a city, in Chinese");
+    assert_eq!(found("Bangkok"), ["R-BKK"], "and in English");
+    assert_eq!(found("赫尔辛基"), ["R-HEL"]);
+    assert_eq!(found("Uusimaa"), ["R-HEL"], "Helsinki's region");
+    assert_eq!(
+        found("清迈 钱包"),
+        ["R-CM"],
+        "a place and a word of the text"
+    );
+    assert!(found("伊斯坦布尔").is_empty());
+}

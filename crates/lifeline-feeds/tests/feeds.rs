@@ -879,6 +879,73 @@ mod lifecycle {
     }
 
     #[test]
+    fn an_advisory_named_only_by_subdivision_codes_covers_the_requests_there() {
+        let (_d, s) = store();
+        // A national feed that names its area by ISO 3166-2 codes and draws no shape.
+        let cap = r#"<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>TR-FLOOD-2026-12-06</identifier><sender>alerts@example.gov.tr</sender>
+  <sent>2026-11-25T08:00:00+03:00</sent><status>Actual</status><msgType>Alert</msgType><scope>Public</scope>
+  <info><language>en</language><category>Met</category><event>Flood</event><urgency>Immediate</urgency>
+    <severity>Severe</severity><certainty>Observed</certainty><expires>2099-01-01T00:00:00+03:00</expires>
+    <area><areaDesc>Antalya ili</areaDesc><geocode><valueName>ISO 3166-2</valueName><value>TR-07</value></geocode></area>
+  </info>
+</alert>"#;
+        let report = import_bytes(&s, "tr", cap.as_bytes());
+        assert_eq!(report.accepted, 1, "{report:?}");
+        let mk = |id: &str, lat: f64, lon: f64| {
+            let line = format!(
+                r#"{{"id":"{id}","channel":"app","category":"natural_disaster","citizen":{{"name":"x"}},"location":{{"lat":{lat},"lon":{lon}}},"created_at":"2026-11-25T08:00:00Z"}}"#
+            );
+            lifeline_feeds::requests_json::request_from_value(
+                serde_json::from_str(&line).expect("json"),
+                "t",
+            )
+            .expect("valid")
+        };
+        s.upsert_requests(
+            &[
+                mk("antalya", 36.8969, 30.7133),
+                mk("alanya", 36.5444, 31.9954),
+                mk("izmir", 38.4237, 27.1428),
+            ],
+            "t",
+            None,
+        )
+        .expect("insert");
+        let row = s
+            .advisory(
+                &AdvisoryKey {
+                    sender: "alerts@example.gov.tr".into(),
+                    identifier: "TR-FLOOD-2026-12-06".into(),
+                },
+                now(),
+            )
+            .expect("read")
+            .expect("stored");
+        let mut inside: Vec<String> = s
+            .requests_in_advisory(row.id, true)
+            .expect("query")
+            .into_iter()
+            .map(|r| r.request.id)
+            .collect();
+        inside.sort();
+        assert_eq!(inside, ["alanya", "antalya"]);
+        assert_eq!(
+            s.advisories_covering(36.5444, 31.9954, now())
+                .expect("covering")
+                .len(),
+            1,
+            "found from the place too"
+        );
+        assert!(
+            s.advisories_covering(38.4237, 27.1428, now())
+                .expect("covering")
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn requests_inside_an_advisory_by_true_shape() {
         let (_d, s) = store();
         import_bytes(

@@ -5,6 +5,7 @@
 //! polygons are planar in lon/lat (RFC 7946 §3.1.1), distances are great-circle.
 
 pub mod antimeridian;
+pub mod cities;
 pub mod places;
 pub mod subdivisions;
 

@@ -61,6 +61,11 @@ pub fn by_code(code: &str) -> Option<Subdivision> {
         .copied()
 }
 
+/// Every subdivision, in no particular order.
+pub fn all() -> impl Iterator<Item = &'static Subdivision> {
+    table().values()
+}
+
 /// Whether a CAP `geocode`'s `valueName` says the value is an ISO 3166-2 code (feeds write
 /// it several ways).
 pub fn is_iso_3166_2(value_name: &str) -> bool {

@@ -77,6 +77,9 @@ pub(super) fn attach_areas(conn: &Connection, mut row: AdvisoryRow) -> Result<Ad
 /// Whether an area contains a point: polygons by even-odd with holes, circles by
 /// great-circle distance.
 pub fn area_contains(area: &AdvisoryArea, lat: f64, lon: f64) -> bool {
+    if area.geometry.is_none() && area.circles.is_empty() {
+        return geocoded_area_contains(area, lat, lon);
+    }
     area.geometry
         .as_ref()
         .is_some_and(|g| geo::geometry_contains(g, lon, lat))
@@ -86,8 +89,32 @@ pub fn area_contains(area: &AdvisoryArea, lat: f64, lon: f64) -> bool {
             .any(|c| geo::distance_m(lat, lon, c.lat, c.lon) <= c.radius_m)
 }
 
-/// Index boxes for an area: one per polygon part and one per circle.
+/// The subdivisions an area names by ISO 3166-2 geocode.
+fn iso_codes(area: &AdvisoryArea) -> Vec<&str> {
+    area.geocodes
+        .iter()
+        .filter(|(name, _)| geo::subdivisions::is_iso_3166_2(name))
+        .map(|(_, value)| value.trim())
+        .collect()
+}
+
+/// An area with neither polygon nor circle, named by ISO 3166-2 codes (many national
+/// feeds send only those): it holds the points whose nearest city is in one of them.
+fn geocoded_area_contains(area: &AdvisoryArea, lat: f64, lon: f64) -> bool {
+    let codes = iso_codes(area);
+    !codes.is_empty() && geo::cities::in_subdivisions(lat, lon, &codes)
+}
+
+/// Index boxes for an area: one per polygon part and one per circle; for an area named
+/// only by subdivision codes, the parts of each subdivision's extent.
 fn area_boxes(area: &AdvisoryArea) -> Vec<BBox> {
+    if area.geometry.is_none() && area.circles.is_empty() {
+        return iso_codes(area)
+            .into_iter()
+            .filter_map(geo::cities::subdivision_extent)
+            .flat_map(|b| b.parts())
+            .collect();
+    }
     let mut boxes = area
         .geometry
         .as_ref()

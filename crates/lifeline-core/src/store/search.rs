@@ -112,7 +112,7 @@ pub fn match_expression(query: &str) -> Option<String> {
             ),
         }
     }
-    const TEXT_COLUMNS: &str = "{description name address notes ref}";
+    const TEXT_COLUMNS: &str = "{description name address notes ref place}";
     let last = terms.len().checked_sub(1)?;
     let rendered: Vec<String> = terms
         .iter()
@@ -184,21 +184,21 @@ mod tests {
     fn query_expressions_quote_every_term() {
         assert_eq!(
             match_expression("护照").as_deref(),
-            Some("{description name address notes ref} : \"护照\"")
+            Some("{description name address notes ref place} : \"护照\"")
         );
         assert_eq!(match_expression("震").as_deref(), Some("unigrams : \"震\""));
         assert_eq!(
             match_expression("lost 护照丢失").as_deref(),
             Some(
-                "{description name address notes ref} : \"lost\" AND {description name address notes ref} : \"护照 照丢 丢失\""
+                "{description name address notes ref place} : \"lost\" AND {description name address notes ref place} : \"护照 照丢 丢失\""
             )
         );
         assert_eq!(
             match_expression("passp").as_deref(),
-            Some("{description name address notes ref} : \"passp\"*"),
+            Some("{description name address notes ref place} : \"passp\"*"),
             "the last word is a prefix"
         );
-        assert_eq!(match_expression("\" OR * NEAR("), Some("{description name address notes ref} : \"OR\" AND {description name address notes ref} : \"NEAR\"*".to_owned()));
+        assert_eq!(match_expression("\" OR * NEAR("), Some("{description name address notes ref place} : \"OR\" AND {description name address notes ref place} : \"NEAR\"*".to_owned()));
         assert_eq!(match_expression("!!! ..."), None);
     }
 

@@ -270,15 +270,20 @@ pub(super) fn index_row(tx: &Connection, row: &rusqlite::Row<'_>) -> Result<i64>
         unigrams.push_str(&uni);
         segmented
     };
-    let (description, name, address, notes) = (
+    let place = match (lat, lon) {
+        (Some(lat), Some(lon)) => place_words(lat, lon),
+        _ => String::new(),
+    };
+    let (description, name, address, notes, place) = (
         segment(&description),
         segment(&name),
         segment(address.as_deref().unwrap_or("")),
         segment(&notes),
+        segment(&place),
     );
     tx.prepare_cached(
-        "INSERT INTO ix.requests_fts (rowid, description, name, address, notes, ref, unigrams) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO ix.requests_fts (rowid, description, name, address, notes, ref, place, unigrams) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         rowid,
@@ -287,7 +292,24 @@ pub(super) fn index_row(tx: &Connection, row: &rusqlite::Row<'_>) -> Result<i64>
         address,
         notes,
         id,
+        place,
         unigrams
     ])?;
     Ok(rowid)
+}
+
+/// The names, in both languages, of the city nearest to a position and of its province:
+/// what makes a search for `清迈` or `Chiang Mai` find the requests made there, whatever
+/// their address says.
+fn place_words(lat: f64, lon: f64) -> String {
+    let Some(near) = crate::geo::cities::near(lat, lon) else {
+        return String::new();
+    };
+    let mut words = vec![near.city.name];
+    words.extend(near.city.name_zh);
+    if let Some(s) = near.subdivision {
+        words.push(s.name);
+        words.extend(s.name_zh);
+    }
+    words.join("\n")
 }

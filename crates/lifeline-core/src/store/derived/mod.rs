@@ -42,7 +42,7 @@ pub use indexer::IndexerHandle;
 
 /// Schema of the derived file. A file at another version is rebuilt (never migrated: it is
 /// derived data).
-const DERIVED_VERSION: i64 = 1;
+const DERIVED_VERSION: i64 = 2;
 
 /// Requests indexed per transaction when catching up. Large enough that FTS5 writes few
 /// segments (each transaction flushes one), small enough that queries waiting for the
@@ -92,9 +92,10 @@ CREATE INDEX keys_open_emergencies ON request_keys (created_at) WHERE emergency 
 CREATE VIRTUAL TABLE requests_rtree USING rtree (id, min_lon, max_lon, min_lat, max_lat);
 -- Contentless (the text lives in the store) with deletes enabled. Text is pre-segmented
 -- (search.rs): CJK runs become bigrams, which unicode61 treats as words; `unigrams` holds
--- single CJK characters; `ref` the request's id, so an officer can type its number.
+-- single CJK characters; `ref` the request's id, so an officer can type its number;
+-- `place` the nearest city and its province in both languages (geo/cities.rs).
 CREATE VIRTUAL TABLE requests_fts USING fts5 (
-    description, name, address, notes, ref, unigrams,
+    description, name, address, notes, ref, place, unigrams,
     content = '', contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2'
 );

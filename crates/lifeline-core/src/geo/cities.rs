@@ -1,0 +1,465 @@
+//! The world's cities of 15,000 people or more (about 34,000, from GeoNames: CC BY 4.0),
+//! with their Chinese names, ISO 3166-2 subdivision, population and time zone:
+//! `data/cities.tsv`, made by `data/make-cities.py`.
+//!
+//! Used to name where a request is in the officer's language (its nearest city and
+//! province), to search by place, to place an alert that names only subdivisions at their
+//! principal cities, and to pick a watched region by name. The 56 cities of `places.rs`
+//! stay what a notification names: coarser, so a locked screen says less.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use super::subdivisions::{self, Subdivision};
+
+const TABLE: &str = include_str!("../../data/cities.tsv");
+
+/// Beyond this, a point is not "near" any city: it is named by its country only.
+pub const NEAR_M: f64 = 100_000.0;
+
+/// Rings of one-degree cells searched around a point before giving up (about 660 km).
+const MAX_RINGS: i32 = 6;
+
+/// One city.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct City {
+    /// Its name as GeoNames gives it (`Chiang Mai`).
+    pub name: &'static str,
+    /// Its Simplified Chinese name, when one is known (`清迈`).
+    pub name_zh: Option<&'static str>,
+    /// ISO 3166-1 alpha-2.
+    pub country: &'static str,
+    /// ISO 3166-2 code of its first-level subdivision (`TH-50`), when known.
+    pub subdivision: Option<&'static str>,
+    pub lat: f64,
+    pub lon: f64,
+    pub population: u32,
+    /// IANA time zone.
+    pub tz: &'static str,
+}
+
+impl City {
+    /// The name for an officer reading `language` (`zh` or `en`).
+    pub fn name_in(&self, language: &str) -> &'static str {
+        match (language.starts_with("zh"), self.name_zh) {
+            (true, Some(zh)) => zh,
+            _ => self.name,
+        }
+    }
+
+    /// Its subdivision, from the ISO 3166-2 table.
+    pub fn subdivision(&self) -> Option<Subdivision> {
+        self.subdivision.and_then(subdivisions::by_code)
+    }
+}
+
+struct Gazetteer {
+    cities: Vec<City>,
+    /// Indexes into `cities` by one-degree cell (`floor(lat)`, `floor(lon)`).
+    cells: HashMap<(i32, i32), Vec<u32>>,
+    /// The most populous city of each subdivision, by ISO 3166-2 code.
+    principal: HashMap<&'static str, u32>,
+}
+
+fn parse(line: &'static str) -> Option<City> {
+    let mut f = line.split('\t');
+    let name = f.next()?;
+    let name_zh = f.next().filter(|z| !z.is_empty());
+    let country = f.next()?;
+    let subdivision = f.next().filter(|s| !s.is_empty());
+    let lat = f.next()?.parse().ok()?;
+    let lon = f.next()?.parse().ok()?;
+    let population = f.next()?.parse().ok()?;
+    let tz = f.next()?;
+    Some(City {
+        name,
+        name_zh,
+        country,
+        subdivision,
+        lat,
+        lon,
+        population,
+        tz,
+    })
+}
+
+fn cell(lat: f64, lon: f64) -> (i32, i32) {
+    (lat.floor() as i32, lon.floor() as i32)
+}
+
+fn gazetteer() -> &'static Gazetteer {
+    static GAZETTEER: OnceLock<Gazetteer> = OnceLock::new();
+    GAZETTEER.get_or_init(|| {
+        let cities: Vec<City> = TABLE
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .filter_map(parse)
+            .collect();
+        let mut cells: HashMap<(i32, i32), Vec<u32>> = HashMap::new();
+        let mut principal: HashMap<&'static str, u32> = HashMap::new();
+        for (i, c) in cities.iter().enumerate() {
+            cells.entry(cell(c.lat, c.lon)).or_default().push(i as u32);
+            if let Some(code) = c.subdivision {
+                let best = principal.entry(code).or_insert(i as u32);
+                if cities[*best as usize].population < c.population {
+                    *best = i as u32;
+                }
+            }
+        }
+        Gazetteer {
+            cities,
+            cells,
+            principal,
+        }
+    })
+}
+
+/// Every city, by country, most populous first.
+pub fn all() -> &'static [City] {
+    &gazetteer().cities
+}
+
+/// The city nearest to a point, with its distance in metres, if one is within about
+/// 600 km. Searches one-degree cells ring by ring, and stops once no unsearched cell can
+/// hold a nearer city.
+pub fn nearest(lat: f64, lon: f64) -> Option<(&'static City, f64)> {
+    if !lat.is_finite() || !lon.is_finite() {
+        return None;
+    }
+    let g = gazetteer();
+    let (row, col) = cell(lat, super::wrap_lon(lon));
+    let mut best: Option<(&'static City, f64)> = None;
+    for ring in 0..=MAX_RINGS {
+        for dy in -ring..=ring {
+            for dx in -ring..=ring {
+                if dy.abs() != ring && dx.abs() != ring {
+                    continue; // inside: searched in an earlier ring
+                }
+                let x = (col + dx + 180).rem_euclid(360) - 180;
+                for &i in g.cells.get(&(row + dy, x)).into_iter().flatten() {
+                    let c = &g.cities[i as usize];
+                    let d = super::distance_m(lat, lon, c.lat, c.lon);
+                    if best.is_none_or(|(_, b)| d < b) {
+                        best = Some((c, d));
+                    }
+                }
+            }
+        }
+        // Anything outside this ring's window is at least `ring` degrees of latitude or of
+        // longitude (at the window's most poleward latitude) away.
+        let poleward = (lat.abs() + f64::from(ring) + 1.0).min(89.9).to_radians();
+        let bound = f64::from(ring) * 111_195.0 * poleward.cos();
+        if let Some((_, d)) = best
+            && d <= bound
+        {
+            break;
+        }
+    }
+    best
+}
+
+/// The most populous city of an ISO 3166-2 subdivision: where an alert that names only
+/// its subdivision is placed on the map.
+pub fn principal_city(subdivision_code: &str) -> Option<&'static City> {
+    let g = gazetteer();
+    let code = subdivisions::by_code(subdivision_code)?.code;
+    g.principal.get(code).map(|&i| &g.cities[i as usize])
+}
+
+/// The subdivisions an area names by ISO 3166-2 geocode (`(valueName, value)` pairs), each
+/// with its principal city: where an alert without a polygon is placed on the map.
+pub fn placed_subdivisions(geocodes: &[(String, String)]) -> Vec<(Subdivision, &'static City)> {
+    geocodes
+        .iter()
+        .filter(|(name, _)| subdivisions::is_iso_3166_2(name))
+        .filter_map(|(_, code)| subdivisions::by_code(code))
+        .filter_map(|s| Some((s, principal_city(s.code)?)))
+        .collect()
+}
+
+/// The box that holds every point whose nearest city (within [`NEAR_M`]) is in this
+/// subdivision: its cities' extent widened by that distance. Indexes an area named only by
+/// subdivision codes.
+pub fn subdivision_extent(code: &str) -> Option<super::BBox> {
+    let code = subdivisions::by_code(code)?.code;
+    let mut cities = all().iter().filter(|c| c.subdivision == Some(code));
+    let first = cities.next()?;
+    let (south, west, north, east) =
+        cities.fold((first.lat, first.lon, first.lat, first.lon), |b, c| {
+            (
+                b.0.min(c.lat),
+                b.1.min(c.lon),
+                b.2.max(c.lat),
+                b.3.max(c.lon),
+            )
+        });
+    let dlat = (NEAR_M / super::EARTH_RADIUS_M).to_degrees();
+    let poleward = south.abs().max(north.abs()) + dlat;
+    if poleward >= 89.0 {
+        return super::BBox::new(
+            -180.0,
+            (south - dlat).max(-90.0),
+            180.0,
+            (north + dlat).min(90.0),
+        )
+        .ok();
+    }
+    let dlon = dlat / poleward.to_radians().cos();
+    if east - west + 2.0 * dlon >= 360.0 {
+        return super::BBox::new(-180.0, south - dlat, 180.0, north + dlat).ok();
+    }
+    super::BBox::new(
+        super::wrap_lon(west - dlon),
+        south - dlat,
+        super::wrap_lon(east + dlon),
+        north + dlat,
+    )
+    .ok()
+}
+
+/// Whether a point lies in one of these subdivisions, as far as the gazetteer can tell:
+/// whether its nearest city within [`NEAR_M`] is in one of them.
+pub fn in_subdivisions(lat: f64, lon: f64, codes: &[&str]) -> bool {
+    near(lat, lon)
+        .and_then(|n| n.city.subdivision)
+        .is_some_and(|s| codes.iter().any(|c| c.eq_ignore_ascii_case(s)))
+}
+
+/// Where a point is, for an officer: its nearest city within [`NEAR_M`], and the city's
+/// subdivision.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Near {
+    pub city: &'static City,
+    pub distance_m: f64,
+    pub subdivision: Option<Subdivision>,
+}
+
+impl Near {
+    /// `清迈 · 清迈府` or, farther than 5 km, `清迈 (12 km) · 清迈府`.
+    pub fn text(&self, language: &str) -> String {
+        let mut out = self.city.name_in(language).to_owned();
+        if self.distance_m >= 5_000.0 {
+            out.push_str(&format!(" ({:.0} km)", self.distance_m / 1000.0));
+        }
+        if let Some(s) = &self.subdivision {
+            let name = s.name_in(language);
+            if name != self.city.name_in(language) {
+                out.push_str(" · ");
+                out.push_str(name);
+            }
+        }
+        out
+    }
+}
+
+/// The nearest city within [`NEAR_M`] and its subdivision.
+pub fn near(lat: f64, lon: f64) -> Option<Near> {
+    let (city, distance_m) = nearest(lat, lon).filter(|(_, d)| *d <= NEAR_M)?;
+    Some(Near {
+        city,
+        distance_m,
+        subdivision: city.subdivision(),
+    })
+}
+
+/// The time zone of a point: its nearest city's, within about 600 km.
+pub fn time_zone(lat: f64, lon: f64) -> Option<&'static str> {
+    nearest(lat, lon).map(|(c, _)| c.tz)
+}
+
+/// What an officer may pick by name: a city or a subdivision.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Found {
+    City(&'static City),
+    Subdivision(Subdivision),
+}
+
+impl Found {
+    /// A box around it: a city's surroundings (about 30 km), or the extent of a
+    /// subdivision's cities with a margin. `None` for a subdivision without cities.
+    pub fn region(&self) -> Option<super::BBox> {
+        let (mut south, mut west, mut north, mut east) = match self {
+            Found::City(c) => (c.lat, c.lon, c.lat, c.lon),
+            Found::Subdivision(s) => {
+                let mut cities = all().iter().filter(|c| c.subdivision == Some(s.code));
+                let first = cities.next()?;
+                cities.fold((first.lat, first.lon, first.lat, first.lon), |b, c| {
+                    (
+                        b.0.min(c.lat),
+                        b.1.min(c.lon),
+                        b.2.max(c.lat),
+                        b.3.max(c.lon),
+                    )
+                })
+            }
+        };
+        let margin = if matches!(self, Found::City(_)) {
+            0.3
+        } else {
+            0.5
+        };
+        south = (south - margin).max(-90.0);
+        north = (north + margin).min(90.0);
+        west = super::wrap_lon(west - margin);
+        east = super::wrap_lon(east + margin);
+        super::BBox::new(west, south, east, north).ok()
+    }
+}
+
+/// Cities and subdivisions whose name, in either language, starts with `query` (or holds
+/// it, for Chinese), most populous first; subdivisions before cities of equal rank. An
+/// empty query finds nothing.
+pub fn find(query: &str, limit: usize) -> Vec<Found> {
+    let q = query.trim().to_lowercase();
+    if q.is_empty() {
+        return Vec::new();
+    }
+    let matches = |name: &str, zh: Option<&str>| {
+        name.to_lowercase().starts_with(&q) || zh.is_some_and(|z| z.contains(q.as_str()))
+    };
+    let g = gazetteer();
+    // Rank: exact name first, then by population (a subdivision by its principal city's).
+    let mut found: Vec<(bool, u32, Found)> = Vec::new();
+    for s in subdivisions::all() {
+        if matches(s.name, s.name_zh) {
+            let population = principal_city(s.code).map_or(0, |c| c.population);
+            let exact = s.name.eq_ignore_ascii_case(&q) || s.name_zh == Some(q.as_str());
+            found.push((exact, population.saturating_add(1), Found::Subdivision(*s)));
+        }
+    }
+    for c in &g.cities {
+        if matches(c.name, c.name_zh) {
+            let exact = c.name.eq_ignore_ascii_case(&q) || c.name_zh == Some(q.as_str());
+            found.push((exact, c.population, Found::City(c)));
+        }
+    }
+    let name = |f: &Found| match f {
+        Found::City(c) => c.name,
+        Found::Subdivision(s) => s.code,
+    };
+    found.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(b.1.cmp(&a.1))
+            .then_with(|| name(&a.2).cmp(name(&b.2)))
+    });
+    found.into_iter().take(limit).map(|(_, _, f)| f).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nearest_city_and_its_province_are_named_in_both_languages() {
+        // A street in Chiang Mai's old town.
+        let near = near(18.7877, 98.9931).expect("near Chiang Mai");
+        assert_eq!(near.city.name, "Chiang Mai");
+        assert_eq!(near.text("zh"), "清迈 · 清迈府");
+        // The province shares the city's name in English: said once.
+        assert_eq!(near.text("en"), "Chiang Mai");
+        // Between cities: the distance is said.
+        let far = super::near(41.30, 28.50).expect("near Istanbul");
+        assert!(far.text("zh").contains(" km)"), "{}", far.text("zh"));
+        assert!(super::near(0.0, -140.0).is_none(), "mid-Pacific");
+    }
+
+    #[test]
+    fn nearest_agrees_with_a_scan_of_every_city() {
+        let points = [
+            (60.17, 24.94),
+            (-18.1, 179.9),  // Fiji, by the antimeridian
+            (-18.1, -179.9), // and across it
+            (78.2, 15.6),    // Svalbard
+            (-33.9, 151.2),
+            (13.75, 100.5),
+            (50.0, -30.0), // North Atlantic: far from anything
+        ];
+        for (lat, lon) in points {
+            let scan = all()
+                .iter()
+                .map(|c| (c, crate::geo::distance_m(lat, lon, c.lat, c.lon)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .filter(|(_, d)| *d <= f64::from(MAX_RINGS) * 100_000.0);
+            let grid = nearest(lat, lon);
+            match (scan, grid) {
+                (Some((a, _)), Some((b, _))) => assert_eq!(a.name, b.name, "{lat},{lon}"),
+                (None, None) => {}
+                (a, b) => panic!("{lat},{lon}: scan {a:?}, grid {b:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_subdivision_has_its_principal_city() {
+        assert_eq!(principal_city("TR-34").map(|c| c.name), Some("Istanbul"));
+        assert_eq!(principal_city("th-50").map(|c| c.name), Some("Chiang Mai"));
+        assert_eq!(principal_city("FI-18").map(|c| c.name), Some("Helsinki"));
+        assert!(principal_city("XX-99").is_none());
+    }
+
+    #[test]
+    fn an_area_named_by_codes_is_placed_at_its_principal_cities() {
+        let geocodes = vec![
+            ("ISO 3166-2".to_owned(), "TR-34".to_owned()),
+            ("SAME".to_owned(), "006109".to_owned()),
+            ("iso3166-2".to_owned(), "TR-41".to_owned()),
+        ];
+        let placed: Vec<(&str, &str)> = placed_subdivisions(&geocodes)
+            .iter()
+            .map(|(s, c)| (s.code, c.name))
+            .collect();
+        // The most populous city (Gebze), not the seat (İzmit): the table has no seats.
+        assert_eq!(placed, [("TR-34", "Istanbul"), ("TR-41", "Gebze")]);
+    }
+
+    #[test]
+    fn a_subdivision_holds_the_points_nearest_its_cities() {
+        let extent = subdivision_extent("TH-50").expect("Chiang Mai province");
+        // Chiang Mai's old town, and Doi Inthanon (the province's south-west).
+        for (lat, lon) in [(18.7877, 98.9931), (18.5883, 98.4867)] {
+            assert!(in_subdivisions(lat, lon, &["TH-50"]), "{lat},{lon}");
+            assert!(extent.contains(lon, lat), "{lat},{lon} in {extent:?}");
+        }
+        assert!(!in_subdivisions(13.7563, 100.5018, &["TH-50"]), "Bangkok");
+        assert!(in_subdivisions(13.7563, 100.5018, &["th-10", "TH-50"]));
+        // Fiji's Northern division lies across 180°: its box crosses it.
+        let fiji = subdivision_extent("FJ-N").expect("Fiji Northern");
+        assert!(
+            fiji.contains(179.33, -16.43) || fiji.contains(-179.9, -16.5),
+            "{fiji:?}"
+        );
+    }
+
+    #[test]
+    fn places_are_found_by_either_name() {
+        let first = |q: &str| match find(q, 5).first() {
+            Some(Found::City(c)) => c.name.to_owned(),
+            Some(Found::Subdivision(s)) => s.code.to_owned(),
+            None => String::new(),
+        };
+        assert_eq!(first("清迈"), "Chiang Mai");
+        assert_eq!(first("清迈府"), "TH-50");
+        let typed = find("chiang m", 5);
+        assert!(typed.contains(&Found::City(principal_city("TH-50").expect("Chiang Mai"))));
+        assert!(typed.contains(&Found::Subdivision(
+            subdivisions::by_code("TH-50").expect("TH-50")
+        )));
+        assert_eq!(first("赫尔辛基"), "Helsinki");
+        assert_eq!(first("Uusimaa"), "FI-18");
+        assert!(find("  ", 5).is_empty());
+        let region = find("清迈府", 1)[0].region().expect("a box");
+        assert!(region.contains(98.99, 18.79), "{region:?}");
+    }
+
+    #[test]
+    fn the_table_is_whole() {
+        assert!(all().len() > 30_000, "{}", all().len());
+        for c in all() {
+            assert!(c.lat.abs() <= 90.0 && c.lon.abs() <= 180.0, "{}", c.name);
+            if let Some(code) = c.subdivision {
+                assert!(subdivisions::by_code(code).is_some(), "{code}");
+            }
+        }
+        assert_eq!(time_zone(18.79, 98.98), Some("Asia/Bangkok"));
+    }
+}
