@@ -38,6 +38,7 @@ pub const COMMANDS: &[&str] = &[
     "alert_status",
     "send_test_alert",
     "set_watch_region",
+    "find_places",
     "sign_in",
     "sign_out",
     "lock_desk",

@@ -2,7 +2,7 @@
 //! command stays a few lines.
 
 use chrono::{DateTime, Duration, Utc};
-use lifeline_core::geo::places;
+use lifeline_core::geo::{cities, places};
 use lifeline_core::model::{
     Advisory, CaseEvent, CaseEventKind, Category, HelpRequest, Priority, Status, TriageAction,
 };
@@ -84,7 +84,7 @@ pub fn query(f: &QueueFilter, officer: &str, now: DateTime<Utc>) -> CommandResul
     })
 }
 
-/// How a place is named in the queue: the address, else the nearest known city.
+/// How a place is named in the queue: the address, else the nearest city and its province.
 pub fn place_name(r: &HelpRequest, language: &str) -> String {
     let Some(l) = &r.location else {
         return String::new();
@@ -92,7 +92,14 @@ pub fn place_name(r: &HelpRequest, language: &str) -> String {
     if let Some(a) = l.address.as_deref().filter(|a| !a.is_empty()) {
         return a.to_owned();
     }
-    city_name(r, language)
+    match cities::near(l.lat, l.lon) {
+        Some(near) => format!(
+            "{}, {}",
+            near.text(language),
+            l.country.as_deref().unwrap_or(near.city.country)
+        ),
+        None => city_name(r, language),
+    }
 }
 
 /// The nearest city of the gazetteer and the country — never the citizen's address: what a
@@ -372,7 +379,8 @@ pub fn detail(p: DetailParts<'_>) -> RequestDetail {
             address: l.address.clone(),
             country: l.country.clone(),
             stale: l.captured_at.is_some_and(|t| p.now - t > STALE_AFTER),
-            time_zone: places::time_zone(l.lat, l.lon).map(str::to_owned),
+            time_zone: cities::time_zone(l.lat, l.lon).map(str::to_owned),
+            near: cities::near(l.lat, l.lon).map(|n| n.text(p.language)),
         }),
         description: r.description.clone(),
         attachments: r
@@ -419,6 +427,16 @@ fn bounds_of(a: &Advisory) -> Option<(f64, f64, f64, f64)> {
         if let Some(g) = &area.geometry {
             for part in lifeline_core::geo::geometry_part_bounds(g) {
                 add(part.west, part.south, part.east, part.north);
+            }
+        } else {
+            // Named only by subdivision codes: the principal cities it is placed at.
+            for (_, city) in cities::placed_subdivisions(&area.geocodes) {
+                add(
+                    city.lon - 0.5,
+                    city.lat - 0.5,
+                    city.lon + 0.5,
+                    city.lat + 0.5,
+                );
             }
         }
     }

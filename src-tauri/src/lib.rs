@@ -152,6 +152,7 @@ pub fn run() -> ExitCode {
             commands::alerts::alert_status,
             commands::alerts::send_test_alert,
             commands::alerts::set_watch_region,
+            commands::places::find_places,
             commands::alerts::snooze_alarm,
             commands::panel::desk_settings,
             commands::panel::save_desk_settings,

@@ -1,6 +1,7 @@
 //! Advisories: the list, one with the requests inside it, and the shapes for the map.
 
 use chrono::Utc;
+use lifeline_core::geo::cities;
 use serde_json::{Value, json};
 
 use super::DeskState;
@@ -52,8 +53,27 @@ pub fn advisory_shapes(desk: DeskState<'_>) -> CommandResult<Value> {
         .filter(|r| r.is_active_warning())
     {
         let summary = convert::advisory_summary(row, &language);
+        let headline = summary
+            .headline
+            .clone()
+            .unwrap_or_else(|| summary.event.clone());
         for area in &row.advisory.areas {
             let Some(geometry) = &area.geometry else {
+                // No shape: an area named only by ISO 3166-2 codes is shown as a mark on
+                // each subdivision's principal city, named in the officer's language.
+                for (subdivision, city) in cities::placed_subdivisions(&area.geocodes) {
+                    features.push(json!({
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [city.lon, city.lat]},
+                        "properties": {
+                            "id": row.id,
+                            "severity": summary.severity,
+                            "headline": headline,
+                            "area": subdivision.name_in(&language),
+                            "placed_at": city.name_in(&language),
+                        },
+                    }));
+                }
                 continue;
             };
             features.push(json!({
@@ -62,7 +82,7 @@ pub fn advisory_shapes(desk: DeskState<'_>) -> CommandResult<Value> {
                 "properties": {
                     "id": row.id,
                     "severity": summary.severity,
-                    "headline": summary.headline.clone().unwrap_or_else(|| summary.event.clone()),
+                    "headline": headline,
                     "area": area.description,
                 },
             }));

@@ -13,6 +13,7 @@ pub mod map_packs;
 pub mod media;
 pub mod messages;
 pub mod panel;
+pub mod places;
 pub mod requests;
 pub mod session;
 pub mod settings;

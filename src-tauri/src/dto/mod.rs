@@ -118,6 +118,9 @@ pub struct LocationDto {
     pub stale: bool,
     /// IANA time zone of the place, when known (for the request's local time).
     pub time_zone: Option<String>,
+    /// The nearest city within 100 km and its province, in the officer's language
+    /// (`清迈 (12 km) · 清迈府`).
+    pub near: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -521,4 +524,17 @@ pub struct Region {
     pub south: f64,
     pub east: f64,
     pub north: f64,
+}
+
+/// A city or province found by name, to watch.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PlaceChoice {
+    /// `city` or `subdivision`.
+    pub kind: String,
+    /// The ISO 3166-2 code of the province (a city's own, or its country's code).
+    pub code: String,
+    /// In the officer's language: `清迈 · 清迈府 · TH`, `清迈府 (TH-50)`.
+    pub label: String,
+    /// The box the desk watches when it is picked.
+    pub region: Region,
 }

@@ -46,6 +46,7 @@ fn render() -> String {
         NotificationHealth,
         AlertStatus,
         Region,
+        PlaceChoice,
         StartupProblem,
         SignInForm,
         ExportDone,

@@ -23,6 +23,7 @@ import type {
   NotificationHealth,
   QueueFilter,
   QueuePage,
+  PlaceChoice,
   Region,
   ReminderArea,
   RequestDetail,
@@ -91,6 +92,8 @@ export interface Backend {
   alertStatus(): Promise<AlertStatus>;
   sendTestAlert(): Promise<NotificationHealth>;
   setWatchRegion(region: Region | null): Promise<void>;
+  /** Cities and provinces by name, in either language, to watch. */
+  findPlaces(query: string): Promise<PlaceChoice[]>;
   /** Snoozes the alarm's sound for `minutes`; the next new emergency ends it. */
   snoozeAlarm(minutes: number): Promise<AlarmState>;
   deskSettings(): Promise<DeskSettings>;

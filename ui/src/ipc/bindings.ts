@@ -92,7 +92,12 @@ stale: boolean,
 /**
  * IANA time zone of the place, when known (for the request's local time).
  */
-time_zone: string | null, };
+time_zone: string | null, 
+/**
+ * The nearest city within 100 km and its province, in the officer's language
+ * (`清迈 (12 km) · 清迈府`).
+ */
+near: string | null, };
 
 export type AttachmentDto = { name: string, media_type: string, size_bytes: number, };
 
@@ -282,6 +287,24 @@ export type AlertStatus = { alarm: AlarmState, notifications: NotificationHealth
 watch: Array<string>, watch_region: Region | null, };
 
 export type Region = { west: number, south: number, east: number, north: number, };
+
+export type PlaceChoice = { 
+/**
+ * `city` or `subdivision`.
+ */
+kind: string, 
+/**
+ * The ISO 3166-2 code of the province (a city's own, or its country's code).
+ */
+code: string, 
+/**
+ * In the officer's language: `清迈 · 清迈府 · TH`, `清迈府 (TH-50)`.
+ */
+label: string, 
+/**
+ * The box the desk watches when it is picked.
+ */
+region: Region, };
 
 export type StartupProblem = { 
 /**

@@ -48,6 +48,7 @@ export const tauriBackend: Backend = {
   alertStatus: () => call<import('./bindings').AlertStatus>("alert_status"),
   sendTestAlert: () => call<import('./bindings').NotificationHealth>("send_test_alert"),
   setWatchRegion: (region) => call<void>("set_watch_region", { region }),
+  findPlaces: (query) => call<import('./bindings').PlaceChoice[]>("find_places", { query }),
   handover: (sinceMs) => call<import('./bindings').Handover>("handover", { sinceMs }),
   saveHandover: (sinceMs, notes) => call<string>("save_handover", { sinceMs, notes }),
   deskSettings: () => call<import('./bindings').DeskSettings>("desk_settings"),

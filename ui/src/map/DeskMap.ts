@@ -465,6 +465,13 @@ export class DeskMap {
     return [...new Set(names)].filter((n) => n);
   }
 
+  /** The names on the marks of advisories placed by their subdivisions, drawn now. */
+  renderedAdvisoryPlaces(): string[] {
+    if (!this.map.getLayer('advisories-place-label')) return [];
+    const names = this.map.queryRenderedFeatures({ layers: ['advisories-place-label'] }).map((f) => String(f.properties?.area ?? ''));
+    return [...new Set(names)].filter((n) => n);
+  }
+
   /** Adds the country names (see `style.layers`: not part of the first frame). */
   showCountryNames(): void {
     this.whenLoaded(() => {

@@ -5,6 +5,7 @@
 // server and no bundled font files.
 import type {
   CircleLayerSpecification,
+  ExpressionSpecification,
   FillLayerSpecification,
   HeatmapLayerSpecification,
   LayerSpecification,
@@ -36,6 +37,17 @@ export const SEVERITY_COLORS: Record<string, string> = {
 };
 
 export const FONT = ['Noto Sans CJK SC', 'sans-serif'];
+
+/** An advisory's colour, by its severity. */
+const SEVERITY_COLOR: ExpressionSpecification = [
+  'match',
+  ['get', 'severity'],
+  'Extreme', SEVERITY_COLORS.Extreme,
+  'Severe', SEVERITY_COLORS.Severe,
+  'Moderate', SEVERITY_COLORS.Moderate,
+  'Minor', SEVERITY_COLORS.Minor,
+  SEVERITY_COLORS.Unknown,
+];
 
 const empty: GeoJSON.FeatureCollection = { type: 'FeatureCollection', features: [] };
 
@@ -102,7 +114,7 @@ const advisoryFill: FillLayerSpecification = {
   source: 'advisories',
   layout: { visibility: 'none' },
   paint: {
-    'fill-color': ['match', ['get', 'severity'], 'Extreme', SEVERITY_COLORS.Extreme, 'Severe', SEVERITY_COLORS.Severe, 'Moderate', SEVERITY_COLORS.Moderate, 'Minor', SEVERITY_COLORS.Minor, SEVERITY_COLORS.Unknown],
+    'fill-color': SEVERITY_COLOR,
     'fill-opacity': 0.18,
   },
 };
@@ -113,9 +125,43 @@ const advisoryLine: LineLayerSpecification = {
   source: 'advisories',
   layout: { visibility: 'none' },
   paint: {
-    'line-color': ['match', ['get', 'severity'], 'Extreme', SEVERITY_COLORS.Extreme, 'Severe', SEVERITY_COLORS.Severe, 'Moderate', SEVERITY_COLORS.Moderate, 'Minor', SEVERITY_COLORS.Minor, SEVERITY_COLORS.Unknown],
+    'line-color': SEVERITY_COLOR,
     'line-width': 2,
   },
+};
+
+/** An area named only by ISO 3166-2 codes has no shape: it is marked on each
+ *  subdivision's principal city, with the subdivision's name. */
+const advisoryPlace: CircleLayerSpecification = {
+  id: 'advisories-place',
+  type: 'circle',
+  source: 'advisories',
+  layout: { visibility: 'none' },
+  filter: ['==', ['geometry-type'], 'Point'],
+  paint: {
+    // Wider and paler than a request's marker: an area, not a person.
+    'circle-radius': 18,
+    'circle-color': SEVERITY_COLOR,
+    'circle-opacity': 0.22,
+    'circle-stroke-color': SEVERITY_COLOR,
+    'circle-stroke-width': 3,
+  },
+};
+
+const advisoryPlaceLabel: SymbolLayerSpecification = {
+  id: 'advisories-place-label',
+  type: 'symbol',
+  source: 'advisories',
+  layout: {
+    visibility: 'none',
+    'text-field': ['get', 'area'],
+    'text-font': FONT,
+    'text-size': 12,
+    'text-offset': [0, 1.4],
+    'text-anchor': 'top',
+  },
+  filter: ['==', ['geometry-type'], 'Point'],
+  paint: { 'text-color': COLORS.label, 'text-halo-color': '#ffffff', 'text-halo-width': 1.4 },
 };
 
 const heat: HeatmapLayerSpecification = {
@@ -246,6 +292,8 @@ export function layers(_language: 'zh' | 'en'): LayerSpecification[] {
     countryFill,
     advisoryFill,
     advisoryLine,
+    advisoryPlace,
+    advisoryPlaceLabel,
     watchRegion,
     heat,
     sosHalo,
@@ -264,7 +312,7 @@ export function layers(_language: 'zh' | 'en'): LayerSpecification[] {
 /** Layers over the basemap that stay hidden while their source is empty (see
  *  `DeskMap.setOverlay`). */
 export const OVERLAY_LAYERS: Record<'advisories' | 'watch-region' | 'selected' | 'drawn' | 'hint', string[]> = {
-  advisories: ['advisories-fill', 'advisories-line'],
+  advisories: ['advisories-fill', 'advisories-line', 'advisories-place', 'advisories-place-label'],
   'watch-region': ['watch-region'],
   selected: ['selected-accuracy', 'selected-point'],
   drawn: ['drawn-fill', 'drawn-line', 'drawn-corner'],
@@ -273,4 +321,4 @@ export const OVERLAY_LAYERS: Record<'advisories' | 'watch-region' | 'selected' |
 
 /** Layers a click or hover on the map can hit. */
 export const CLICKABLE = ['clusters-circle'];
-export const ADVISORY_LAYERS = ['advisories-fill'];
+export const ADVISORY_LAYERS = ['advisories-fill', 'advisories-place'];
