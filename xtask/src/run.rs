@@ -275,6 +275,12 @@ fn bench_app(args: &[String]) -> Result {
         .and_then(|i| args.get(i + 1))
         .cloned()
         .unwrap_or_else(|| "10".into());
+    let requests = args
+        .iter()
+        .position(|a| a == "--requests")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| "1000000".into());
     step("building the desk, the hub and the benchmarks (release)");
     build_ui()?;
     exec(
@@ -298,21 +304,23 @@ fn bench_app(args: &[String]) -> Result {
     fresh_output_dir(&out)?;
     let tls = out.join("tls");
     make_local_ca(&bin.join("lifeline-hub"), &tls)?;
-    // Written afresh each run (~10 s), so the store always has this build's schema.
-    let store = out.join("store-100000.sqlite");
-    for stale in ["store-100000.sqlite", "store-100000.index.sqlite"] {
-        for suffix in ["", "-wal", "-shm"] {
+    // Written afresh each run (about 10 s for 10^5 requests, 2 minutes for 10^6), so the
+    // store always has this build's schema.
+    let store = out.join(format!("store-{requests}.sqlite"));
+    for stale in ["store", "store.index"] {
+        let stale = stale.replace("store", &format!("store-{requests}"));
+        for suffix in [".sqlite", ".sqlite-wal", ".sqlite-shm"] {
             let _ = std::fs::remove_file(out.join(format!("{stale}{suffix}")));
         }
     }
-    step("writing a desk store of 10^5 requests");
+    step(&format!("writing a desk store of {requests} requests"));
     exec(
         &root(),
         &path_str(&bin.join("lifeline-bench")),
         &[
             "make-store",
             "--requests",
-            "100000",
+            &requests,
             "--out",
             &path_str(&store),
         ],
@@ -320,7 +328,7 @@ fn bench_app(args: &[String]) -> Result {
     )?;
     step(&format!(
         "the desk under a virtual display (takes about {} minutes)",
-        minutes.parse::<u64>().unwrap_or(10) + 3
+        minutes.parse::<u64>().unwrap_or(10) + 20
     ));
     in_virtual_session(
         "tests/e2e/perf.mjs",
@@ -328,6 +336,11 @@ fn bench_app(args: &[String]) -> Result {
             ("DESK_BIN", &path_str(&bin.join("lifeline-desk"))),
             ("HUB_BIN", &path_str(&bin.join("lifeline-hub"))),
             ("PERF_STORE", &path_str(&store)),
+            ("PERF_REQUESTS", &requests),
+            (
+                "PERF_PACK",
+                &path_str(&root().join("tests/maps/helsinki.pmtiles")),
+            ),
             ("PERF_MINUTES", &minutes),
             ("E2E_OUT", &path_str(&out)),
             ("E2E_TMP", &path_str(&out)),
