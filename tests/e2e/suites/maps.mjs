@@ -118,7 +118,10 @@ export const TESTS = [
     });
     assert(res.status === 201 || res.status === 200, `published: ${res.status} ${await res.text()}`);
     await s.waitFor('the request lies inside the alert', async () => ((await s.textContent('[data-testid="detail-advisories"]')) ?? '').includes('Flash floods'), 30_000);
-    await s.execute('window.lifelineMapJumpTo(31.2, 36.8, 7); return null;');
+    // Both citizens in view, the ring on Antalya between them.
+    await s.type(await s.find('#search'), '安塔利亚');
+    await s.waitFor('both are listed again', async () => (await queueTotal(s)) === 2, 20_000);
+    await s.execute('window.lifelineMapJumpTo(31.35, 36.75, 7.6); return null;');
     await s.waitFor('the alert is placed at Antalya with the province named in Chinese', async () => (await s.execute('return window.lifelineMapAdvisoryPlaces();')).includes('安塔利亚'), 20_000);
     await new Promise((r) => setTimeout(r, 800));
     writeFileSync(join(OUT, 'advisory-by-province-zh.png'), await s.screenshot());
