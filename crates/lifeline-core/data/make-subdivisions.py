@@ -7,8 +7,12 @@ import json
 
 codes = json.load(open("/usr/share/iso-codes/json/iso_3166-2.json", encoding="utf-8"))["3166-2"]
 zh = gettext.GNUTranslations(open("/usr/share/locale/zh_CN/LC_MESSAGES/iso_3166-2.mo", "rb"))
-print("# ISO 3166-2 subdivisions from Debian iso-codes (LGPL-2.1+): code, type, name, Chinese name")
+print("# ISO 3166-2 subdivisions from Debian iso-codes (LGPL-2.1+): code, type, name, Chinese name, parent")
 for s in sorted(codes, key=lambda s: s["code"]):
     name = s["name"].replace("\t", " ")
     chinese = zh.gettext(s["name"])
-    print("\t".join([s["code"], s.get("type", ""), name, chinese if chinese != s["name"] else ""]))
+    # A parent is given with or without its country's prefix (`CL`, `GB-NIR`).
+    parent = s.get("parent", "")
+    if parent and "-" not in parent:
+        parent = s["code"].split("-")[0] + "-" + parent
+    print("\t".join([s["code"], s.get("type", ""), name, chinese if chinese != s["name"] else "", parent]))
