@@ -19,7 +19,7 @@
 // like the end-to-end suite.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Session, sleep } from './webdriver.mjs';
 import { CA_FILE, intake, startDriver, startHub, startKeyring, startNotifications, stopAll, tempDir } from './harness.mjs';
 
@@ -196,6 +196,8 @@ async function startupAndPanning() {
       if (i === 0 && kind === 'full') writeFileSync(join(OUT, 'perf-full-store.png'), await s.screenshot());
       await s.close();
       await sleep(1000);
+      // A home holds a copy of the store (about 1.7 GB at 10^6): one at a time on disk.
+      rmSync(home, { recursive: true, force: true });
     }
   }
   const summary = (kind) => {
@@ -222,7 +224,7 @@ async function streetPanning() {
     for (const kind of ['pack', 'none']) {
       const home = tempDir(`home-street-${kind}-${i}`);
       if (kind === 'pack') {
-        const maps = join(home, 'data', 'maps');
+        const maps = join(home, 'desk', 'maps');
         mkdirSync(maps, { recursive: true });
         copyFileSync(PACK, join(maps, 'helsinki.pmtiles'));
       }
@@ -242,6 +244,7 @@ async function streetPanning() {
       if (i === 0 && kind === 'pack') writeFileSync(join(OUT, 'perf-street.png'), await s.screenshot());
       await s.close();
       await sleep(1000);
+      rmSync(home, { recursive: true, force: true });
     }
   }
   return {
@@ -284,8 +287,8 @@ async function drill(notifyLog) {
   // The floor: a desk on an empty store following the same drill. It watches a country with
   // no requests, so that the notifications timed below are the full desk's.
   const floorHome = tempDir('home-drill-floor');
-  mkdirSync(join(floorHome, 'data'), { recursive: true });
-  writeFileSync(join(floorHome, 'data', 'settings.json'), JSON.stringify({ watch_countries: ['AQ'] }));
+  mkdirSync(join(floorHome, 'desk'), { recursive: true }); // the desk's --data-dir (startDriver)
+  writeFileSync(join(floorHome, 'desk', 'settings.json'), JSON.stringify({ watch_countries: ['AQ'] }));
   const floor = await launch('drill-floor', null, hubArgs, floorHome);
   const { s, desk, dataDir } = await launch('drill', STORE, hubArgs);
   const started = Date.now();
@@ -326,6 +329,8 @@ async function drill(notifyLog) {
   const queue = Number(await s.execute('return document.querySelector(\'[data-testid="queue-summary"]\')?.dataset.total ?? -1'));
   await s.close();
   await floor.s.close();
+  await sleep(1000);
+  for (const d of [dataDir, floor.dataDir]) rmSync(dirname(d), { recursive: true, force: true });
   return {
     notify: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), n: latencies.length, missing: missing.length },
     pss: samples,

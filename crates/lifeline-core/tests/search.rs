@@ -66,6 +66,7 @@ fn a_place_name_in_either_language_finds_the_requests_made_there() {
     san_kamphaeng.description = "lost passport".into();
     let bangkok = request("R-BKK", 13.7563, 100.5018);
     let helsinki = request("R-HEL", 60.1699, 24.9384);
+    let lima = request("R-PE", -12.0464, -77.0428);
     store
         .upsert_requests(
             &[
@@ -73,6 +74,7 @@ fn a_place_name_in_either_language_finds_the_requests_made_there() {
                 incoming(san_kamphaeng),
                 incoming(bangkok),
                 incoming(helsinki),
+                incoming(lima),
             ],
             "test",
             None,
@@ -106,4 +108,9 @@ fn a_place_name_in_either_language_finds_the_requests_made_there() {
         "a place and a word of the text"
     );
     assert!(found("伊斯坦布尔").is_empty());
+    // Place names are whole words: a surname typed as a prefix, or one character, does
+    // not find everyone near Lima or 清迈.
+    assert_eq!(found("Lima"), ["R-PE"]);
+    assert!(found("Li").is_empty(), "{:?}", found("Li"));
+    assert!(found("清").is_empty(), "{:?}", found("清"));
 }

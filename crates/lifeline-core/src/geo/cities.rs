@@ -1,6 +1,6 @@
-//! The world's cities of 15,000 people or more (about 34,000, from GeoNames: CC BY 4.0),
-//! with their Chinese names, ISO 3166-2 subdivision, population and time zone:
-//! `data/cities.tsv`, made by `data/make-cities.py`.
+//! The world's cities of 15,000 people or more and its smaller capitals (about 34,000, from
+//! GeoNames: CC BY 4.0), with their Chinese names, ISO 3166-2 subdivision, population and
+//! time zone: `data/cities.tsv`, made by `data/make-cities.py`.
 //!
 //! Used to name where a request is in the officer's language (its nearest city and
 //! province), to search by place, to place an alert that names only subdivisions at their
@@ -16,6 +16,11 @@ const TABLE: &str = include_str!("../../data/cities.tsv");
 
 /// Beyond this, a point is not "near" any city: it is named by its country only.
 pub const NEAR_M: f64 = 100_000.0;
+
+/// How far from its nearest city a point still counts as in that city's province, for an
+/// alert that names only provinces: farther than [`NEAR_M`], so that the people of a
+/// province's remote parts (a desert, the outback) are not left out of its alert.
+pub const CONTAIN_M: f64 = 300_000.0;
 
 /// Rings of one-degree cells searched around a point before giving up (about 660 km).
 const MAX_RINGS: i32 = 6;
@@ -51,10 +56,63 @@ impl City {
     pub fn subdivision(&self) -> Option<Subdivision> {
         self.subdivision.and_then(subdivisions::by_code)
     }
+
+    /// Whether it lies in this subdivision, directly or through its subdivision's parent
+    /// (León in Castilla y León).
+    pub fn is_in(&self, code: &str) -> bool {
+        self.subdivision
+            .is_some_and(|own| subdivisions::lineage(own).any(|c| c.eq_ignore_ascii_case(code)))
+    }
+}
+
+/// A name as search compares it: lower case, without accents (`İzmir`, `Zürich` and
+/// `São Paulo` are found as `izmir`, `zurich` and `sao paulo`).
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let base = match c {
+            '\u{0300}'..='\u{036f}' => continue, // combining marks (`İ` lowercases to i + dot)
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' | 'ǎ' => "a",
+            'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => "c",
+            'ď' | 'đ' | 'ḍ' => "d",
+            'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' | 'ệ' | 'ế' | 'ề' | 'ể' | 'ễ' => {
+                "e"
+            }
+            'ĝ' | 'ğ' | 'ġ' | 'ģ' => "g",
+            'ĥ' | 'ħ' | 'ḥ' | 'ḩ' => "h",
+            'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' | 'ǐ' | 'ị' => "i",
+            'ĵ' => "j",
+            'ķ' => "k",
+            'ĺ' | 'ļ' | 'ľ' | 'ŀ' | 'ł' => "l",
+            'ñ' | 'ń' | 'ņ' | 'ň' => "n",
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ŏ' | 'ő' | 'ơ' | 'ǒ' | 'ộ' | 'ố' | 'ồ'
+            | 'ổ' | 'ỗ' | 'ờ' | 'ớ' | 'ở' | 'ỡ' | 'ợ' => "o",
+            'ŕ' | 'ŗ' | 'ř' => "r",
+            'ś' | 'ŝ' | 'ş' | 'š' | 'ș' | 'ṣ' => "s",
+            'ţ' | 'ť' | 'ŧ' | 'ț' | 'ṭ' => "t",
+            'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' | 'ư' | 'ǔ' | 'ụ' | 'ứ'
+            | 'ừ' | 'ử' | 'ữ' | 'ự' => "u",
+            'ŵ' => "w",
+            'ý' | 'ÿ' | 'ŷ' | 'ỳ' => "y",
+            'ź' | 'ż' | 'ž' | 'ẓ' => "z",
+            'ß' => "ss",
+            'æ' => "ae",
+            'œ' => "oe",
+            'ʼ' | 'ʻ' | 'ʿ' | 'ʾ' | '’' | '\'' => continue,
+            _ => {
+                out.push(c);
+                continue;
+            }
+        };
+        out.push_str(base);
+    }
+    out
 }
 
 struct Gazetteer {
     cities: Vec<City>,
+    /// Each city's name, folded for search (`fold`), in the order of `cities`.
+    folded: Vec<String>,
     /// Indexes into `cities` by one-degree cell (`floor(lat)`, `floor(lon)`).
     cells: HashMap<(i32, i32), Vec<u32>>,
     /// The most populous city of each subdivision, by ISO 3166-2 code.
@@ -99,15 +157,18 @@ fn gazetteer() -> &'static Gazetteer {
         let mut principal: HashMap<&'static str, u32> = HashMap::new();
         for (i, c) in cities.iter().enumerate() {
             cells.entry(cell(c.lat, c.lon)).or_default().push(i as u32);
-            if let Some(code) = c.subdivision {
+            // The principal city of its subdivision, and of that one's parent.
+            for code in c.subdivision.into_iter().flat_map(subdivisions::lineage) {
                 let best = principal.entry(code).or_insert(i as u32);
                 if cities[*best as usize].population < c.population {
                     *best = i as u32;
                 }
             }
         }
+        let folded = cities.iter().map(|c| fold(c.name)).collect();
         Gazetteer {
             cities,
+            folded,
             cells,
             principal,
         }
@@ -119,10 +180,16 @@ pub fn all() -> &'static [City] {
     &gazetteer().cities
 }
 
-/// The city nearest to a point, with its distance in metres, if one is within about
-/// 600 km. Searches one-degree cells ring by ring, and stops once no unsearched cell can
-/// hold a nearer city.
+/// The city nearest to a point, with its distance in metres, as far as six rings of
+/// one-degree cells reach around it: about 660 km north and south, less east and west
+/// toward the poles (330 km at 60°).
 pub fn nearest(lat: f64, lon: f64) -> Option<(&'static City, f64)> {
+    nearest_within(lat, lon, f64::INFINITY)
+}
+
+/// The city nearest to a point within `max_m` metres. Searches one-degree cells ring by
+/// ring, and stops once no unsearched cell can hold a nearer city, or one within `max_m`.
+pub fn nearest_within(lat: f64, lon: f64, max_m: f64) -> Option<(&'static City, f64)> {
     if !lat.is_finite() || !lon.is_finite() {
         return None;
     }
@@ -149,13 +216,11 @@ pub fn nearest(lat: f64, lon: f64) -> Option<(&'static City, f64)> {
         // longitude (at the window's most poleward latitude) away.
         let poleward = (lat.abs() + f64::from(ring) + 1.0).min(89.9).to_radians();
         let bound = f64::from(ring) * 111_195.0 * poleward.cos();
-        if let Some((_, d)) = best
-            && d <= bound
-        {
+        if best.is_some_and(|(_, d)| d <= bound) || bound > max_m {
             break;
         }
     }
-    best
+    best.filter(|(_, d)| *d <= max_m)
 }
 
 /// The most populous city of an ISO 3166-2 subdivision: where an alert that names only
@@ -177,12 +242,12 @@ pub fn placed_subdivisions(geocodes: &[(String, String)]) -> Vec<(Subdivision, &
         .collect()
 }
 
-/// The box that holds every point whose nearest city (within [`NEAR_M`]) is in this
+/// The box that holds every point whose nearest city (within [`CONTAIN_M`]) is in this
 /// subdivision: its cities' extent widened by that distance. Indexes an area named only by
 /// subdivision codes.
 pub fn subdivision_extent(code: &str) -> Option<super::BBox> {
     let code = subdivisions::by_code(code)?.code;
-    let mut cities = all().iter().filter(|c| c.subdivision == Some(code));
+    let mut cities = all().iter().filter(|c| c.is_in(code));
     let first = cities.next()?;
     let (south, west, north, east) =
         cities.fold((first.lat, first.lon, first.lat, first.lon), |b, c| {
@@ -193,7 +258,7 @@ pub fn subdivision_extent(code: &str) -> Option<super::BBox> {
                 b.3.max(c.lon),
             )
         });
-    let dlat = (NEAR_M / super::EARTH_RADIUS_M).to_degrees();
+    let dlat = (CONTAIN_M / super::EARTH_RADIUS_M).to_degrees();
     let poleward = south.abs().max(north.abs()) + dlat;
     if poleward >= 89.0 {
         return super::BBox::new(
@@ -218,11 +283,11 @@ pub fn subdivision_extent(code: &str) -> Option<super::BBox> {
 }
 
 /// Whether a point lies in one of these subdivisions, as far as the gazetteer can tell:
-/// whether its nearest city within [`NEAR_M`] is in one of them.
+/// whether its nearest city within [`CONTAIN_M`] is in one of them (or in a subdivision of
+/// one of them).
 pub fn in_subdivisions(lat: f64, lon: f64, codes: &[&str]) -> bool {
-    near(lat, lon)
-        .and_then(|n| n.city.subdivision)
-        .is_some_and(|s| codes.iter().any(|c| c.eq_ignore_ascii_case(s)))
+    nearest_within(lat, lon, CONTAIN_M)
+        .is_some_and(|(city, _)| codes.iter().any(|code| city.is_in(code)))
 }
 
 /// Where a point is, for an officer: its nearest city within [`NEAR_M`], and the city's
@@ -254,7 +319,7 @@ impl Near {
 
 /// The nearest city within [`NEAR_M`] and its subdivision.
 pub fn near(lat: f64, lon: f64) -> Option<Near> {
-    let (city, distance_m) = nearest(lat, lon).filter(|(_, d)| *d <= NEAR_M)?;
+    let (city, distance_m) = nearest_within(lat, lon, NEAR_M)?;
     Some(Near {
         city,
         distance_m,
@@ -281,7 +346,7 @@ impl Found {
         let (mut south, mut west, mut north, mut east) = match self {
             Found::City(c) => (c.lat, c.lon, c.lat, c.lon),
             Found::Subdivision(s) => {
-                let mut cities = all().iter().filter(|c| c.subdivision == Some(s.code));
+                let mut cities = all().iter().filter(|c| c.is_in(s.code));
                 let first = cities.next()?;
                 cities.fold((first.lat, first.lon, first.lat, first.lon), |b, c| {
                     (
@@ -306,30 +371,43 @@ impl Found {
     }
 }
 
-/// Cities and subdivisions whose name, in either language, starts with `query` (or holds
-/// it, for Chinese), most populous first; subdivisions before cities of equal rank. An
-/// empty query finds nothing.
+/// Cities and subdivisions whose name, in either language, has a word starting with
+/// `query` (accents and case aside), or holds it, for Chinese; the exact name first, then
+/// the most populous; a subdivision before its own principal city. Subdivisions without a
+/// city in the gazetteer are left out: there is nowhere to watch. An empty query finds
+/// nothing.
 pub fn find(query: &str, limit: usize) -> Vec<Found> {
-    let q = query.trim().to_lowercase();
+    let q = fold(query.trim());
     if q.is_empty() {
         return Vec::new();
     }
-    let matches = |name: &str, zh: Option<&str>| {
-        name.to_lowercase().starts_with(&q) || zh.is_some_and(|z| z.contains(q.as_str()))
+    let word_starts = |folded: &str| {
+        folded
+            .match_indices(q.as_str())
+            .any(|(i, _)| !folded[..i].ends_with(char::is_alphanumeric))
     };
+    let zh_holds = |zh: Option<&str>| zh.is_some_and(|z| z.contains(query.trim()));
     let g = gazetteer();
     // Rank: exact name first, then by population (a subdivision by its principal city's).
     let mut found: Vec<(bool, u32, Found)> = Vec::new();
     for s in subdivisions::all() {
-        if matches(s.name, s.name_zh) {
-            let population = principal_city(s.code).map_or(0, |c| c.population);
-            let exact = s.name.eq_ignore_ascii_case(&q) || s.name_zh == Some(q.as_str());
-            found.push((exact, population.saturating_add(1), Found::Subdivision(*s)));
+        let folded = fold(s.name);
+        if !(word_starts(&folded) || zh_holds(s.name_zh)) {
+            continue;
         }
+        let Some(principal) = principal_city(s.code) else {
+            continue;
+        };
+        let exact = folded == q || s.name_zh == Some(query.trim());
+        found.push((
+            exact,
+            principal.population.saturating_add(1),
+            Found::Subdivision(*s),
+        ));
     }
-    for c in &g.cities {
-        if matches(c.name, c.name_zh) {
-            let exact = c.name.eq_ignore_ascii_case(&q) || c.name_zh == Some(q.as_str());
+    for (c, folded) in g.cities.iter().zip(&g.folded) {
+        if word_starts(folded) || zh_holds(c.name_zh) {
+            let exact = *folded == q || c.name_zh == Some(query.trim());
             found.push((exact, c.population, Found::City(c)));
         }
     }
@@ -364,28 +442,72 @@ mod tests {
     }
 
     #[test]
-    fn nearest_agrees_with_a_scan_of_every_city() {
-        let points = [
+    fn nearest_within_agrees_with_a_scan_of_every_city() {
+        // Fixed corners (the antimeridian both ways, Svalbard, Nuuk, mid-ocean), then points
+        // spread over the globe by a fixed sequence, high latitudes included.
+        let mut points = vec![
             (60.17, 24.94),
-            (-18.1, 179.9),  // Fiji, by the antimeridian
-            (-18.1, -179.9), // and across it
-            (78.2, 15.6),    // Svalbard
-            (-33.9, 151.2),
-            (13.75, 100.5),
-            (50.0, -30.0), // North Atlantic: far from anything
+            (-18.1, 179.9),
+            (-18.1, -179.9),
+            (78.2, 15.6),
+            (64.18, -51.72),
+            (50.0, -30.0),
         ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..400 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let lat = (x % 15_000) as f64 / 100.0 - 70.0;
+            let lon = ((x >> 20) % 36_000) as f64 / 100.0 - 180.0;
+            points.push((lat, lon));
+        }
         for (lat, lon) in points {
-            let scan = all()
-                .iter()
-                .map(|c| (c, crate::geo::distance_m(lat, lon, c.lat, c.lon)))
-                .min_by(|a, b| a.1.total_cmp(&b.1))
-                .filter(|(_, d)| *d <= f64::from(MAX_RINGS) * 100_000.0);
-            let grid = nearest(lat, lon);
-            match (scan, grid) {
-                (Some((a, _)), Some((b, _))) => assert_eq!(a.name, b.name, "{lat},{lon}"),
-                (None, None) => {}
-                (a, b) => panic!("{lat},{lon}: scan {a:?}, grid {b:?}"),
+            for max_m in [NEAR_M, CONTAIN_M] {
+                let scan = all()
+                    .iter()
+                    .map(|c| (c, crate::geo::distance_m(lat, lon, c.lat, c.lon)))
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                    .filter(|(_, d)| *d <= max_m);
+                match (scan, nearest_within(lat, lon, max_m)) {
+                    (Some((a, _)), Some((b, _))) => {
+                        assert_eq!(a.name, b.name, "{lat},{lon} within {max_m}")
+                    }
+                    (None, None) => {}
+                    (a, b) => panic!("{lat},{lon} within {max_m}: scan {a:?}, grid {b:?}"),
+                }
             }
+        }
+    }
+
+    #[test]
+    fn well_known_cities_are_in_their_provinces() {
+        // Pairs the sources get wrong when taken alone (one puts Nanjing in Taiwan, Belfast
+        // in North Yorkshire; GeoNames codes Chiang Mai TH.02; ISO renumbered Poland).
+        for (name, country, code) in [
+            ("Nanjing", "CN", "CN-JS"),
+            ("Taipei", "TW", "TW-TPE"),
+            ("Ho Chi Minh City", "VN", "VN-SG"),
+            ("Belfast", "GB", "GB-NIR"),
+            ("Warsaw", "PL", "PL-14"),
+            ("Mexico City", "MX", "MX-CMX"),
+            ("Chiang Mai", "TH", "TH-50"),
+            ("Istanbul", "TR", "TR-34"),
+            ("Nairobi", "KE", "KE-30"),
+            ("Mumbai", "IN", "IN-MH"),
+            ("Perth", "AU", "AU-WA"),
+            ("León", "ES", "ES-CL"),
+        ] {
+            let city = all()
+                .iter()
+                .filter(|c| c.name == name && c.country == country)
+                .max_by_key(|c| c.population)
+                .unwrap_or_else(|| panic!("{name} is in the table"));
+            assert!(
+                city.is_in(code),
+                "{name}: {:?}, not in {code}",
+                city.subdivision
+            );
         }
     }
 
@@ -422,11 +544,21 @@ mod tests {
         }
         assert!(!in_subdivisions(13.7563, 100.5018, &["TH-50"]), "Bangkok");
         assert!(in_subdivisions(13.7563, 100.5018, &["th-10", "TH-50"]));
-        // Fiji's Northern division lies across 180°: its box crosses it.
+        // A second level: León is in Castilla y León, and is found from either.
+        assert!(in_subdivisions(42.6, -5.57, &["ES-CL"]));
+        assert!(in_subdivisions(42.6, -5.57, &["ES-LE"]));
+        // Fiji's Northern division (Labasa, by 180°): its box reaches across.
         let fiji = subdivision_extent("FJ-N").expect("Fiji Northern");
+        assert!(fiji.crosses_antimeridian(), "{fiji:?}");
+        assert!(fiji.contains(-179.9, -16.5), "{fiji:?}");
+        // A remote place far from any city of the province is still in it.
         assert!(
-            fiji.contains(179.33, -16.43) || fiji.contains(-179.9, -16.5),
-            "{fiji:?}"
+            near(-29.0, 121.5).is_none(),
+            "farther than a request is named by"
+        );
+        assert!(
+            in_subdivisions(-29.0, 121.5, &["AU-WA"]),
+            "the outback north of Kalgoorlie"
         );
     }
 
@@ -446,7 +578,12 @@ mod tests {
         )));
         assert_eq!(first("赫尔辛基"), "Helsinki");
         assert_eq!(first("Uusimaa"), "FI-18");
+        assert_eq!(first("izmir"), "TR-35", "İzmir, typed without its dot");
+        assert_eq!(first("sao paulo"), "BR-SP");
+        assert_eq!(first("paulo"), "BR-SP", "a later word of the name");
         assert!(find("  ", 5).is_empty());
+        // A province with no city in the gazetteer is not offered: nowhere to watch.
+        assert!(find("Jiangsu", 8).iter().all(|f| f.region().is_some()));
         let region = find("清迈府", 1)[0].region().expect("a box");
         assert!(region.contains(98.99, 18.79), "{region:?}");
     }

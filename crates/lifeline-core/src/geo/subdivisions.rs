@@ -18,6 +18,9 @@ pub struct Subdivision {
     pub name: &'static str,
     /// Its Simplified Chinese name, when there is one (`伊斯坦布尔`).
     pub name_zh: Option<&'static str>,
+    /// The subdivision it lies in, for a second level (`ES-LE` León lies in `ES-CL`
+    /// Castilla y León).
+    pub parent: Option<&'static str>,
 }
 
 impl Subdivision {
@@ -40,6 +43,7 @@ fn table() -> &'static HashMap<&'static str, Subdivision> {
                 let mut f = l.split('\t');
                 let (code, kind, name) = (f.next()?, f.next()?, f.next()?);
                 let name_zh = f.next().filter(|z| !z.is_empty());
+                let parent = f.next().filter(|p| !p.is_empty());
                 Some((
                     code,
                     Subdivision {
@@ -47,6 +51,7 @@ fn table() -> &'static HashMap<&'static str, Subdivision> {
                         kind,
                         name,
                         name_zh,
+                        parent,
                     },
                 ))
             })
@@ -59,6 +64,11 @@ pub fn by_code(code: &str) -> Option<Subdivision> {
     table()
         .get(code.trim().to_ascii_uppercase().as_str())
         .copied()
+}
+
+/// A subdivision's code, then its parent's, and so on up (at most a few levels).
+pub fn lineage(code: &'static str) -> impl Iterator<Item = &'static str> {
+    std::iter::successors(Some(code), |c| by_code(c).and_then(|s| s.parent)).take(4)
 }
 
 /// Every subdivision, in no particular order.
@@ -102,6 +112,8 @@ mod tests {
         let uusimaa = by_code("FI-18").expect("FI-18");
         assert_eq!(uusimaa.name_in("zh"), "Uusimaa");
         assert!(by_code("XX-99").is_none());
+        assert_eq!(lineage("ES-LE").collect::<Vec<_>>(), ["ES-LE", "ES-CL"]);
+        assert_eq!(lineage("GB-BFS").collect::<Vec<_>>(), ["GB-BFS", "GB-NIR"]);
         assert!(table().len() > 5000);
     }
 

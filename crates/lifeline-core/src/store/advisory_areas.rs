@@ -1,7 +1,10 @@
 //! Advisory areas in the store: each area of an advisory as a row (its polygons as GeoJSON,
 //! its circles, its geocodes), indexed in an R*Tree by one box per polygon part and per
 //! circle, and the point-in-area queries the desk needs (which requests an advisory covers,
-//! which advisories cover a place). Containment is exact: the boxes only narrow the search.
+//! which advisories cover a place). Containment of polygons and circles is exact: the boxes
+//! only narrow the search. An area with neither, named only by ISO 3166-2 codes, holds the
+//! points whose nearest city lies in those provinces (`geo::cities`), as near as the
+//! gazetteer can tell.
 
 use std::collections::BTreeSet;
 
@@ -175,6 +178,38 @@ pub(super) fn write_areas(tx: &Transaction<'_>, id: i64, areas: &[AdvisoryArea])
             .execute(params![b.west, b.east, b.south, b.north, area_id])?;
         }
     }
+    Ok(())
+}
+
+/// Rewrites the index boxes of the areas named only by ISO 3166-2 codes. Their boxes come
+/// from the gazetteer built into this version: an advisory stored by an earlier version has
+/// none, and a newer gazetteer moves them. Run at every open; such areas are few.
+pub(super) fn refresh_geocoded_boxes(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let areas: Vec<(i64, String)> = tx
+        .prepare(
+            "SELECT id, geocodes FROM advisory_areas \
+             WHERE geometry IS NULL AND circles = '[]' AND geocodes != '[]'",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, geocodes) in areas {
+        let area = AdvisoryArea {
+            description: String::new(),
+            geometry: None,
+            circles: Vec::new(),
+            geocodes: serde_json::from_str(&geocodes)
+                .map_err(|e| StoreError::corrupt(format!("advisory area {id}"), e))?,
+        };
+        tx.execute("DELETE FROM advisory_area_rtree WHERE area_id = ?1", [id])?;
+        for b in area_boxes(&area) {
+            tx.execute(
+                "INSERT INTO advisory_area_rtree (min_lon, max_lon, min_lat, max_lat, area_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![b.west, b.east, b.south, b.north, id],
+            )?;
+        }
+    }
+    tx.commit()?;
     Ok(())
 }
 

@@ -117,6 +117,7 @@ impl Store {
         }
         let mut writer = open_connection(&path, WRITER_CACHE_KIB, key.as_ref())?;
         migrations::run(&mut writer)?;
+        advisory_areas::refresh_geocoded_boxes(&mut writer)?;
         let derived = derived::DerivedIndex::open(&path, key.as_ref())?;
         Ok(Store {
             path,

@@ -112,7 +112,11 @@ pub fn match_expression(query: &str) -> Option<String> {
             ),
         }
     }
+    // `place` holds the names of the request's nearest city and province (derived index):
+    // matched as whole words only, so that a surname typed as a prefix (`Li`) does not
+    // find every request near Lianyungang or Lima.
     const TEXT_COLUMNS: &str = "{description name address notes ref place}";
+    const OWN_TEXT: &str = "{description name address notes ref}";
     let last = terms.len().checked_sub(1)?;
     let rendered: Vec<String> = terms
         .iter()
@@ -123,7 +127,7 @@ pub fn match_expression(query: &str) -> Option<String> {
             // The last word typed is probably unfinished: match it as a prefix (two
             // characters at least, so `a` does not expand to half the dictionary).
             Term::Word(w) if i == last && w.chars().count() >= 2 => {
-                format!("{TEXT_COLUMNS} : \"{w}\"*")
+                format!("({OWN_TEXT} : \"{w}\"* OR place : \"{w}\")")
             }
             Term::Word(w) => format!("{TEXT_COLUMNS} : \"{w}\""),
         })
@@ -195,10 +199,10 @@ mod tests {
         );
         assert_eq!(
             match_expression("passp").as_deref(),
-            Some("{description name address notes ref place} : \"passp\"*"),
+            Some("({description name address notes ref} : \"passp\"* OR place : \"passp\")"),
             "the last word is a prefix"
         );
-        assert_eq!(match_expression("\" OR * NEAR("), Some("{description name address notes ref place} : \"OR\" AND {description name address notes ref place} : \"NEAR\"*".to_owned()));
+        assert_eq!(match_expression("\" OR * NEAR("), Some("{description name address notes ref place} : \"OR\" AND ({description name address notes ref} : \"NEAR\"* OR place : \"NEAR\")".to_owned()));
         assert_eq!(match_expression("!!! ..."), None);
     }
 

@@ -274,13 +274,15 @@ pub(super) fn index_row(tx: &Connection, row: &rusqlite::Row<'_>) -> Result<i64>
         (Some(lat), Some(lon)) => place_words(lat, lon),
         _ => String::new(),
     };
-    let (description, name, address, notes, place) = (
+    let (description, name, address, notes) = (
         segment(&description),
         segment(&name),
         segment(address.as_deref().unwrap_or("")),
         segment(&notes),
-        segment(&place),
     );
+    // Not in `unigrams`: a one-character search is most often a surname (周, 黄), which
+    // must not find every request near 周口 or 黄石.
+    let (place, _) = search::segment_for_index(&place);
     tx.prepare_cached(
         "INSERT INTO ix.requests_fts (rowid, description, name, address, notes, ref, place, unigrams) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -298,18 +300,26 @@ pub(super) fn index_row(tx: &Connection, row: &rusqlite::Row<'_>) -> Result<i64>
     Ok(rowid)
 }
 
-/// The names, in both languages, of the city nearest to a position and of its province:
-/// what makes a search for `清迈` or `Chiang Mai` find the requests made there, whatever
-/// their address says.
+/// The names, in both languages, of the city nearest to a position, of its province and
+/// of the region that province lies in: what makes a search for `清迈`, `Chiang Mai` or
+/// `Castilla y León` find the requests made there, whatever their address says.
 fn place_words(lat: f64, lon: f64) -> String {
-    let Some(near) = crate::geo::cities::near(lat, lon) else {
+    use crate::geo::{cities, subdivisions};
+    let Some(near) = cities::near(lat, lon) else {
         return String::new();
     };
     let mut words = vec![near.city.name];
     words.extend(near.city.name_zh);
-    if let Some(s) = near.subdivision {
-        words.push(s.name);
-        words.extend(s.name_zh);
+    for code in near
+        .city
+        .subdivision
+        .into_iter()
+        .flat_map(subdivisions::lineage)
+    {
+        if let Some(s) = subdivisions::by_code(code) {
+            words.push(s.name);
+            words.extend(s.name_zh);
+        }
     }
     words.join("\n")
 }
