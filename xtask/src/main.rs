@@ -43,7 +43,7 @@ fn main() -> ExitCode {
                  test      setup, then ci\n  e2e       only the end-to-end suite (the real desk under a virtual display)\n  \
                  run       start a local hub with a drill and open the desk on it\n  \
                  package   the desk's .deb and .rpm (release; --debug for the debug build;\n            --check installs the debug .deb, starts it, removes it, as CI does)\n  \
-                 bench     run the benchmarks (release) and print their figures;\n            `bench app [--minutes N] [--requests N]` measures the desk itself\n  bindings  regenerate the UI's TypeScript types from Rust"
+                 bench     run the benchmarks (release) and print their figures;\n            `bench app [--minutes N] [--requests N] [--phases startup,street,drill]`\n            measures the desk itself\n  bindings  regenerate the UI's TypeScript types from Rust"
             );
             return if task == "help" {
                 ExitCode::SUCCESS

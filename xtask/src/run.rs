@@ -281,6 +281,13 @@ fn bench_app(args: &[String]) -> Result {
         .and_then(|i| args.get(i + 1))
         .cloned()
         .unwrap_or_else(|| "1000000".into());
+    // `--phases startup,street,drill` (all by default) runs some parts only.
+    let phases = args
+        .iter()
+        .position(|a| a == "--phases")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| "startup,street,drill".into());
     step("building the desk, the hub and the benchmarks (release)");
     build_ui()?;
     exec(
@@ -337,6 +344,7 @@ fn bench_app(args: &[String]) -> Result {
             ("HUB_BIN", &path_str(&bin.join("lifeline-hub"))),
             ("PERF_STORE", &path_str(&store)),
             ("PERF_REQUESTS", &requests),
+            ("PERF_PHASES", &phases),
             (
                 "PERF_PACK",
                 &path_str(&root().join("tests/maps/helsinki.pmtiles")),
