@@ -931,6 +931,16 @@ mod lifecycle {
             .collect();
         inside.sort();
         assert_eq!(inside, ["alanya", "antalya"]);
+        // What an alert on it counts, from the in-memory index, agrees with the list.
+        assert_eq!(
+            s.count_requests_in_advisory(row.id, true).expect("count"),
+            2
+        );
+        s.enable_index().expect("index");
+        assert_eq!(
+            s.count_requests_in_advisory(row.id, true).expect("count"),
+            2
+        );
         assert_eq!(
             s.advisories_covering(36.5444, 31.9954, now())
                 .expect("covering")
@@ -992,6 +1002,12 @@ mod lifecycle {
                 .map(|r| r.request.id.as_str())
                 .collect::<Vec<_>>(),
             ["inside"]
+        );
+        s.enable_index().expect("index");
+        assert_eq!(
+            s.count_requests_in_advisory(row.id, true).expect("count"),
+            1,
+            "the count from the in-memory index checks the true shape too"
         );
         let covering = s
             .advisories_covering(38.48, -119.95, now())

@@ -22,8 +22,8 @@ impl AlertService {
             }
             let open = self
                 .store
-                .requests_in_advisory(row.id, true)
-                .map(|r| r.len() as u32)
+                .count_requests_in_advisory(row.id, true)
+                .map(|n| n as u32)
                 .unwrap_or(0);
             let candidate = AdvisoryCandidate {
                 sender: a.key.sender.clone(),

@@ -125,7 +125,7 @@ impl Store {
         self.index.index.lock().is_ok_and(|i| i.is_some())
     }
 
-    fn with_index<T>(&self, f: impl FnOnce(&MapIndex) -> T) -> Result<T> {
+    pub(super) fn with_index<T>(&self, f: impl FnOnce(&MapIndex) -> T) -> Result<T> {
         let guard = self.index.index.lock().map_err(|_| StoreError::Poisoned)?;
         let index = guard.as_ref().ok_or(StoreError::IndexNotEnabled)?;
         Ok(f(index))
