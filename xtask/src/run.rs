@@ -265,29 +265,24 @@ pub fn bench(args: &[String]) -> Result {
     exec(&root(), "cargo", &cmd, &[])
 }
 
+/// The value after `--name` in `args`, or `default`.
+fn option(args: &[String], name: &str, default: &str) -> String {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| default.into())
+}
+
 /// The desk's performance run: the release binary under Xvfb in a private D-Bus session
-/// (`tests/e2e/perf.mjs`): first map frame and pan frames against an empty store, a drill
-/// with SOS notifications, memory after `--minutes N` (default 10) of it.
+/// (`tests/e2e/perf.mjs`): first map frame and pan frames against an empty store of a store
+/// of `--requests N` (default 10^6), street zoom with and without a region pack, a drill
+/// with SOS notifications and memory after `--minutes N` (default 10) of it; `--phases`
+/// (`startup,street,drill` by default) runs some parts only.
 fn bench_app(args: &[String]) -> Result {
-    let minutes = args
-        .iter()
-        .position(|a| a == "--minutes")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| "10".into());
-    let requests = args
-        .iter()
-        .position(|a| a == "--requests")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| "1000000".into());
-    // `--phases startup,street,drill` (all by default) runs some parts only.
-    let phases = args
-        .iter()
-        .position(|a| a == "--phases")
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-        .unwrap_or_else(|| "startup,street,drill".into());
+    let minutes = option(args, "--minutes", "10");
+    let requests = option(args, "--requests", "1000000");
+    let phases = option(args, "--phases", "startup,street,drill");
     step("building the desk, the hub and the benchmarks (release)");
     build_ui()?;
     exec(

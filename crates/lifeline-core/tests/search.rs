@@ -7,6 +7,19 @@ use lifeline_core::store::RequestQuery;
 mod common;
 use common::*;
 
+/// The ids of the requests a search for `text` finds, sorted.
+fn found(store: &lifeline_core::store::Store, text: &str) -> Vec<String> {
+    let (_, rows) = store
+        .indexed_page(&RequestQuery {
+            text: Some(text.into()),
+            ..RequestQuery::default()
+        })
+        .expect("query");
+    let mut ids: Vec<String> = rows.into_iter().map(|r| r.request.id).collect();
+    ids.sort();
+    ids
+}
+
 #[test]
 fn a_phone_number_finds_its_request_however_it_is_typed() {
     let (_dir, store) = open_store();
@@ -29,17 +42,7 @@ fn a_phone_number_finds_its_request_however_it_is_typed() {
         .expect("upsert");
     store.catch_up_index().expect("indexed");
     store.enable_index().expect("index");
-    let found = |text: &str| -> Vec<String> {
-        let (_, rows) = store
-            .indexed_page(&RequestQuery {
-                text: Some(text.into()),
-                ..RequestQuery::default()
-            })
-            .expect("query");
-        let mut ids: Vec<String> = rows.into_iter().map(|r| r.request.id).collect();
-        ids.sort();
-        ids
-    };
+    let found = |text: &str| found(&store, text);
     for typed in [
         "+8613800138000",
         "13800138000",
@@ -82,17 +85,7 @@ fn a_place_name_in_either_language_finds_the_requests_made_there() {
         .expect("upsert");
     store.catch_up_index().expect("indexed");
     store.enable_index().expect("index");
-    let found = |text: &str| -> Vec<String> {
-        let (_, rows) = store
-            .indexed_page(&RequestQuery {
-                text: Some(text.into()),
-                ..RequestQuery::default()
-            })
-            .expect("query");
-        let mut ids: Vec<String> = rows.into_iter().map(|r| r.request.id).collect();
-        ids.sort();
-        ids
-    };
+    let found = |text: &str| found(&store, text);
     assert_eq!(
         found("清迈府"),
         ["R-CM", "R-SK"],

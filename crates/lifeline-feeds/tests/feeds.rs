@@ -646,6 +646,18 @@ mod malformed {
 mod lifecycle {
     use super::*;
 
+    /// A help request at (lat, lon), as a channel would send it.
+    fn request_at(id: &str, lat: f64, lon: f64) -> lifeline_core::store::IncomingRequest {
+        let line = format!(
+            r#"{{"id":"{id}","channel":"app","category":"natural_disaster","citizen":{{"name":"x"}},"location":{{"lat":{lat},"lon":{lon}}},"created_at":"2026-11-25T08:00:00Z"}}"#
+        );
+        lifeline_feeds::requests_json::request_from_value(
+            serde_json::from_str(&line).expect("json"),
+            "t",
+        )
+        .expect("valid")
+    }
+
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("dir");
         let store = Store::open(dir.path().join("s.sqlite")).expect("store");
@@ -893,16 +905,7 @@ mod lifecycle {
 </alert>"#;
         let report = import_bytes(&s, "tr", cap.as_bytes());
         assert_eq!(report.accepted, 1, "{report:?}");
-        let mk = |id: &str, lat: f64, lon: f64| {
-            let line = format!(
-                r#"{{"id":"{id}","channel":"app","category":"natural_disaster","citizen":{{"name":"x"}},"location":{{"lat":{lat},"lon":{lon}}},"created_at":"2026-11-25T08:00:00Z"}}"#
-            );
-            lifeline_feeds::requests_json::request_from_value(
-                serde_json::from_str(&line).expect("json"),
-                "t",
-            )
-            .expect("valid")
-        };
+        let mk = request_at;
         s.upsert_requests(
             &[
                 mk("antalya", 36.8969, 30.7133),
@@ -963,16 +966,7 @@ mod lifecycle {
             "a2",
             &fixture("cap12-oasis-spec-a2-severe-thunderstorm-polygon.xml"),
         );
-        let mk = |id: &str, lat: f64, lon: f64| {
-            let line = format!(
-                r#"{{"id":"{id}","channel":"app","category":"natural_disaster","citizen":{{"name":"x"}},"location":{{"lat":{lat},"lon":{lon}}},"created_at":"2026-11-25T08:00:00Z"}}"#
-            );
-            lifeline_feeds::requests_json::request_from_value(
-                serde_json::from_str(&line).expect("json"),
-                "t",
-            )
-            .expect("valid")
-        };
+        let mk = request_at;
         // The polygon's bounding box is 38.34..38.62 x -120.14..-119.74; (38.36,-119.78) is in
         // the box but outside the quadrilateral.
         s.upsert_requests(
