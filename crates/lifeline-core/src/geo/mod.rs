@@ -6,6 +6,7 @@
 
 pub mod antimeridian;
 pub mod cities;
+pub mod fold;
 pub mod places;
 pub mod subdivisions;
 
