@@ -309,8 +309,10 @@ fn bench_app(args: &[String]) -> Result {
     // Written afresh each run (about 10 s for 10^5 requests, 2 minutes for 10^6), so the
     // store always has this build's schema.
     let store = out.join(format!("store-{requests}.sqlite"));
-    for stale in ["store", "store.index"] {
-        let stale = stale.replace("store", &format!("store-{requests}"));
+    for stale in [
+        format!("store-{requests}"),
+        format!("store-{requests}.index"),
+    ] {
         for suffix in [".sqlite", ".sqlite-wal", ".sqlite-shm"] {
             let _ = std::fs::remove_file(out.join(format!("{stale}{suffix}")));
         }

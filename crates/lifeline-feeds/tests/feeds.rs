@@ -905,12 +905,11 @@ mod lifecycle {
 </alert>"#;
         let report = import_bytes(&s, "tr", cap.as_bytes());
         assert_eq!(report.accepted, 1, "{report:?}");
-        let mk = request_at;
         s.upsert_requests(
             &[
-                mk("antalya", 36.8969, 30.7133),
-                mk("alanya", 36.5444, 31.9954),
-                mk("izmir", 38.4237, 27.1428),
+                request_at("antalya", 36.8969, 30.7133),
+                request_at("alanya", 36.5444, 31.9954),
+                request_at("izmir", 38.4237, 27.1428),
             ],
             "t",
             None,
@@ -966,14 +965,13 @@ mod lifecycle {
             "a2",
             &fixture("cap12-oasis-spec-a2-severe-thunderstorm-polygon.xml"),
         );
-        let mk = request_at;
         // The polygon's bounding box is 38.34..38.62 x -120.14..-119.74; (38.36,-119.78) is in
         // the box but outside the quadrilateral.
         s.upsert_requests(
             &[
-                mk("inside", 38.48, -119.95),
-                mk("in-box-only", 38.36, -119.78),
-                mk("far", 40.0, -100.0),
+                request_at("inside", 38.48, -119.95),
+                request_at("in-box-only", 38.36, -119.78),
+                request_at("far", 40.0, -100.0),
             ],
             "t",
             None,

@@ -28,14 +28,11 @@ pub fn find_places(desk: DeskState<'_>, query: String) -> Vec<PlaceChoice> {
                 Found::City(c) => PlaceChoice {
                     kind: "city".into(),
                     code: c.subdivision.unwrap_or(c.country).to_owned(),
-                    label: match c.subdivision() {
-                        Some(s) if s.name_in(&language) != c.name_in(&language) => format!(
-                            "{} · {} · {}",
-                            c.name_in(&language),
-                            s.name_in(&language),
-                            c.country
-                        ),
-                        _ => format!("{} · {}", c.name_in(&language), c.country),
+                    label: match c.province_name(&language) {
+                        Some(province) => {
+                            format!("{} · {province} · {}", c.name_in(&language), c.country)
+                        }
+                        None => format!("{} · {}", c.name_in(&language), c.country),
                     },
                     region,
                 },

@@ -58,6 +58,13 @@ impl City {
         self.subdivision.and_then(subdivisions::by_code)
     }
 
+    /// Its province's name in `language`, when it is not the city's own (Chiang Mai in
+    /// English): how a city is named with its province, once each.
+    pub fn province_name(&self, language: &str) -> Option<&'static str> {
+        let name = self.subdivision()?.name_in(language);
+        (name != self.name_in(language)).then_some(name)
+    }
+
     /// Whether it lies in this subdivision, directly or through its subdivision's parent
     /// (León in Castilla y León).
     pub fn is_in(&self, code: &str) -> bool {
@@ -203,18 +210,7 @@ pub fn placed_subdivisions(geocodes: &[(String, String)]) -> Vec<(Subdivision, &
 /// subdivision: its cities' extent widened by that distance. Indexes an area named only by
 /// subdivision codes.
 pub fn subdivision_extent(code: &str) -> Option<super::BBox> {
-    let code = subdivisions::by_code(code)?.code;
-    let mut cities = all().iter().filter(|c| c.is_in(code));
-    let first = cities.next()?;
-    let (south, west, north, east) =
-        cities.fold((first.lat, first.lon, first.lat, first.lon), |b, c| {
-            (
-                b.0.min(c.lat),
-                b.1.min(c.lon),
-                b.2.max(c.lat),
-                b.3.max(c.lon),
-            )
-        });
+    let (south, west, north, east) = cities_extent(code)?;
     let dlat = (CONTAIN_M / super::EARTH_RADIUS_M).to_degrees();
     let poleward = south.abs().max(north.abs()) + dlat;
     if poleward >= 89.0 {
@@ -239,6 +235,23 @@ pub fn subdivision_extent(code: &str) -> Option<super::BBox> {
     .ok()
 }
 
+/// `(south, west, north, east)` of the cities in a subdivision (or in one within it).
+fn cities_extent(code: &str) -> Option<(f64, f64, f64, f64)> {
+    let code = subdivisions::by_code(code)?.code;
+    let mut cities = all().iter().filter(|c| c.is_in(code));
+    let first = cities.next()?;
+    Some(
+        cities.fold((first.lat, first.lon, first.lat, first.lon), |b, c| {
+            (
+                b.0.min(c.lat),
+                b.1.min(c.lon),
+                b.2.max(c.lat),
+                b.3.max(c.lon),
+            )
+        }),
+    )
+}
+
 /// Whether a point lies in one of these subdivisions, as far as the gazetteer can tell:
 /// whether its nearest city within [`CONTAIN_M`] is in one of them (or in a subdivision of
 /// one of them).
@@ -253,7 +266,6 @@ pub fn in_subdivisions(lat: f64, lon: f64, codes: &[&str]) -> bool {
 pub struct Near {
     pub city: &'static City,
     pub distance_m: f64,
-    pub subdivision: Option<Subdivision>,
 }
 
 impl Near {
@@ -263,12 +275,9 @@ impl Near {
         if self.distance_m >= 5_000.0 {
             out.push_str(&format!(" ({:.0} km)", self.distance_m / 1000.0));
         }
-        if let Some(s) = &self.subdivision {
-            let name = s.name_in(language);
-            if name != self.city.name_in(language) {
-                out.push_str(" · ");
-                out.push_str(name);
-            }
+        if let Some(province) = self.city.province_name(language) {
+            out.push_str(" · ");
+            out.push_str(province);
         }
         out
     }
@@ -277,11 +286,7 @@ impl Near {
 /// The nearest city within [`NEAR_M`] and its subdivision.
 pub fn near(lat: f64, lon: f64) -> Option<Near> {
     let (city, distance_m) = nearest_within(lat, lon, NEAR_M)?;
-    Some(Near {
-        city,
-        distance_m,
-        subdivision: city.subdivision(),
-    })
+    Some(Near { city, distance_m })
 }
 
 /// The time zone of a point: its nearest city's, within about 600 km.
@@ -302,18 +307,7 @@ impl Found {
     pub fn region(&self) -> Option<super::BBox> {
         let (mut south, mut west, mut north, mut east) = match self {
             Found::City(c) => (c.lat, c.lon, c.lat, c.lon),
-            Found::Subdivision(s) => {
-                let mut cities = all().iter().filter(|c| c.is_in(s.code));
-                let first = cities.next()?;
-                cities.fold((first.lat, first.lon, first.lat, first.lon), |b, c| {
-                    (
-                        b.0.min(c.lat),
-                        b.1.min(c.lon),
-                        b.2.max(c.lat),
-                        b.3.max(c.lon),
-                    )
-                })
-            }
+            Found::Subdivision(s) => cities_extent(s.code)?,
         };
         let margin = if matches!(self, Found::City(_)) {
             0.3
