@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::PostScope;
+use super::{HubError, PostScope};
+use crate::secrets::{self, TokenKind};
 
 /// An embassy or consulate, and the places it answers for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,6 +175,14 @@ impl CredentialKind {
             _ => None,
         }
     }
+
+    /// The kind of secret such a credential holds.
+    pub fn token_kind(self) -> TokenKind {
+        match self {
+            CredentialKind::Channel => TokenKind::Channel,
+            CredentialKind::Service => TokenKind::Service,
+        }
+    }
 }
 
 /// What a service account may do. Channels always have exactly `Intake`.
@@ -233,3 +242,79 @@ pub const REFRESH_TTL: chrono::Duration = chrono::Duration::days(14);
 pub const MAX_FAILED_SIGNINS: i64 = 5;
 /// How long a locked account stays locked.
 pub const LOCKOUT: chrono::Duration = chrono::Duration::minutes(15);
+
+pub(super) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(super) fn time(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// A stored comma-separated list.
+pub(super) fn list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub(super) fn check_id(what: &str, id: &str) -> Result<(), HubError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(HubError::Invalid(format!(
+            "{what} must be 1 to 64 letters, digits, - _ or ."
+        )))
+    }
+}
+
+/// New tokens for session `id`, with the hashes that are all the store keeps of them.
+pub(super) fn new_tokens(
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(SessionTokens, String, String), HubError> {
+    let tokens = SessionTokens {
+        session_id: id.to_owned(),
+        access_token: secrets::new_token(TokenKind::Access)?,
+        access_expires: now + ACCESS_TTL,
+        refresh_token: secrets::new_token(TokenKind::Refresh)?,
+        refresh_expires: now + REFRESH_TTL,
+    };
+    let access = secrets::token_hash(&tokens.access_token);
+    let refresh = secrets::token_hash(&tokens.refresh_token);
+    Ok((tokens, access, refresh))
+}
+
+/// A new channel or service credential's id, scopes and secret, checked.
+pub(super) fn new_credential(
+    kind: CredentialKind,
+    name: &str,
+    scopes: &[ServiceScope],
+) -> Result<(String, Vec<ServiceScope>, String), HubError> {
+    if name.is_empty() || name.len() > 128 {
+        return Err(HubError::Invalid(
+            "a name must be 1 to 128 characters".into(),
+        ));
+    }
+    let scopes: Vec<ServiceScope> = match kind {
+        CredentialKind::Channel => vec![ServiceScope::Intake],
+        CredentialKind::Service if scopes.is_empty() => {
+            return Err(HubError::Invalid(
+                "a service account needs at least one scope".into(),
+            ));
+        }
+        CredentialKind::Service => scopes.to_vec(),
+    };
+    let id = secrets::new_id(match kind {
+        CredentialKind::Channel => "c-",
+        CredentialKind::Service => "svc-",
+    })?;
+    Ok((id, scopes, secrets::new_token(kind.token_kind())?))
+}

@@ -103,6 +103,26 @@ pub fn check_chain(anchor: &str, entries: &[AuditRecord]) -> ChainCheck {
     }
 }
 
+/// The chain proves every entry up to its last; `head` (`seq:hash`, recorded at each append)
+/// proves that the last is the last one written.
+pub fn check_head(check: ChainCheck, entries: &[AuditRecord], head: Option<String>) -> ChainCheck {
+    if let (ChainCheck::Intact { .. }, Some(head)) = (&check, head) {
+        let last = entries.last().map(|e| format!("{}:{}", e.seq, e.hash));
+        if last.as_deref() != Some(head.as_str()) {
+            let expected = head
+                .split(':')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            return ChainCheck::Truncated {
+                last_seq: entries.last().map_or(0, |e| e.seq),
+                expected_seq: expected,
+            };
+        }
+    }
+    check
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainCheck {
     /// Every entry recomputes; `head` is the last hash.

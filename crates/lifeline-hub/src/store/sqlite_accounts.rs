@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
-use super::accounts::{ACCESS_TTL, LOCKOUT, MAX_FAILED_SIGNINS, REFRESH_TTL};
+use super::accounts::{
+    LOCKOUT, MAX_FAILED_SIGNINS, check_id, list, ms, new_credential, new_tokens, time,
+};
 use super::sqlite_audit::append_in;
 use super::{
     Accounts, AuditEntry, Credential, CredentialKind, HubError, NewOfficer, Officer, Post,
@@ -15,22 +17,6 @@ impl From<SecretError> for HubError {
     fn from(e: SecretError) -> HubError {
         HubError::Invalid(e.to_string())
     }
-}
-
-fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn time(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-fn list(text: &str) -> Vec<String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 const OFFICER_COLUMNS: &str = "id, display_name, role, posts, disabled, locked_until";
@@ -97,17 +83,7 @@ fn issue(
     now: DateTime<Utc>,
     insert: Option<(&str, &str)>,
 ) -> Result<SessionTokens, HubError> {
-    let tokens = SessionTokens {
-        session_id: id.to_owned(),
-        access_token: secrets::new_token(TokenKind::Access)?,
-        access_expires: now + ACCESS_TTL,
-        refresh_token: secrets::new_token(TokenKind::Refresh)?,
-        refresh_expires: now + REFRESH_TTL,
-    };
-    let (access, refresh) = (
-        secrets::token_hash(&tokens.access_token),
-        secrets::token_hash(&tokens.refresh_token),
-    );
+    let (tokens, access, refresh) = new_tokens(id, now)?;
     match insert {
         Some((officer_id, desk)) => {
             tx.prepare_cached(
@@ -124,21 +100,6 @@ fn issue(
         }
     }
     Ok(tokens)
-}
-
-fn check_id(what: &str, id: &str) -> Result<(), HubError> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(HubError::Invalid(format!(
-            "{what} must be 1 to 64 letters, digits, - _ or ."
-        )))
-    }
 }
 
 impl Accounts for SqliteHubStore {
@@ -464,29 +425,7 @@ impl Accounts for SqliteHubStore {
         scopes: &[ServiceScope],
         now: DateTime<Utc>,
     ) -> Result<(Credential, String), HubError> {
-        if name.is_empty() || name.len() > 128 {
-            return Err(HubError::Invalid(
-                "a name must be 1 to 128 characters".into(),
-            ));
-        }
-        let scopes: Vec<ServiceScope> = match kind {
-            CredentialKind::Channel => vec![ServiceScope::Intake],
-            CredentialKind::Service if scopes.is_empty() => {
-                return Err(HubError::Invalid(
-                    "a service account needs at least one scope".into(),
-                ));
-            }
-            CredentialKind::Service => scopes.to_vec(),
-        };
-        let token_kind = match kind {
-            CredentialKind::Channel => TokenKind::Channel,
-            CredentialKind::Service => TokenKind::Service,
-        };
-        let id = secrets::new_id(match kind {
-            CredentialKind::Channel => "c-",
-            CredentialKind::Service => "svc-",
-        })?;
-        let secret = secrets::new_token(token_kind)?;
+        let (id, scopes, secret) = new_credential(kind, name, scopes)?;
         let scope_text: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
         self.with_tx(|tx| {
             tx.prepare_cached(
@@ -528,10 +467,7 @@ impl Accounts for SqliteHubStore {
             let Some(kind) = kind.as_deref().and_then(CredentialKind::parse) else {
                 return Ok(None);
             };
-            let secret = secrets::new_token(match kind {
-                CredentialKind::Channel => TokenKind::Channel,
-                CredentialKind::Service => TokenKind::Service,
-            })?;
+            let secret = secrets::new_token(kind.token_kind())?;
             tx.prepare_cached("UPDATE credentials SET secret_hash = ?2 WHERE id = ?1")?
                 .execute(params![id, secrets::token_hash(&secret)])?;
             Ok(Some(secret))

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::audit::{GENESIS, chain_hash, check_chain};
+use super::audit::{GENESIS, chain_hash, check_chain, check_head};
 use super::{AuditEntry, AuditLog, AuditRecord, ChainCheck, HubError, SqliteHubStore};
 
 fn anchor(conn: &Connection) -> Result<String, HubError> {
@@ -83,28 +83,11 @@ impl AuditLog for SqliteHubStore {
         let conn = self.conn.lock().map_err(|_| HubError::Poisoned)?;
         let anchor = anchor(&conn)?;
         let entries = records(&conn, i64::MIN)?;
-        let check = check_chain(&anchor, &entries);
-        // The chain proves every entry up to its last; the head recorded at each append
-        // proves that the last is the last one written.
         let head: Option<String> = conn
             .prepare_cached("SELECT value FROM meta WHERE key = 'audit_head'")?
             .query_row([], |r| r.get(0))
             .optional()?;
-        if let (ChainCheck::Intact { .. }, Some(head)) = (&check, head) {
-            let last = entries.last().map(|e| format!("{}:{}", e.seq, e.hash));
-            if last.as_deref() != Some(head.as_str()) {
-                let expected = head
-                    .split(':')
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(0);
-                return Ok(ChainCheck::Truncated {
-                    last_seq: entries.last().map_or(0, |e| e.seq),
-                    expected_seq: expected,
-                });
-            }
-        }
-        Ok(check)
+        Ok(check_head(check_chain(&anchor, &entries), &entries, head))
     }
 
     fn rotate_audit(&self, through_seq: i64) -> Result<usize, HubError> {

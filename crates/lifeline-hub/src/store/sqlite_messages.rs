@@ -4,11 +4,11 @@
 //! state takes the next change number, in the same transaction.
 
 use chrono::{DateTime, Utc};
-use lifeline_core::model::message::outbound_id;
-use lifeline_core::model::{Delivery, Direction, MediaRef, Message, MessageKind, TriageAction};
+use lifeline_core::model::Direction;
 use lifeline_core::protocol::{WireInboundMessage, WireMessage, WireReceipt, WireRequest};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use super::rules;
 use super::sqlite_audit::append_in;
 use super::sqlite_records::next_seq;
 use super::{ActionCall, ActionOutcome, AuditEntry, HubError, MessageIn, ReceiptOutcome};
@@ -69,40 +69,21 @@ fn store(tx: &Transaction<'_>, m: &WireMessage) -> Result<u64, HubError> {
     Ok(seq)
 }
 
-/// An officer's message (a `send_message` action, already validated and in scope): stored
-/// on the thread as `queued` for the channel, under an id made from the action's key, so
-/// the desk's pending copy becomes this record. The request itself does not change.
+/// An officer's message (a `send_message` action, already validated and in scope), stored
+/// on the thread ([`rules::outbound_message`]). The request itself does not change.
 pub(super) fn send(
     tx: &Transaction<'_>,
     current: WireRequest,
     call: ActionCall<'_>,
     now: DateTime<Utc>,
 ) -> Result<ActionOutcome, HubError> {
-    let TriageAction::SendMessage { text, template } = call.action else {
-        return Err(HubError::Invalid("not a message".into()));
-    };
-    let message = Message {
-        id: outbound_id(call.key),
-        request_id: current.id.clone(),
-        direction: Direction::Outbound,
-        kind: MessageKind::Text,
-        text: text.clone(),
-        template: template.clone(),
-        author: Some(call.actor.to_owned()),
-        position: None,
-        media: None,
-        delivery: Delivery::Queued,
-        failure: None,
-        created_at: now,
-        updated_at: now,
-    };
-    if let Err(e) = message.validate() {
-        return Ok(ActionOutcome::Invalid {
-            message: e.to_string(),
-        });
+    match rules::outbound_message(&current, call, now) {
+        Ok(message) => {
+            store(tx, &message)?;
+            Ok(ActionOutcome::Applied { record: current })
+        }
+        Err(message) => Ok(ActionOutcome::Invalid { message }),
     }
-    store(tx, &WireMessage::from_domain(&message))?;
-    Ok(ActionOutcome::Applied { record: current })
 }
 
 /// Who took `request_id` in (`None`: no such request).
@@ -125,12 +106,7 @@ pub(super) fn message_in(
     if intake_by(tx, request_id)?.flatten().as_deref() != Some(channel) {
         return Ok(MessageIn::NotFound);
     }
-    // The channel's id, kept apart from officers' ids and from other requests' messages
-    // (hashed: the two ids together may be longer than an id may be).
-    let id = format!(
-        "c-{}",
-        &crate::secrets::token_hash(&format!("{request_id}\n{}", m.id))[..32]
-    );
+    let id = rules::inbound_message_id(request_id, &m.id);
     if let Some(existing) = load_message(tx, &id)? {
         return Ok(MessageIn::Existing(existing));
     }
@@ -138,49 +114,25 @@ pub(super) fn message_in(
     let media = match &m.media {
         None => None,
         Some(f) => {
-            if let Err(e) = lifeline_core::model::media::check_sha256("media.sha256", &f.sha256) {
-                return Ok(MessageIn::Invalid(e.to_string()));
+            if let Some(refused) = rules::media_refused(&f.sha256) {
+                return Ok(MessageIn::Invalid(refused));
             }
-            // Only a file this channel uploaded itself: knowing a file's address is not
-            // having it (nor may one channel's file be put on another channel's thread).
             let stored = if super::sqlite_media::uploaded_by(tx, &f.sha256, channel)? {
                 super::sqlite_media::describe(tx, &f.sha256)?
             } else {
                 None
             };
             let Some(stored) = stored else {
-                return Ok(MessageIn::Invalid(
-                    "media.sha256: this channel uploaded no file with this SHA-256 (POST /v1/media first)"
-                        .into(),
-                ));
+                return Ok(MessageIn::Invalid(rules::MEDIA_NOT_UPLOADED.into()));
             };
-            Some(MediaRef {
-                sha256: stored.sha256,
-                media_type: stored.media_type,
-                size_bytes: stored.size_bytes,
-                name: f.name.clone(),
-            })
+            Some((stored, f.name.clone()))
         }
     };
-    let message = Message {
-        id: id.clone(),
-        request_id: request_id.to_owned(),
-        direction: Direction::Inbound,
-        kind: m.kind,
-        text: m.text,
-        template: None,
-        author: None,
-        position: m.position.map(|p| (p.lat, p.lon)),
-        media,
-        delivery: Delivery::Received,
-        failure: None,
-        created_at: m.sent_at.filter(|t| *t <= now).unwrap_or(now),
-        updated_at: now,
+    let kind = m.kind;
+    let wire = match rules::inbound_message(id, request_id, m, media, now) {
+        Ok(wire) => wire,
+        Err(e) => return Ok(MessageIn::Invalid(e)),
     };
-    if let Err(e) = message.validate() {
-        return Ok(MessageIn::Invalid(e.to_string()));
-    }
-    let wire = WireMessage::from_domain(&message);
     store(tx, &wire)?;
     append_in(
         tx,
@@ -188,7 +140,7 @@ pub(super) fn message_in(
             actor: channel,
             action: "message_in",
             target: Some(request_id),
-            detail: m.kind.as_str(),
+            detail: kind.as_str(),
         },
         now,
     )?;
@@ -230,7 +182,7 @@ pub(super) fn receipt(
     r: &WireReceipt,
     now: DateTime<Utc>,
 ) -> Result<ReceiptOutcome, HubError> {
-    let Some(mut m) = load_message(tx, message_id)? else {
+    let Some(m) = load_message(tx, message_id)? else {
         return Ok(ReceiptOutcome::NotFound);
     };
     if m.direction != Direction::Outbound
@@ -238,33 +190,10 @@ pub(super) fn receipt(
     {
         return Ok(ReceiptOutcome::NotFound);
     }
-    if r.delivery == Delivery::Failed && r.reason.as_deref().is_none_or(|x| x.trim().is_empty()) {
-        return Ok(ReceiptOutcome::Invalid(
-            "a failed delivery needs its reason".into(),
-        ));
-    }
-    if !m.delivery.can_move_to(r.delivery) {
-        return Ok(
-            if r.delivery.rank() <= m.delivery.rank() || m.delivery == Delivery::Failed {
-                ReceiptOutcome::Unchanged(m)
-            } else {
-                ReceiptOutcome::Invalid(format!(
-                    "a message cannot go from {} to {}",
-                    m.delivery, r.delivery
-                ))
-            },
-        );
-    }
-    m.delivery = r.delivery;
-    m.failure = r.reason.clone().filter(|_| r.delivery == Delivery::Failed);
-    m.updated_at = now;
-    let checked = m
-        .clone()
-        .into_domain()
-        .map_err(|e| HubError::Invalid(e.to_string()));
-    if let Err(HubError::Invalid(e)) = checked {
-        return Ok(ReceiptOutcome::Invalid(e));
-    }
+    let m = match rules::after_receipt(m, r, now) {
+        rules::ReceiptStep::Store(m) => m,
+        rules::ReceiptStep::Answer(answer) => return Ok(answer),
+    };
     store(tx, &m)?;
     append_in(
         tx,

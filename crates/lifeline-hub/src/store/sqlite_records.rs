@@ -1,13 +1,13 @@
 //! How a request is kept in the hub's SQLite rows: loading and saving records, routing a
-//! new request to its post, case events, the change numbers, and deciding a triage action
-//! against the stored record. `sqlite.rs` uses these inside its transactions.
+//! new request to its post, case events, the change numbers, and applying a triage action
+//! to the stored record. `sqlite.rs` uses these inside its transactions.
 
 use chrono::{DateTime, Utc};
-use lifeline_core::model::{CaseEvent, HelpRequest, Origin, Priority, Status, TriageAction};
-use lifeline_core::protocol::{WireError, WireEvent, WireIntake, WireRequest};
-use lifeline_core::store::local_event_id;
+use lifeline_core::model::{CaseEvent, HelpRequest, TriageAction};
+use lifeline_core::protocol::{WireEvent, WireRequest};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use super::rules::{self, Plan, post_of};
 use super::{ActionCall, ActionOutcome, HubError};
 
 /// The latest change number handed out: a request's latest change, an erasure (whose
@@ -112,10 +112,6 @@ pub(super) fn event_count(conn: &Connection, id: &str) -> Result<usize, HubError
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
-pub(super) fn post_of(record: &WireRequest) -> Option<&str> {
-    record.post.as_deref()
-}
-
 pub(super) fn append_events(tx: &Transaction<'_>, events: &[CaseEvent]) -> Result<(), HubError> {
     for e in events {
         let body = serde_json::to_string(&WireEvent {
@@ -131,74 +127,8 @@ pub(super) fn append_events(tx: &Transaction<'_>, events: &[CaseEvent]) -> Resul
     Ok(())
 }
 
-/// Builds a new request from an intake, validated.
-pub(super) fn from_intake(
-    intake: WireIntake,
-    id: String,
-    now: DateTime<Utc>,
-) -> Result<HelpRequest, String> {
-    let r = HelpRequest {
-        id,
-        channel: intake.channel,
-        category: intake.category,
-        emergency: intake.emergency,
-        priority: intake.priority.unwrap_or(if intake.emergency {
-            Priority::Critical
-        } else {
-            Priority::Normal
-        }),
-        status: Status::New,
-        duplicate_of: None,
-        citizen: intake.citizen.into(),
-        people_count: intake.people_count,
-        location: intake.location.map(Into::into),
-        description: intake.description,
-        attachments: intake.attachments.into_iter().map(Into::into).collect(),
-        assignee: None,
-        post: intake.post,
-        created_at: now,
-        updated_at: now,
-        version: 1,
-    };
-    r.validate().map_err(|e| e.to_string())?;
-    Ok(r)
-}
-
-/// An answer stored under an idempotency key: the outcome form, or (rows written before
-/// schema 2) the HTTP status and body it was first sent as.
-pub(super) fn stored_outcome(
-    outcome: Option<String>,
-    status: u16,
-    response: &str,
-) -> Result<ActionOutcome, HubError> {
-    let corrupt = |e: serde_json::Error| HubError::Corrupt(format!("stored answer: {e}"));
-    if let Some(outcome) = outcome {
-        return serde_json::from_str(&outcome).map_err(corrupt);
-    }
-    Ok(match status {
-        200 => ActionOutcome::Applied {
-            record: serde_json::from_str(response).map_err(corrupt)?,
-        },
-        409 => {
-            let e: WireError = serde_json::from_str(response).map_err(corrupt)?;
-            match e.current {
-                Some(current) => ActionOutcome::Conflict { current },
-                None => ActionOutcome::Invalid {
-                    message: e.error.message,
-                },
-            }
-        }
-        _ => {
-            let e: WireError = serde_json::from_str(response).map_err(corrupt)?;
-            ActionOutcome::Invalid {
-                message: e.error.message,
-            }
-        }
-    })
-}
-
-/// Decides an action against the current record: applied, a version conflict or invalid.
-/// Applies it when it is to be applied.
+/// Decides an action against the current record (see [`rules::plan`]) and applies it when it
+/// is to be applied.
 pub(super) fn decide(
     tx: &Transaction<'_>,
     current: WireRequest,
@@ -206,68 +136,30 @@ pub(super) fn decide(
     case_event_cap: usize,
     now: DateTime<Utc>,
 ) -> Result<ActionOutcome, HubError> {
-    if !call.action.is_commutative() && call.base_version != current.version {
-        return Ok(ActionOutcome::Conflict { current });
-    }
-    let (request, _) = current
-        .clone()
-        .into_domain(Origin::Sync)
-        .map_err(|e| HubError::Corrupt(e.to_string()))?;
-    // The original must be one the caller may see: another post's requests do not exist
-    // for them, not even as an answer saying so.
-    if let TriageAction::MarkDuplicate { of } = call.action
-        && load(tx, of)?
+    let original_visible = match call.action {
+        TriageAction::MarkDuplicate { of } => load(tx, of)?
             .filter(|r| call.scope.admits(post_of(r)))
-            .is_none()
-    {
-        return Ok(ActionOutcome::Invalid {
-            message: format!("no request {of} to be a duplicate of"),
-        });
-    }
-    if let TriageAction::SendMessage { .. } = call.action {
-        if let Err(e) = call.action.validate() {
-            return Ok(ActionOutcome::Invalid {
-                message: e.to_string(),
-            });
-        }
-        return super::sqlite_messages::send(tx, current, call, now);
-    }
-    let (mut next, kinds) = match call.action.apply(&request, now) {
-        Ok(done) => done,
-        Err(e) => {
-            return Ok(ActionOutcome::Invalid {
-                message: e.to_string(),
-            });
-        }
+            .is_some(),
+        _ => true,
     };
-    if kinds.is_empty() {
-        return Ok(ActionOutcome::Applied { record: current });
+    let events_kept = event_count(tx, &current.id)?;
+    match rules::plan(
+        current,
+        call,
+        case_event_cap,
+        events_kept,
+        original_visible,
+        now,
+    )? {
+        Plan::Answer(outcome) => Ok(outcome),
+        Plan::Send(current) => super::sqlite_messages::send(tx, current, call, now),
+        Plan::Apply { next, events } => {
+            let seq = next_seq(tx)?;
+            save(tx, &next, seq, false)?;
+            append_events(tx, &events)?;
+            let record =
+                load(tx, &next.id)?.ok_or_else(|| HubError::Corrupt("request vanished".into()))?;
+            Ok(ActionOutcome::Applied { record })
+        }
     }
-    if event_count(tx, &request.id)? + kinds.len() > case_event_cap {
-        return Ok(ActionOutcome::CaseLogFull {
-            message: format!(
-                "the case log of {} is full ({case_event_cap} entries); record further work in a follow-up request",
-                request.id
-            ),
-        });
-    }
-    next.version = request.version + 1;
-    next.updated_at = now;
-    let seq = next_seq(tx)?;
-    save(tx, &next, seq, false)?;
-    let events: Vec<CaseEvent> = kinds
-        .into_iter()
-        .enumerate()
-        .map(|(n, kind)| CaseEvent {
-            id: local_event_id(call.key, n),
-            request_id: next.id.clone(),
-            kind,
-            actor: Some(call.actor.to_owned()),
-            at: now,
-            origin: Origin::Sync,
-        })
-        .collect();
-    append_events(tx, &events)?;
-    let record = load(tx, &next.id)?.ok_or_else(|| HubError::Corrupt("request vanished".into()))?;
-    Ok(ActionOutcome::Applied { record })
 }
