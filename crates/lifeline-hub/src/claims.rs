@@ -1,7 +1,10 @@
-//! Soft claims ("Wang at desk 2 is working on this"). Kept in memory: they are advisory,
-//! expire within minutes, and desks renew them while a request is open on screen, so a hub
-//! restart loses nothing that matters. A claim belongs to the session that made it: only
-//! that session renews or releases it.
+//! Soft claims ("Wang at desk 2 is working on this"). They are advisory, expire within
+//! minutes, and desks renew them while a request is open on screen. A claim belongs to the
+//! session that made it: only that session renews or releases it.
+//!
+//! A hub on one SQLite file keeps them here, in memory (a restart loses nothing that
+//! matters); replicas on PostgreSQL keep them in the database, so every replica sees the
+//! same claims ([`crate::store::SoftClaims`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -31,6 +34,26 @@ pub enum Claimed {
     HeldByAnotherSession,
 }
 
+/// A claim as made at `now`: the time it lives is the one asked for, kept between five
+/// seconds and [`MAX_TTL`].
+pub fn new_claim(
+    request_id: &str,
+    desk: &str,
+    officer: &str,
+    ttl: Option<Duration>,
+    now: DateTime<Utc>,
+) -> WireClaim {
+    let ttl = ttl
+        .unwrap_or(DEFAULT_TTL)
+        .clamp(Duration::seconds(5), MAX_TTL);
+    WireClaim {
+        request_id: request_id.into(),
+        desk: desk.into(),
+        officer: officer.into(),
+        expires_at: now + ttl,
+    }
+}
+
 impl Claims {
     /// Claims (or renews) `request_id` for `desk`, owned by `session`.
     pub fn claim(
@@ -42,15 +65,7 @@ impl Claims {
         ttl: Option<Duration>,
         now: DateTime<Utc>,
     ) -> Claimed {
-        let ttl = ttl
-            .unwrap_or(DEFAULT_TTL)
-            .clamp(Duration::seconds(5), MAX_TTL);
-        let claim = WireClaim {
-            request_id: request_id.into(),
-            desk: desk.into(),
-            officer: officer.into(),
-            expires_at: now + ttl,
-        };
+        let claim = new_claim(request_id, desk, officer, ttl, now);
         if let Ok(mut live) = self.live.lock() {
             let key = (request_id.to_owned(), desk.to_owned());
             if let Some((held, owner)) = live.get(&key)

@@ -23,17 +23,15 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::claims::Claims;
 use crate::limits::{Buckets, Limits, StreamCounts};
 use crate::serve::TlsFiles;
-use crate::store::{HubStore, SqliteHubStore};
+use crate::store::{HubDb, HubStore};
 
 /// Everything a handler needs.
 pub struct HubState {
     pub store: Arc<dyn HubStore>,
     /// Development tokens (`--dev-token`): empty on a production hub.
     pub dev_tokens: Vec<String>,
-    pub claims: Claims,
     pub limits: Limits,
     pub buckets: Buckets,
     pub streams: Arc<StreamCounts>,
@@ -61,7 +59,6 @@ impl HubState {
         Ok(Arc::new(HubState {
             store,
             dev_tokens,
-            claims: Claims::default(),
             limits,
             buckets: Buckets::default(),
             streams: Arc::new(StreamCounts::default()),
@@ -99,7 +96,7 @@ pub struct TlsPaths {
 /// How the hub is started.
 #[derive(Debug, Clone)]
 pub struct HubConfig {
-    pub db: PathBuf,
+    pub db: HubDb,
     pub listen: SocketAddr,
     /// Development tokens: every post, any actor. Only for drills and local development.
     pub dev_tokens: Vec<String>,
@@ -114,10 +111,11 @@ pub struct HubConfig {
 }
 
 impl HubConfig {
-    /// A hub on `db` listening on `listen`, no TLS, default limits, not in exercise mode.
+    /// A hub on the SQLite file `db` listening on `listen`, no TLS, default limits, not in
+    /// exercise mode.
     pub fn new(db: PathBuf, listen: SocketAddr) -> HubConfig {
         HubConfig {
-            db,
+            db: HubDb::Sqlite(db),
             listen,
             dev_tokens: Vec::new(),
             tls: None,
@@ -179,9 +177,7 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, ServeError> {
         Some(p) => Some(Arc::new(TlsFiles::load(&p.cert, &p.key)?)),
         None => None,
     };
-    let store: Arc<dyn HubStore> = Arc::new(
-        SqliteHubStore::open(&config.db)?.with_case_event_cap(config.limits.max_case_events),
-    );
+    let store: Arc<dyn HubStore> = config.db.open(config.limits.max_case_events)?;
     let state = HubState::new(
         store,
         config.dev_tokens.clone(),
@@ -193,6 +189,9 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, ServeError> {
             .map(api::HostedMaps::scan)
             .unwrap_or_default(),
     )?;
+    if let HubDb::Postgres(target) = &config.db {
+        tokio::spawn(follow_replicas(Arc::clone(&state), target.listen()));
+    }
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| ServeError::Bind {
@@ -219,4 +218,32 @@ pub async fn start(config: HubConfig) -> Result<RunningHub, ServeError> {
         stop,
         task,
     })
+}
+
+/// Wakes this replica's event streams when any replica changed the shared database: the
+/// feed's head is read again from the database (a notification's content is never
+/// trusted), and the advisory and claim streams are told to look. The head is also read
+/// every five seconds, in case a wake-up was lost.
+async fn follow_replicas(
+    state: Arc<HubState>,
+    mut wakes: tokio::sync::mpsc::UnboundedReceiver<store::postgres::Wake>,
+) {
+    use store::postgres::Wake;
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        let wake = tokio::select! {
+            w = wakes.recv() => match w { Some(w) => w, None => return },
+            _ = every.tick() => Wake::Changes,
+        };
+        match wake {
+            Wake::Changes => {
+                let store = Arc::clone(&state.store);
+                if let Ok(Ok(head)) = tokio::task::spawn_blocking(move || store.head()).await {
+                    state.announce(head);
+                }
+            }
+            Wake::Advisories => state.advisories_changed.send_modify(|v| *v += 1),
+            Wake::Claims => state.claims_changed.send_modify(|v| *v += 1),
+        }
+    }
 }

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 use lifeline_hub::admin::{self, AdminError};
 use lifeline_hub::drill::{DrillConfig, Scenario};
 use lifeline_hub::limits::Limits;
-use lifeline_hub::store::{CredentialKind, SqliteHubStore};
+use lifeline_hub::store::{CredentialKind, HubDb, HubStore};
 use lifeline_hub::{HubConfig, TlsPaths, start};
 
 #[derive(Debug, Parser)]
@@ -26,9 +26,15 @@ use lifeline_hub::{HubConfig, TlsPaths, start};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// The hub's SQLite database (created when missing).
+    /// The hub's store: a SQLite file (created when missing), or a PostgreSQL database as
+    /// `postgres://USER@HOST:PORT/DATABASE` (several replicas may share one; the password,
+    /// when one is needed, goes in LIFELINE_HUB_DB_PASSWORD, never in the URL).
     #[arg(long, default_value = "hub.sqlite", global = true)]
-    db: PathBuf,
+    db: String,
+    /// The CA certificate (PEM) of the PostgreSQL server's certificate: TLS to the database,
+    /// required when it is not on this machine.
+    #[arg(long, global = true)]
+    db_ca: Option<PathBuf>,
     /// Address to listen on; port 0 picks a free port (the chosen address is printed).
     #[arg(long, default_value = "127.0.0.1:7070")]
     listen: SocketAddr,
@@ -265,9 +271,9 @@ fn read_password(from_stdin: bool) -> Result<Option<String>, AdminError> {
     Ok(Some(line.trim_end_matches(['\r', '\n']).to_owned()))
 }
 
-fn administer(db: &std::path::Path, command: Command) -> Result<String, AdminError> {
-    let store = SqliteHubStore::open(db)?;
-    let s = &store;
+fn administer(db: &HubDb, command: Command) -> Result<String, AdminError> {
+    let store = db.open(lifeline_hub::store::MAX_CASE_EVENTS)?;
+    let s = store.as_ref();
     match command {
         Command::Drills | Command::DevCa { .. } => Ok(String::new()),
         Command::Posts(PostsCommand::Add {
@@ -341,7 +347,7 @@ fn administer(db: &std::path::Path, command: Command) -> Result<String, AdminErr
 }
 
 fn credential(
-    s: &SqliteHubStore,
+    s: &dyn HubStore,
     kind: CredentialKind,
     command: CredentialCommand,
 ) -> Result<String, AdminError> {
@@ -380,7 +386,14 @@ fn main() -> ExitCode {
             };
         }
         Some(command) => {
-            return match administer(&cli.db, command) {
+            let db = match HubDb::from_arg(&cli.db, cli.db_ca.as_deref()) {
+                Ok(db) => db,
+                Err(e) => {
+                    eprintln!("lifeline-hub: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            return match administer(&db, command) {
                 Ok(out) => {
                     print!("{out}");
                     if !out.is_empty() && !out.ends_with('\n') {
@@ -470,8 +483,15 @@ fn serve(cli: Cli) -> ExitCode {
             dev_tokens.len()
         );
     }
+    let db = match HubDb::from_arg(&cli.db, cli.db_ca.as_deref()) {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("lifeline-hub: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let config = HubConfig {
-        db: cli.db,
+        db,
         listen: cli.listen,
         dev_tokens,
         tls,

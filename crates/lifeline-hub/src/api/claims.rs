@@ -19,13 +19,13 @@ use crate::store::PostScope;
 
 /// The live claims on requests `scope` may read.
 pub async fn visible_claims(state: &HubState, scope: &PostScope) -> Vec<WireClaim> {
-    let live = state.claims.live(Utc::now());
-    if *scope == PostScope::All || live.is_empty() {
-        return live;
-    }
     let store = Arc::clone(&state.store);
     let scope = scope.clone();
     blocking(move || {
+        let live = store.live_claims(Utc::now())?;
+        if scope == PostScope::All {
+            return Ok(live);
+        }
         let mut out = Vec::new();
         for c in live {
             if store
@@ -99,15 +99,17 @@ pub async fn claim(
     let ttl = req
         .ttl_seconds
         .map(|s| chrono::Duration::seconds(i64::from(s)));
-    match state
-        .claims
-        .claim(&id, &desk, &officer, session.as_deref(), ttl, Utc::now())
-    {
-        Claimed::Yes(claim) => {
+    let store = Arc::clone(&state.store);
+    let claimed =
+        blocking(move || store.claim(&id, &desk, &officer, session.as_deref(), ttl, Utc::now()))
+            .await;
+    match claimed {
+        Err(r) => r,
+        Ok(Claimed::Yes(claim)) => {
             state.claims_changed.send_modify(|v| *v += 1);
             axum::Json(claim).into_response()
         }
-        Claimed::HeldByAnotherSession => error(
+        Ok(Claimed::HeldByAnotherSession) => error(
             StatusCode::CONFLICT,
             "claimed_elsewhere",
             "another session holds this desk's claim on the request",
@@ -134,13 +136,18 @@ pub async fn release(
         return r;
     }
     let (desk, session) = match &p {
-        Principal::Officer { session, .. } => (session.desk.clone(), Some(session.id.as_str())),
+        Principal::Officer { session, .. } => (session.desk.clone(), Some(session.id.clone())),
         _ => (q.desk.clone(), None),
     };
-    if state.claims.release(&id, &desk, session) {
-        state.claims_changed.send_modify(|v| *v += 1);
+    let store = Arc::clone(&state.store);
+    match blocking(move || store.release(&id, &desk, session.as_deref())).await {
+        Ok(true) => {
+            state.claims_changed.send_modify(|v| *v += 1);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Ok(false) => StatusCode::NO_CONTENT.into_response(),
+        Err(r) => r,
     }
-    StatusCode::NO_CONTENT.into_response()
 }
 
 pub async fn list(State(state): State<Shared>, Extension(p): Extension<Principal>) -> Response {

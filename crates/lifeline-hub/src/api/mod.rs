@@ -155,6 +155,14 @@ pub fn internal(e: HubError) -> Response {
         HubError::Invalid(m) => error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", m),
         HubError::Conflict(m) => error(StatusCode::CONFLICT, "conflict", m),
         HubError::NotFound(m) => error(StatusCode::NOT_FOUND, "not_found", m),
+        // The database is out of reach (or the connection broke mid-call): a replica says
+        // so, and desks try again (on this replica or another).
+        HubError::Unavailable(m) => error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+        HubError::Postgres(e) if e.as_db_error().is_none() => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("the hub's database did not answer: {e}"),
+        ),
         other => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",

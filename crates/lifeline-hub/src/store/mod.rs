@@ -5,7 +5,9 @@
 //! officers, sessions, intake channels and service accounts) and [`AuditLog`] (the
 //! hash-chained trail of who did what). Every method answers with an outcome type of its
 //! own, never an HTTP status: the handlers map outcomes to answers, so a second backend
-//! implements the same contract. [`SqliteHubStore`] keeps all of it in one SQLite file.
+//! implements the same contract. [`SqliteHubStore`] keeps all of it in one SQLite file,
+//! [`PostgresHubStore`] in a PostgreSQL database that several hub replicas share; [`HubDb`]
+//! picks one from `--db`.
 //!
 //! The rules that make sync correct live here, not in the handlers:
 //! * every change takes the next `change_seq` in the same transaction as the change;
@@ -16,6 +18,8 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod postgres;
+mod rules;
 mod sqlite;
 mod sqlite_accounts;
 mod sqlite_audit;
@@ -35,12 +39,18 @@ pub use accounts::{
     SessionTokens, SignIn, TokenOwner,
 };
 pub use audit::{AuditEntry, AuditRecord, ChainCheck};
+pub use postgres::{PostgresHubStore, PostgresTarget};
 pub use sqlite::SqliteHubStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
     #[error("hub database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("hub database error: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// The database cannot be reached (a replica answers 503 and desks try again).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("stored record is unreadable: {0}")]
     Corrupt(String),
     #[error("a thread panicked while holding the hub database")]
@@ -429,6 +439,80 @@ pub trait AuditLog: Send + Sync + 'static {
     fn rotate_audit(&self, through_seq: i64) -> Result<usize, HubError>;
 }
 
+/// Soft claims ("this officer at this desk is working on it"), shared by every replica of
+/// the hub that serves the same store.
+pub trait SoftClaims: Send + Sync + 'static {
+    /// Claims (or renews) `request_id` for `desk`, owned by `session`.
+    fn claim(
+        &self,
+        request_id: &str,
+        desk: &str,
+        officer: &str,
+        session: Option<&str>,
+        ttl: Option<chrono::Duration>,
+        now: DateTime<Utc>,
+    ) -> Result<crate::claims::Claimed, HubError>;
+    /// Releases the claim on `request_id` for `desk` when `session` owns it.
+    fn release(
+        &self,
+        request_id: &str,
+        desk: &str,
+        session: Option<&str>,
+    ) -> Result<bool, HubError>;
+    /// The claims live at `now`, by request and desk.
+    fn live_claims(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<lifeline_core::protocol::WireClaim>, HubError>;
+}
+
 /// The whole contract.
-pub trait HubStore: Requests + Accounts + AuditLog {}
-impl<T: Requests + Accounts + AuditLog> HubStore for T {}
+pub trait HubStore: Requests + Accounts + AuditLog + SoftClaims {}
+impl<T: Requests + Accounts + AuditLog + SoftClaims> HubStore for T {}
+
+/// Where a hub keeps its store: a SQLite file (a post, a laptop, a drill) or a PostgreSQL
+/// database (a ministry's hub, with several replicas on the same database).
+#[derive(Debug, Clone)]
+pub enum HubDb {
+    Sqlite(std::path::PathBuf),
+    Postgres(Box<PostgresTarget>),
+}
+
+impl HubDb {
+    /// `--db`: a `postgres://` URL, else a SQLite file's path. The database password comes
+    /// from [`postgres::PASSWORD_ENV`]; `ca` is `--db-ca`.
+    pub fn from_arg(db: &str, ca: Option<&std::path::Path>) -> Result<HubDb, HubError> {
+        if postgres::is_postgres_url(db) {
+            let password = std::env::var(postgres::PASSWORD_ENV).ok();
+            Ok(HubDb::Postgres(Box::new(PostgresTarget::parse(
+                db,
+                password.as_deref(),
+                ca,
+            )?)))
+        } else {
+            Ok(HubDb::Sqlite(db.into()))
+        }
+    }
+
+    /// Opens (and migrates) the store.
+    pub fn open(&self, case_event_cap: usize) -> Result<std::sync::Arc<dyn HubStore>, HubError> {
+        Ok(match self {
+            HubDb::Sqlite(path) => {
+                std::sync::Arc::new(SqliteHubStore::open(path)?.with_case_event_cap(case_event_cap))
+            }
+            HubDb::Postgres(target) => std::sync::Arc::new(
+                PostgresHubStore::open(target.as_ref().clone())?
+                    .with_case_event_cap(case_event_cap),
+            ),
+        })
+    }
+}
+
+impl std::fmt::Display for HubDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HubDb::Sqlite(path) => write!(f, "{}", path.display()),
+            HubDb::Postgres(target) => write!(f, "postgres {target}"),
+        }
+    }
+}

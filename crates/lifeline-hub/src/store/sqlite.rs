@@ -12,10 +12,10 @@ use lifeline_core::protocol::{
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
+use super::rules::{from_intake, post_of, stored_outcome};
 use super::sqlite_audit::append_in;
 use super::sqlite_records::{
-    HEAD_SQL, append_events, decide, event_count, from_intake, load, next_seq, post_exists,
-    post_of, route, save, stored_outcome,
+    HEAD_SQL, append_events, decide, event_count, load, next_seq, post_exists, route, save,
 };
 use super::{
     ActionAnswer, ActionCall, ActionOutcome, AuditEntry, Change, HubError, Intake, MAX_CASE_EVENTS,
@@ -29,6 +29,8 @@ pub struct SqliteHubStore {
     instance: String,
     /// The most case events a request keeps ([`MAX_CASE_EVENTS`] unless set lower).
     case_event_cap: usize,
+    /// One process serves a SQLite file: its claims live in its memory.
+    claims: crate::claims::Claims,
 }
 
 const MIGRATIONS: &[&str] = &[
@@ -79,6 +81,7 @@ impl SqliteHubStore {
             conn: Mutex::new(conn),
             instance,
             case_event_cap: MAX_CASE_EVENTS,
+            claims: crate::claims::Claims::default(),
         })
     }
 
@@ -101,7 +104,7 @@ impl SqliteHubStore {
 }
 
 /// 12 hex digits from the clock and the process id: unique enough to tell databases apart.
-fn new_instance_id() -> String {
+pub(super) fn new_instance_id() -> String {
     let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64;
     format!(
         "{:012x}",
@@ -507,5 +510,37 @@ impl Requests for SqliteHubStore {
             .prepare_cached("SELECT xml FROM advisories WHERE id = ?1")?
             .query_row([id], |r| r.get(0))
             .optional()?)
+    }
+}
+
+impl super::SoftClaims for SqliteHubStore {
+    fn claim(
+        &self,
+        request_id: &str,
+        desk: &str,
+        officer: &str,
+        session: Option<&str>,
+        ttl: Option<chrono::Duration>,
+        now: DateTime<Utc>,
+    ) -> Result<crate::claims::Claimed, HubError> {
+        Ok(self
+            .claims
+            .claim(request_id, desk, officer, session, ttl, now))
+    }
+
+    fn release(
+        &self,
+        request_id: &str,
+        desk: &str,
+        session: Option<&str>,
+    ) -> Result<bool, HubError> {
+        Ok(self.claims.release(request_id, desk, session))
+    }
+
+    fn live_claims(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<lifeline_core::protocol::WireClaim>, HubError> {
+        Ok(self.claims.live(now))
     }
 }
