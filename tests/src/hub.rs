@@ -1,6 +1,7 @@
 //! The real hub, as a child process that can be killed without warning and started again on
 //! the same port and database; over plain HTTP on loopback, or over HTTPS with a local CA
-//! made at test start (`lifeline-hub dev-ca`).
+//! made at test start (`lifeline-hub dev-ca`). Its store is a SQLite file, or a PostgreSQL
+//! database standing for that file when the tests run on PostgreSQL (`crate::postgres`).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -15,6 +16,8 @@ pub const TOKEN: &str = "test-token";
 pub struct HubProcess {
     child: Option<Child>,
     pub db: PathBuf,
+    /// What `--db` is given: the file, or the database standing for it.
+    db_arg: std::ffi::OsString,
     pub addr: String,
     extra: Vec<String>,
     /// The local CA's certificate, when the hub serves HTTPS.
@@ -35,7 +38,7 @@ pub fn admin(db: &Path, args: &[&str], stdin: Option<&str>) -> String {
     use std::io::Write;
     let mut child = hub_command()
         .arg("--db")
-        .arg(db)
+        .arg(crate::postgres::hub_db_arg(db))
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -69,10 +72,22 @@ pub fn secret_in(output: &str) -> String {
 impl HubProcess {
     /// Starts a hub on a free port (or `listen`), waiting until it accepts connections.
     pub fn start(db: &Path, listen: &str, extra: &[&str]) -> HubProcess {
+        HubProcess::start_on(db, crate::postgres::hub_db_arg(db), listen, extra)
+    }
+
+    /// Starts a hub on the store `db_arg` (a PostgreSQL URL several replicas share);
+    /// `db` is its folder's stand-in for messages.
+    pub fn start_on(
+        db: &Path,
+        db_arg: std::ffi::OsString,
+        listen: &str,
+        extra: &[&str],
+    ) -> HubProcess {
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         let mut hub = HubProcess {
             child: None,
             db: db.to_path_buf(),
+            db_arg,
             addr: String::new(),
             extra,
             ca: None,
@@ -106,6 +121,7 @@ impl HubProcess {
         let mut hub = HubProcess {
             child: None,
             db: db.to_path_buf(),
+            db_arg: crate::postgres::hub_db_arg(db),
             addr: String::new(),
             extra,
             ca: Some(dir.join("ca.pem")),
@@ -124,7 +140,7 @@ impl HubProcess {
         }
         let mut child = command
             .arg("--db")
-            .arg(&self.db)
+            .arg(&self.db_arg)
             .args(["--listen", listen])
             .args(&self.extra)
             .stdout(Stdio::piped())
@@ -175,6 +191,7 @@ impl HubProcess {
                 let mut again = HubProcess {
                     child: None,
                     db: self.db.clone(),
+                    db_arg: self.db_arg.clone(),
                     addr: String::new(),
                     extra: self.extra.clone(),
                     ca: self.ca.clone(),

@@ -3,6 +3,7 @@
 
 pub mod fake_hub;
 pub mod hub;
+pub mod postgres;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

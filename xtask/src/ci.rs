@@ -35,6 +35,22 @@ pub fn run(args: &[String]) -> Result {
     )?;
     step("tests");
     exec(&root, "cargo", &["test", "--workspace", "--locked"], &[])?;
+    // The hub's whole integration suite again, every test hub on a PostgreSQL database of
+    // a server the tests start themselves (tests/src/postgres.rs).
+    step("integration tests on the PostgreSQL backend");
+    exec(
+        &root,
+        "cargo",
+        &[
+            "test",
+            "--locked",
+            "-p",
+            "lifeline-tests",
+            "--test",
+            "integration",
+        ],
+        &[("LIFELINE_TEST_HUB_BACKEND", "postgres")],
+    )?;
     keyring_tests()?;
     // Running the fuzzers needs libFuzzer and sanitizers (docs/DEVELOPING.md); CI keeps the
     // targets compiling against the parsers as they change.

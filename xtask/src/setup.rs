@@ -26,6 +26,7 @@ pub const SYSTEM_PACKAGES: &[&str] = &[
     "fonts-noto-cjk",
     "gnome-keyring",
     "curl",
+    "postgresql",
 ];
 
 const TAURI_DRIVER_VERSION: &str = "2.1.0";

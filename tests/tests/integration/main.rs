@@ -8,6 +8,8 @@
 //! * `messages` — the thread with the citizen: replies, receipts, answers, who sees a thread.
 //! * `media` — citizens' photos, voice and video: types read from bytes, caps, who fetches.
 //! * `maps` — region packs the hub hosts: downloaded by ranges, checked, resumed.
+//! * `replicas` — several hubs on one PostgreSQL database: the change feed under concurrent
+//!   writers, fan-out of every replica's changes, a replica killed mid-drill.
 //! * `trust` — the hub over HTTPS with officers, posts and channels: who may see and do what,
 //!   sessions, lock-out, the audit trail, limits, refused transports and certificates.
 
@@ -17,6 +19,7 @@ mod faults;
 mod maps;
 mod media;
 mod messages;
+mod replicas;
 mod sync;
 mod trust;
 

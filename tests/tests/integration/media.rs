@@ -226,10 +226,7 @@ async fn a_forged_or_oversized_file_is_refused_and_says_why() {
     if let Ok(res) = sent {
         assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
-    let conn = rusqlite::Connection::open(t.db()).expect("hub db");
-    let kept: i64 = conn
-        .query_row("SELECT count(*) FROM media", [], |r| r.get(0))
-        .expect("count");
+    let kept = lifeline_tests::postgres::hub_count(&t.db(), "SELECT count(*) FROM media");
     assert_eq!(kept, 0, "none of the refused files is kept");
     // A PNG named in a voice message; a file never uploaded.
     let (status, _) = upload(&t, png.clone(), "image/png").await;
@@ -307,9 +304,6 @@ async fn an_erased_request_takes_its_files_with_it() {
         StatusCode::NOT_FOUND,
         "the photo went with the request"
     );
-    let conn = rusqlite::Connection::open(t.db()).expect("hub db");
-    let left: i64 = conn
-        .query_row("SELECT count(*) FROM media", [], |r| r.get(0))
-        .expect("count");
+    let left = lifeline_tests::postgres::hub_count(&t.db(), "SELECT count(*) FROM media");
     assert_eq!(left, 0, "no bytes of it are left at the hub");
 }

@@ -12,15 +12,15 @@ use lifeline_sync::{Stop, StopHandle, SyncEngine};
 use lifeline_tests::hub::{HubProcess, TOKEN};
 
 /// A desk: its store on disk and a running sync engine.
-struct Desk {
-    store: Arc<Store>,
+pub(crate) struct Desk {
+    pub(crate) store: Arc<Store>,
     engine: SyncEngine,
     stop: StopHandle,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Desk {
-    async fn start(dir: &std::path::Path, name: &str, hub: &str) -> Desk {
+    pub(crate) async fn start(dir: &std::path::Path, name: &str, hub: &str) -> Desk {
         let store = Arc::new(Store::open(dir.join(format!("{name}.sqlite"))).expect("desk store"));
         Desk::on_store(store, name, hub, 200).await
     }
@@ -51,13 +51,13 @@ impl Desk {
         }
     }
 
-    async fn shut_down(self) -> Arc<Store> {
+    pub(crate) async fn shut_down(self) -> Arc<Store> {
         self.stop.stop();
         let _ = self.task.await;
         self.store
     }
 
-    fn versions(&self) -> BTreeMap<String, i64> {
+    pub(crate) fn versions(&self) -> BTreeMap<String, i64> {
         self.store
             .query_requests(&RequestQuery::default())
             .expect("query")
@@ -68,7 +68,7 @@ impl Desk {
 }
 
 /// Waits until `check` holds, failing with `what` after `limit`.
-async fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
+pub(crate) async fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !check() {
         assert!(Instant::now() < deadline, "timed out waiting until {what}");
@@ -76,7 +76,7 @@ async fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool
     }
 }
 
-fn intake(id: &str, i: usize) -> serde_json::Value {
+pub(crate) fn intake(id: &str, i: usize) -> serde_json::Value {
     serde_json::json!({
         "id": id,
         "channel": "app",
@@ -88,7 +88,7 @@ fn intake(id: &str, i: usize) -> serde_json::Value {
     })
 }
 
-async fn post(
+pub(crate) async fn post(
     client: &reqwest::Client,
     hub: &str,
     body: &serde_json::Value,
@@ -104,7 +104,7 @@ async fn post(
 }
 
 /// Every request at the hub with its version, read through the protocol.
-async fn hub_versions(client: &reqwest::Client, hub: &str) -> BTreeMap<String, i64> {
+pub(crate) async fn hub_versions(client: &reqwest::Client, hub: &str) -> BTreeMap<String, i64> {
     let mut out = BTreeMap::new();
     let mut after = String::new();
     loop {
@@ -131,7 +131,7 @@ async fn hub_versions(client: &reqwest::Client, hub: &str) -> BTreeMap<String, i
     }
 }
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()

@@ -41,11 +41,14 @@ async fn the_audit_trail_verifies_and_a_hand_edited_row_breaks_it() {
     let verified = admin(&t.db(), &["audit", "verify"], None);
     assert!(verified.contains("verifies"), "{verified}");
     // Someone with the database file edits an entry (past the trigger that forbids it).
-    let conn = rusqlite_free_edit(&t.db());
-    assert!(conn, "the edit was made");
+    lifeline_tests::postgres::hub_sql(
+        &t.db(),
+        "DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'nothing happened' WHERE seq = (SELECT min(seq) + 2 FROM audit);",
+        "ALTER TABLE audit DISABLE TRIGGER audit_append_only; UPDATE audit SET detail = 'nothing happened' WHERE seq = (SELECT min(seq) + 2 FROM audit);",
+    );
     let out = lifeline_tests::hub::hub_command()
         .arg("--db")
-        .arg(t.db())
+        .arg(lifeline_tests::postgres::hub_db_arg(&t.db()))
         .args(["audit", "verify"])
         .output()
         .expect("run");
@@ -101,12 +104,14 @@ async fn removing_the_newest_audit_entries_is_detected() {
     assert!(admin(&t.db(), &["audit", "verify"], None).contains("verifies"));
     // Someone with the file removes the last two entries (past the trigger refusing it):
     // every remaining hash still links, but the trail no longer ends where it did.
-    let conn = rusqlite::Connection::open(t.db()).expect("open the hub file");
-    conn.execute_batch("DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq > (SELECT max(seq) - 2 FROM audit);")
-        .expect("the cut");
+    lifeline_tests::postgres::hub_sql(
+        &t.db(),
+        "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq > (SELECT max(seq) - 2 FROM audit);",
+        "ALTER TABLE audit DISABLE TRIGGER audit_append_only; DELETE FROM audit WHERE seq > (SELECT max(seq) - 2 FROM audit);",
+    );
     let out = lifeline_tests::hub::hub_command()
         .arg("--db")
-        .arg(t.db())
+        .arg(lifeline_tests::postgres::hub_db_arg(&t.db()))
         .args(["audit", "verify"])
         .output()
         .expect("run");
@@ -152,14 +157,4 @@ async fn an_exercise_hub_relays_no_real_warning() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body["id"], "EX-R-1");
-}
-
-/// Edits the third audit entry as someone with the database file would (dropping the
-/// trigger that refuses edits first).
-fn rusqlite_free_edit(db: &std::path::Path) -> bool {
-    let conn = rusqlite::Connection::open(db).expect("open the hub file");
-    conn.execute_batch(
-        "DROP TRIGGER audit_no_update; UPDATE audit SET detail = 'nothing happened' WHERE seq = (SELECT min(seq) + 2 FROM audit);",
-    )
-    .is_ok()
 }
