@@ -212,8 +212,12 @@ impl Desk {
             // says why it is not syncing.
             Err(e) => {
                 tracing::error!("not syncing: {e}");
-                if let Some(url) = &settings.hub_url {
-                    let url = url.trim_end_matches('/');
+                if let Some(url) = settings
+                    .hub_url
+                    .as_deref()
+                    .and_then(|h| lifeline_sync::hub_addresses(h).into_iter().next())
+                {
+                    let url = url.as_str();
                     let _ = self
                         .store
                         .ensure_source(url, lifeline_core::store::SourceKind::Hub);

@@ -74,6 +74,16 @@ pub enum HttpError {
 
 impl HttpError {
     /// Worth retrying later without anyone changing anything.
+    /// The server did not answer at all, or said it cannot serve now (a gateway's 502/504,
+    /// a replica's 503): another address of the same hub may.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            HttpError::Connect { .. } | HttpError::Timeout { .. } => true,
+            HttpError::Status { status, .. } => matches!(*status, 502..=504),
+            _ => false,
+        }
+    }
+
     pub fn is_transient(&self) -> bool {
         match self {
             HttpError::Connect { .. }

@@ -26,3 +26,15 @@ pub use engine::{
 };
 pub use http::{HttpError, Limits};
 pub use session::{HubAuth, SessionAuth, SessionError, SessionKeeper, sign_in};
+
+/// The addresses in a hub setting: one, or several of the same hub (replicas on one
+/// database) separated by commas, spaces or lines; without their trailing `/`. The first is
+/// the hub as the desk knows it (its cursor and health are kept under it).
+pub fn hub_addresses(setting: &str) -> Vec<String> {
+    setting
+        .split([',', ' ', '\n', '\t'])
+        .map(|a| a.trim().trim_end_matches('/'))
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

@@ -30,20 +30,32 @@ fn sign_in_error(e: SessionError) -> CommandError {
 /// later, and sync starts again with the new session. Returns the officer's name.
 #[tauri::command]
 pub async fn sign_in(desk: DeskState<'_>, form: SignInForm) -> CommandResult<String> {
-    let hub = form.hub.trim().trim_end_matches('/').to_owned();
+    // One address, or several of the same hub (its replicas), as the settings keep them.
+    let addresses = lifeline_sync::hub_addresses(&form.hub);
     let officer = form.officer.trim().to_owned();
-    if hub.is_empty() || officer.is_empty() || form.password.is_empty() {
+    if addresses.is_empty() || officer.is_empty() || form.password.is_empty() {
         return Err(CommandError::invalid(
             "the hub's address, the officer id and the password are all needed",
         ));
     }
-    check_transport(&hub).map_err(|e| sign_in_error(e.into()))?;
+    for address in &addresses {
+        check_transport(address).map_err(|e| sign_in_error(e.into()))?;
+    }
+    let hub = addresses.join(", ");
     let roots: Vec<Vec<u8>> = desk.hub_ca().into_iter().collect();
     let http = Http::with_roots(Limits::default(), &roots).map_err(|e| sign_in_error(e.into()))?;
     let desk_name = desk.settings().desk;
-    let session = lifeline_sync::sign_in(&http, &hub, &officer, &form.password, &desk_name)
-        .await
-        .map_err(sign_in_error)?;
+    // The first address that answers signs the officer in: every replica shares the
+    // sessions.
+    let mut signed = Err(SessionError::Answer("no hub address".into()));
+    for address in &addresses {
+        signed = lifeline_sync::sign_in(&http, address, &officer, &form.password, &desk_name).await;
+        match &signed {
+            Err(SessionError::Http(e)) if e.is_unreachable() => continue,
+            _ => break,
+        }
+    }
+    let session = signed.map_err(sign_in_error)?;
     let name = session.officer.display_name.clone();
     let officer_id = session.officer.id.clone();
     desk.session.remember_password(&officer_id, &form.password);

@@ -33,11 +33,19 @@ impl SyncEngineBuilder {
         self.hub_auth(url, HubAuth::Token(token.into()))
     }
 
-    /// The hub, with the desk's signed-in session (or a fixed token).
+    /// The hub, with the desk's signed-in session (or a fixed token). `url` may list several
+    /// addresses of the same hub (replicas on one database), separated by commas or spaces:
+    /// when the one in use stops answering, the desk goes on with the next.
     pub fn hub_auth(mut self, url: impl Into<String>, auth: HubAuth) -> Self {
         let url: String = url.into();
+        let mut addresses = crate::hub_addresses(&url);
+        if addresses.is_empty() {
+            addresses.push(url.trim().trim_end_matches('/').to_owned());
+        }
         self.hub = Some(Hub {
-            url: url.trim_end_matches('/').to_owned(),
+            url: addresses[0].clone(),
+            addresses,
+            current: std::sync::atomic::AtomicUsize::new(0),
             auth,
         });
         self
@@ -106,7 +114,9 @@ impl SyncEngineBuilder {
         // A hub address that would carry personal data in the clear is refused here, once,
         // as a permanent error: not retried for ever.
         if let Some(hub) = &self.hub {
-            crate::http::check_transport(&hub.url)?;
+            for address in &hub.addresses {
+                crate::http::check_transport(address)?;
+            }
         }
         let http = Http::with_roots(self.limits, &self.extra_roots)?;
         Ok(SyncEngine {

@@ -142,13 +142,37 @@ impl StopHandle {
 type Observer = Arc<dyn Fn(&SyncEvent) + Send + Sync>;
 
 struct Hub {
+    /// The hub as this desk knows it: its first address, under which its cursor and its
+    /// health are kept whichever address serves.
     url: String,
+    /// Every address of the hub (replicas of one database behind it), `url` first. A cursor
+    /// from one is good at every other.
+    addresses: Vec<String>,
+    /// The address in use now (an index into `addresses`, modulo its length).
+    current: std::sync::atomic::AtomicUsize,
     auth: HubAuth,
 }
 
 impl Hub {
+    /// The address in use now.
+    fn base(&self) -> &str {
+        let i = self.current.load(std::sync::atomic::Ordering::Relaxed);
+        &self.addresses[i % self.addresses.len()]
+    }
+
     fn endpoint(&self, path: &str) -> String {
-        format!("{}{path}", self.url.trim_end_matches('/'))
+        format!("{}{path}", self.base())
+    }
+
+    /// The address in use did not answer: the next one serves from now on. `None` when the
+    /// hub has one address only.
+    fn fail_over(&self) -> Option<&str> {
+        if self.addresses.len() < 2 {
+            return None;
+        }
+        self.current
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(self.base())
     }
 }
 
@@ -207,7 +231,7 @@ impl SyncEngine {
     /// The bearer token for the hub now (a signed-in desk's is refreshed as it runs out).
     async fn bearer(&self) -> Result<String, SyncError> {
         let hub = self.hub()?;
-        Ok(hub.auth.bearer(&self.inner.http, &hub.url).await?)
+        Ok(hub.auth.bearer(&self.inner.http, hub.base()).await?)
     }
 
     /// Who is signed in at this desk, as the hub last said.
@@ -309,6 +333,15 @@ impl SyncEngine {
                         && h.status() == Some(401)
                     {
                         hub.auth.refused();
+                    }
+                    // A replica that is gone: the hub's next address takes over at once
+                    // (the same database behind it, so the same cursor).
+                    if let (SyncError::Http(h), Some(hub)) = (e.root(), &self.inner.hub)
+                        && h.is_unreachable()
+                        && let Some(next) = hub.fail_over()
+                    {
+                        tracing::warn!("hub address did not answer ({e}); trying {next}");
+                        backoff.reset();
                     }
                     // The protocol's rule: reset after a success. A stream that was open
                     // is one, so each outage starts from the shortest wait, not the last.
