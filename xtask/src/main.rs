@@ -8,11 +8,14 @@
 //! * `cargo xtask test` — `setup`, then `ci`: the README's test command.
 //! * `cargo xtask run` — build the desk, start a local hub replaying a drill unless a hub is
 //!   configured, open the desk on it.
+//! * `cargo xtask cluster [N]` — PostgreSQL of its own, N hub replicas on one database and
+//!   the desk on all of them: the hub as a ministry runs it.
 //! * `cargo xtask package` — the desk's `.deb` and `.rpm` (Tauri's bundler).
 //! * `cargo xtask bench` — the benchmarks (release build), figures printed; `cargo xtask
 //!   bench app` measures the desk itself (first frame, panning, memory, alert latency).
 
 mod ci;
+mod cluster;
 mod package;
 mod run;
 mod setup;
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
         "ci" => ci::run(rest),
         "test" => setup::run().and_then(|()| ci::run(rest)),
         "run" => run::run(rest),
+        "cluster" => cluster::cluster(rest),
         "bench" => run::bench(rest),
         "e2e" => run::e2e(),
         "bindings" => ci::update_bindings(),
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
                  ci        everything CI checks (fmt, clippy, host-free core, tests, UI tests, end-to-end)\n  \
                  test      setup, then ci\n  e2e       only the end-to-end suite (the real desk under a virtual display)\n  \
                  run       start a local hub with a drill and open the desk on it\n  \
+                 cluster   PostgreSQL of its own, N hub replicas (`cluster 3`; 2 by default) and the desk on all\n  \
                  package   the desk's .deb and .rpm (release; --debug for the debug build;\n            --check installs the debug .deb, starts it, removes it, as CI does)\n  \
                  bench     run the benchmarks (release) and print their figures;\n            `bench app [--minutes N] [--requests N] [--phases startup,street,drill]`\n            measures the desk itself\n  bindings  regenerate the UI's TypeScript types from Rust"
             );

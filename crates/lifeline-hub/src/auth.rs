@@ -72,6 +72,8 @@ impl Principal {
                 ServiceScope::Intake => false,
                 ServiceScope::PublishAdvisories => officer.role.supervises(),
                 ServiceScope::ReadAdvisories => officer.role.reads_caseload(),
+                // Monitoring is a service account's, never a person's session.
+                ServiceScope::ReadMetrics => false,
             },
         }
     }

@@ -10,8 +10,10 @@ pub mod atom;
 pub mod auth;
 pub mod claims;
 pub mod dev_ca;
+pub mod dev_postgres;
 pub mod drill;
 pub mod limits;
+pub mod metrics;
 pub mod secrets;
 pub mod serve;
 pub mod store;
@@ -45,6 +47,8 @@ pub struct HubState {
     pub advisories_changed: watch::Sender<u64>,
     /// The region packs this hub hosts (`--maps DIR`), checked once at start.
     pub maps: api::HostedMaps,
+    /// Requests answered and their latency (`GET /v1/metrics`).
+    pub metrics: metrics::Metrics,
 }
 
 impl HubState {
@@ -67,6 +71,7 @@ impl HubState {
             claims_changed: watch::channel(0).0,
             advisories_changed: watch::channel(0).0,
             maps,
+            metrics: metrics::Metrics::default(),
         }))
     }
 

@@ -126,6 +126,11 @@ impl StreamCounts {
         })
     }
 
+    /// Streams open at this replica, for every credential.
+    pub fn total(&self) -> usize {
+        self.open.lock().map_or(0, |o| o.values().sum())
+    }
+
     pub fn open_count(&self, key: &str) -> usize {
         self.open
             .lock()

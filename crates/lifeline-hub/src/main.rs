@@ -101,6 +101,16 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Start a throwaway PostgreSQL server in DIR (development and tests; emptied first) and
+    /// print the URL of its database `lifeline`; `--stop` stops the one in DIR.
+    DevPostgres {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        #[arg(long)]
+        stop: bool,
+    },
     /// Sets a drill hub up: the posts of a scenario's places and a duty officer of them.
     DrillAccounts {
         #[arg(long)]
@@ -191,7 +201,8 @@ enum CredentialCommand {
     /// Adds one; its secret is shown once.
     Add {
         name: String,
-        /// Service accounts: intake, advisories:publish, advisories:read (comma-separated).
+        /// Service accounts: intake, advisories:publish, advisories:read, metrics:read
+        /// (comma-separated).
         #[arg(long, default_value = "")]
         scopes: String,
     },
@@ -275,7 +286,7 @@ fn administer(db: &HubDb, command: Command) -> Result<String, AdminError> {
     let store = db.open(lifeline_hub::store::MAX_CASE_EVENTS)?;
     let s = store.as_ref();
     match command {
-        Command::Drills | Command::DevCa { .. } => Ok(String::new()),
+        Command::Drills | Command::DevCa { .. } | Command::DevPostgres { .. } => Ok(String::new()),
         Command::Posts(PostsCommand::Add {
             id,
             name_en,
@@ -377,6 +388,26 @@ fn main() -> ExitCode {
                         ca.cert.display(),
                         ca.key.display()
                     );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("lifeline-hub: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Command::DevPostgres { dir, port, stop }) => {
+            let done = if stop {
+                lifeline_hub::dev_postgres::DevPostgres::at(&dir, port)
+                    .and_then(|pg| pg.stop())
+                    .map(|()| format!("stopped the server in {}", dir.display()))
+            } else {
+                lifeline_hub::dev_postgres::DevPostgres::start(&dir, port)
+                    .and_then(|pg| pg.database("lifeline"))
+            };
+            return match done {
+                Ok(said) => {
+                    println!("{said}");
                     ExitCode::SUCCESS
                 }
                 Err(e) => {

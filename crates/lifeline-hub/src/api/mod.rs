@@ -19,6 +19,7 @@ mod exports;
 mod maps;
 mod media;
 mod messages;
+mod metrics;
 mod requests;
 mod session;
 
@@ -78,6 +79,7 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/v1/claims", get(claims::list))
         .route("/v1/events", get(events::events))
+        .route("/v1/metrics", get(metrics::metrics))
         .route("/v1/advisories.atom", get(advisories::atom))
         .route("/v1/advisories/{file}", get(advisories::document))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
@@ -103,6 +105,10 @@ pub fn router(state: Shared) -> Router {
         .merge(authorised)
         .fallback(not_found)
         .layer(middleware::from_fn(harden))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            metrics::count,
+        ))
         .with_state(state)
 }
 

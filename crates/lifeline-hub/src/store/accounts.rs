@@ -194,13 +194,16 @@ pub enum ServiceScope {
     PublishAdvisories,
     /// The advisory index and documents.
     ReadAdvisories,
+    /// `GET /v1/metrics` (an operations team's monitoring).
+    ReadMetrics,
 }
 
 impl ServiceScope {
-    pub const ALL: [ServiceScope; 3] = [
+    pub const ALL: [ServiceScope; 4] = [
         ServiceScope::Intake,
         ServiceScope::PublishAdvisories,
         ServiceScope::ReadAdvisories,
+        ServiceScope::ReadMetrics,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -208,6 +211,7 @@ impl ServiceScope {
             ServiceScope::Intake => "intake",
             ServiceScope::PublishAdvisories => "advisories:publish",
             ServiceScope::ReadAdvisories => "advisories:read",
+            ServiceScope::ReadMetrics => "metrics:read",
         }
     }
 

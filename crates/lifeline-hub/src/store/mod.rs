@@ -312,6 +312,10 @@ pub trait Requests: Send + Sync + 'static {
     ) -> Result<Vec<Change>, HubError>;
     /// The latest change_seq (0 when empty).
     fn head(&self) -> Result<u64, HubError>;
+    /// Connections to the database: open, idle, at most (`None`: one file, no pool).
+    fn pool_status(&self) -> Option<(usize, usize, usize)> {
+        None
+    }
     /// One request, whoever may see it (the caller checks its post against the scope).
     fn get(&self, id: &str) -> Result<Option<WireRequest>, HubError>;
     fn act(&self, call: ActionCall<'_>, now: DateTime<Utc>) -> Result<ActionAnswer, HubError>;

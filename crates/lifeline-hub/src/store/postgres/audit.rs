@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use tokio_postgres::Transaction;
 
-use super::PostgresHubStore;
+use super::{AUDIT_LOCK, PostgresHubStore};
 use crate::store::audit::{GENESIS, chain_hash, check_chain, check_head};
 use crate::store::{AuditEntry, AuditLog, AuditRecord, ChainCheck, HubError};
 
@@ -49,14 +49,17 @@ async fn records(tx: &Transaction<'_>, since_ms: i64) -> Result<Vec<AuditRecord>
     Ok(out)
 }
 
-/// Appends an entry inside the caller's transaction (which holds the write lock): the change
-/// and its record commit together or not at all. The head is kept in `meta` as well, so a
-/// trail cut short at its end no longer matches it.
+/// Appends an entry inside the caller's transaction: the change and its record commit
+/// together or not at all. The audit lock, held to the end of the transaction, keeps the
+/// chain from forking. The head is kept in `meta` as well, so a trail cut short at its end
+/// no longer matches it.
 pub(super) async fn append_in(
     tx: &Transaction<'_>,
     e: AuditEntry<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), HubError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])
+        .await?;
     let last = tx
         .query_opt("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[])
         .await?;
@@ -85,7 +88,7 @@ pub(super) async fn append_in(
 
 impl AuditLog for PostgresHubStore {
     fn audit(&self, e: AuditEntry<'_>, now: DateTime<Utc>) -> Result<(), HubError> {
-        self.with_tx(async |tx| append_in(tx, e, now).await)
+        self.with_audit_tx(async |tx| append_in(tx, e, now).await)
     }
 
     fn audit_since(&self, since: DateTime<Utc>) -> Result<Vec<AuditRecord>, HubError> {
@@ -105,6 +108,8 @@ impl AuditLog for PostgresHubStore {
 
     fn rotate_audit(&self, through_seq: i64) -> Result<usize, HubError> {
         self.with_tx(async |tx| {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])
+                .await?;
             let Some(row) = tx
                 .query_opt("SELECT hash FROM audit WHERE seq = $1", &[&through_seq])
                 .await?

@@ -9,7 +9,9 @@
 //! does not give this: numbers are taken in one order and committed in another, and a reader
 //! that passed 11 while 10 was in flight never sees 10 (see `tests/feed_order.rs`). Writes
 //! are serialised, as they are on the SQLite file; reads, streams and sign-ins' password
-//! checks run beside them on every replica.
+//! checks run beside them on every replica. The audit trail's hash chain has a lock of its
+//! own ([`AUDIT_LOCK`], always taken after the write lock when both are held), so the entry
+//! that records a page read does not queue behind the writers.
 //!
 //! The client is async (`tokio-postgres`): connections are driven on a small runtime of the
 //! store's own and their futures awaited with a plain executor, so the synchronous contract
@@ -35,6 +37,10 @@ pub use listen::Wake;
 
 /// The key of the advisory lock every writing transaction holds ("LLHW").
 const WRITE_LOCK: i64 = 0x4c4c_4857;
+/// The key of the advisory lock the audit trail's appends hold ("LLHA"): the chain must not
+/// fork, but an audit entry alone (a page read, an export) takes no change number, so it
+/// need not wait for the write lock. Taken after [`WRITE_LOCK`] when both are held.
+const AUDIT_LOCK: i64 = 0x4c4c_4841;
 /// The key of the session lock migrations run under ("LLHM").
 const MIGRATION_LOCK: i64 = 0x4c4c_484d;
 /// The channel replicas listen on for "the feed moved" (the payload is never trusted).
@@ -118,6 +124,13 @@ impl PostgresHubStore {
         self
     }
 
+    /// Connections open, idle, and the most this replica opens.
+    pub fn pool_status(&self) -> (usize, usize, usize) {
+        let open = self.open.lock().map_or(0, |o| *o);
+        let idle = self.idle.lock().map_or(0, |i| i.len());
+        (open, idle, POOL_SIZE)
+    }
+
     /// Where this store's database is (for messages; never with a password).
     pub fn target(&self) -> &PostgresTarget {
         &self.target
@@ -186,6 +199,21 @@ impl PostgresHubStore {
             let tx = client.transaction().await?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
                 .await?;
+            let out = f(&tx).await?;
+            tx.commit().await?;
+            Ok(out)
+        })
+    }
+
+    /// Runs `f` in a transaction without the write lock: for audit entries alone, which
+    /// take the audit lock themselves.
+    pub(super) fn with_audit_tx<T>(
+        &self,
+        f: impl AsyncFnOnce(&Transaction<'_>) -> Result<T, HubError>,
+    ) -> Result<T, HubError> {
+        let mut client = self.client()?;
+        block_on(async {
+            let tx = client.transaction().await?;
             let out = f(&tx).await?;
             tx.commit().await?;
             Ok(out)

@@ -184,6 +184,10 @@ impl Requests for PostgresHubStore {
         self.with_read(async |tx| head(tx).await)
     }
 
+    fn pool_status(&self) -> Option<(usize, usize, usize)> {
+        Some(self.pool_status())
+    }
+
     fn get(&self, id: &str) -> Result<Option<WireRequest>, HubError> {
         self.with_read(async |tx| load(tx, id).await)
     }
