@@ -1,7 +1,9 @@
 //! [`Accounts`] on PostgreSQL.
 
 use chrono::{DateTime, Utc};
-use tokio_postgres::{Row, Transaction};
+use tokio_postgres::Row;
+
+use super::tx::Tx;
 
 use super::PostgresHubStore;
 use super::audit::append_in;
@@ -60,7 +62,7 @@ fn credential_from(r: &Row) -> Result<Credential, HubError> {
     })
 }
 
-async fn officer_in(tx: &Transaction<'_>, id: &str) -> Result<Option<Officer>, HubError> {
+async fn officer_in(tx: &Tx<'_>, id: &str) -> Result<Option<Officer>, HubError> {
     tx.query_opt(
         &format!("SELECT {OFFICER_COLUMNS} FROM officers WHERE id = $1"),
         &[&id],
@@ -74,7 +76,7 @@ async fn officer_in(tx: &Transaction<'_>, id: &str) -> Result<Option<Officer>, H
 /// New tokens for session `id`, stored as hashes (a new session when `insert` names its
 /// officer and desk).
 async fn issue(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     id: &str,
     now: DateTime<Utc>,
     insert: Option<(&str, &str)>,
@@ -102,7 +104,7 @@ async fn issue(
 }
 
 /// Ends every live session of an officer (disabled, or a new password).
-async fn revoke_all(tx: &Transaction<'_>, officer_id: &str) -> Result<(), HubError> {
+async fn revoke_all(tx: &Tx<'_>, officer_id: &str) -> Result<(), HubError> {
     tx.execute(
         "UPDATE sessions SET revoked_at = $2 WHERE officer_id = $1 AND revoked_at IS NULL",
         &[&officer_id, &ms(Utc::now())],
@@ -245,7 +247,7 @@ impl Accounts for PostgresHubStore {
     ) -> Result<SignIn, HubError> {
         let actor = format!("officer:{officer_id}");
         let entry = |action: &'static str, detail: String| (action, detail);
-        let record = async |tx: &Transaction<'_>, (action, detail): (&str, String)| {
+        let record = async |tx: &Tx<'_>, (action, detail): (&str, String)| {
             append_in(
                 tx,
                 AuditEntry {

@@ -2,14 +2,14 @@
 //! chain never forks with writers on several replicas. The anchor (the hash before the first
 //! entry kept) is in `meta` under `audit_anchor`; rotation moves it forward.
 
+use super::tx::Tx;
 use chrono::{DateTime, Utc};
-use tokio_postgres::Transaction;
 
 use super::{AUDIT_LOCK, PostgresHubStore};
 use crate::store::audit::{GENESIS, chain_hash, check_chain, check_head};
 use crate::store::{AuditEntry, AuditLog, AuditRecord, ChainCheck, HubError};
 
-async fn meta(tx: &Transaction<'_>, key: &str) -> Result<Option<String>, HubError> {
+async fn meta(tx: &Tx<'_>, key: &str) -> Result<Option<String>, HubError> {
     Ok(tx
         .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
         .await?
@@ -17,7 +17,7 @@ async fn meta(tx: &Transaction<'_>, key: &str) -> Result<Option<String>, HubErro
         .transpose()?)
 }
 
-async fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> Result<(), HubError> {
+async fn set_meta(tx: &Tx<'_>, key: &str, value: &str) -> Result<(), HubError> {
     tx.execute(
         "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         &[&key, &value],
@@ -26,7 +26,7 @@ async fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> Result<(), Hu
     Ok(())
 }
 
-async fn records(tx: &Transaction<'_>, since_ms: i64) -> Result<Vec<AuditRecord>, HubError> {
+async fn records(tx: &Tx<'_>, since_ms: i64) -> Result<Vec<AuditRecord>, HubError> {
     let rows = tx
         .query(
             "SELECT seq, at, actor, action, target, detail, prev_hash, hash FROM audit WHERE at >= $1 ORDER BY seq",
@@ -54,10 +54,12 @@ async fn records(tx: &Transaction<'_>, since_ms: i64) -> Result<Vec<AuditRecord>
 /// chain from forking. The head is kept in `meta` as well, so a trail cut short at its end
 /// no longer matches it.
 pub(super) async fn append_in(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     e: AuditEntry<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), HubError> {
+    // A statement of its own: a statement reads from a snapshot taken when it starts, so
+    // the last entry must be read by a statement that starts once the lock is held.
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])
         .await?;
     let last = tx
@@ -78,12 +80,16 @@ pub(super) async fn append_in(
     };
     let at = now.timestamp_millis();
     let hash = chain_hash(&prev, seq, at, e.actor, e.action, e.target, e.detail);
+    // The entry and the head kept beside it, in one statement.
     tx.execute(
-        "INSERT INTO audit (seq, at, actor, action, target, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        &[&seq, &at, &e.actor, &e.action, &e.target, &e.detail, &prev, &hash],
+        "WITH entry AS (INSERT INTO audit (seq, at, actor, action, target, detail, prev_hash, hash) \
+                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)) \
+         INSERT INTO meta (key, value) VALUES ('audit_head', $9) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[&seq, &at, &e.actor, &e.action, &e.target, &e.detail, &prev, &hash, &format!("{seq}:{hash}")],
     )
     .await?;
-    set_meta(tx, "audit_head", &format!("{seq}:{hash}")).await
+    Ok(())
 }
 
 impl AuditLog for PostgresHubStore {

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use lifeline_core::protocol::WireClaim;
 
+use super::tx::Tx;
 use super::{CLAIMS_CHANNEL, PostgresHubStore};
 use crate::claims::{Claimed, new_claim};
 use crate::store::accounts::{ms, time};
@@ -83,18 +84,19 @@ impl SoftClaims for PostgresHubStore {
 
 impl PostgresHubStore {
     /// A claim's change, told to every replica at commit; expired claims are swept on the way.
-    async fn claims_changed(tx: &tokio_postgres::Transaction<'_>) -> Result<(), HubError> {
+    async fn claims_changed(tx: &Tx<'_>) -> Result<(), HubError> {
         tx.execute(&format!("NOTIFY {CLAIMS_CHANNEL}"), &[]).await?;
         Ok(())
     }
 
     fn with_claims<T>(
         &self,
-        f: impl AsyncFnOnce(&tokio_postgres::Transaction<'_>) -> Result<T, HubError>,
+        f: impl AsyncFnOnce(&Tx<'_>) -> Result<T, HubError>,
     ) -> Result<T, HubError> {
-        let mut client = self.client()?;
+        let mut pooled = self.client()?;
+        let (client, prepared) = pooled.parts();
         futures_executor::block_on(async {
-            let tx = client.transaction().await?;
+            let tx = Tx::new(client.transaction().await?, prepared);
             let out = f(&tx).await?;
             tx.execute(
                 "DELETE FROM claims WHERE expires_at < $1",

@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
+use super::tx::Tx;
 use chrono::{DateTime, Duration, Utc};
 use lifeline_core::model::Direction;
 use lifeline_core::protocol::{WireInboundMessage, WireMessage, WireReceipt, WireRequest};
-use tokio_postgres::Transaction;
 
 use super::audit::append_in;
 use super::records::next_seq;
@@ -25,7 +25,7 @@ fn parse(id: &str, record: &str) -> Result<WireMessage, HubError> {
 }
 
 async fn query(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     sql: &str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
 ) -> Result<Vec<WireMessage>, HubError> {
@@ -36,7 +36,7 @@ async fn query(
     Ok(out)
 }
 
-async fn load_message(tx: &Transaction<'_>, id: &str) -> Result<Option<WireMessage>, HubError> {
+async fn load_message(tx: &Tx<'_>, id: &str) -> Result<Option<WireMessage>, HubError> {
     tx.query_opt("SELECT record FROM messages WHERE id = $1", &[&id])
         .await?
         .map(|r| parse(id, r.try_get(0)?))
@@ -45,7 +45,7 @@ async fn load_message(tx: &Transaction<'_>, id: &str) -> Result<Option<WireMessa
 
 /// Several messages by id (a page of the change feed).
 pub(super) async fn load_many(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     ids: &[String],
 ) -> Result<HashMap<String, WireMessage>, HubError> {
     let mut out = HashMap::with_capacity(ids.len());
@@ -67,7 +67,7 @@ pub(super) async fn load_many(
 }
 
 /// Inserts or updates a message at the next change number.
-async fn store(tx: &Transaction<'_>, m: &WireMessage) -> Result<u64, HubError> {
+async fn store(tx: &Tx<'_>, m: &WireMessage) -> Result<u64, HubError> {
     let record = serde_json::to_string(m).map_err(|e| HubError::Corrupt(e.to_string()))?;
     let seq = next_seq(tx).await?;
     tx.execute(
@@ -91,7 +91,7 @@ async fn store(tx: &Transaction<'_>, m: &WireMessage) -> Result<u64, HubError> {
 
 /// An officer's message, stored on the thread ([`rules::outbound_message`]).
 pub(super) async fn send(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     current: WireRequest,
     call: ActionCall<'_>,
     now: DateTime<Utc>,
@@ -106,10 +106,7 @@ pub(super) async fn send(
 }
 
 /// Who took `request_id` in (`None`: no such request).
-async fn intake_by(
-    tx: &Transaction<'_>,
-    request_id: &str,
-) -> Result<Option<Option<String>>, HubError> {
+async fn intake_by(tx: &Tx<'_>, request_id: &str) -> Result<Option<Option<String>>, HubError> {
     Ok(tx
         .query_opt(
             "SELECT intake_by FROM requests WHERE id = $1",
@@ -121,7 +118,7 @@ async fn intake_by(
 }
 
 async fn describe_uploaded(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     sha256: &str,
     channel: &str,
 ) -> Result<Option<StoredMedia>, HubError> {
@@ -144,7 +141,7 @@ async fn describe_uploaded(
 
 /// A citizen's message, from the channel that took the request in.
 pub(super) async fn message_in(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     request_id: &str,
     m: WireInboundMessage,
     channel: &str,
@@ -189,10 +186,7 @@ pub(super) async fn message_in(
     Ok(MessageIn::Stored(wire))
 }
 
-pub(super) async fn thread(
-    tx: &Transaction<'_>,
-    request_id: &str,
-) -> Result<Vec<WireMessage>, HubError> {
+pub(super) async fn thread(tx: &Tx<'_>, request_id: &str) -> Result<Vec<WireMessage>, HubError> {
     query(
         tx,
         "SELECT id, record FROM messages WHERE request_id = $1 ORDER BY created_at, change_seq",
@@ -203,7 +197,7 @@ pub(super) async fn thread(
 
 /// Outbound messages still `queued` for requests `channel` took in, oldest first.
 pub(super) async fn outbox(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     channel: &str,
     limit: u32,
 ) -> Result<Vec<WireMessage>, HubError> {
@@ -218,7 +212,7 @@ pub(super) async fn outbox(
 }
 
 pub(super) async fn receipt(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     message_id: &str,
     channel: &str,
     r: &WireReceipt,
@@ -252,7 +246,7 @@ pub(super) async fn receipt(
 }
 
 /// A request moved to another post: its messages take new change numbers after the move.
-pub(super) async fn restamp_thread(tx: &Transaction<'_>, request_id: &str) -> Result<(), HubError> {
+pub(super) async fn restamp_thread(tx: &Tx<'_>, request_id: &str) -> Result<(), HubError> {
     let ids: Vec<String> = tx
         .query(
             "SELECT id FROM messages WHERE request_id = $1 ORDER BY change_seq",
@@ -274,7 +268,7 @@ pub(super) async fn restamp_thread(tx: &Transaction<'_>, request_id: &str) -> Re
 }
 
 /// Drops the files no message names that were uploaded more than a day ago.
-async fn drop_unclaimed(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<(), HubError> {
+async fn drop_unclaimed(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<(), HubError> {
     tx.execute(
         "DELETE FROM media WHERE created_at < $1 \
          AND sha256 NOT IN (SELECT media_sha FROM messages WHERE media_sha IS NOT NULL)",
@@ -292,7 +286,7 @@ async fn drop_unclaimed(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<(), 
 /// Keeps a file as uploaded by `uploaded_by`; the same bytes again keep one copy and start
 /// its day of grace afresh.
 pub(super) async fn put_media(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     sha256: &str,
     media_type: &str,
     bytes: &[u8],
@@ -324,7 +318,7 @@ pub(super) async fn put_media(
 /// Before a request's thread is erased: its files, unless another thread carries them too,
 /// and the files no message named for a day.
 pub(super) async fn erase_thread_files(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     request_id: &str,
     now: DateTime<Utc>,
 ) -> Result<(), HubError> {

@@ -25,11 +25,14 @@ mod listen;
 mod messages;
 mod records;
 mod requests;
+mod tx;
 
 use std::sync::{Condvar, Mutex};
 
 use futures_executor::block_on;
-use tokio_postgres::{Client, IsolationLevel, Transaction};
+use tokio_postgres::{Client, IsolationLevel};
+
+use tx::{Prepared, Tx};
 
 use super::{HubError, MAX_CASE_EVENTS};
 pub use connect::{PASSWORD_ENV, PostgresTarget, is_postgres_url};
@@ -56,7 +59,7 @@ const POOL_SIZE: usize = 8;
 
 pub struct PostgresHubStore {
     target: PostgresTarget,
-    idle: Mutex<Vec<Client>>,
+    idle: Mutex<Vec<(Client, Box<Prepared>)>>,
     /// Connections checked out or idle; waits on `returned` when at [`POOL_SIZE`].
     open: Mutex<usize>,
     returned: Condvar,
@@ -67,35 +70,42 @@ pub struct PostgresHubStore {
 /// A connection taken from the pool; it goes back when dropped, unless it broke.
 pub(super) struct Pooled<'a> {
     store: &'a PostgresHubStore,
-    client: Option<Client>,
+    /// The connection and the statements it has prepared.
+    client: Option<(Client, Box<Prepared>)>,
+}
+
+const PRESENT: &str = "a pooled connection is present until dropped";
+
+impl Pooled<'_> {
+    /// The connection, and the statements it prepared, for a [`Tx`].
+    fn parts(&mut self) -> (&mut Client, &Prepared) {
+        let (client, prepared) = self.client.as_mut().expect(PRESENT);
+        (client, prepared)
+    }
 }
 
 impl std::ops::Deref for Pooled<'_> {
     type Target = Client;
     fn deref(&self) -> &Client {
-        self.client
-            .as_ref()
-            .expect("a pooled connection is present until dropped")
+        &self.client.as_ref().expect(PRESENT).0
     }
 }
 
 impl std::ops::DerefMut for Pooled<'_> {
     fn deref_mut(&mut self) -> &mut Client {
-        self.client
-            .as_mut()
-            .expect("a pooled connection is present until dropped")
+        &mut self.client.as_mut().expect(PRESENT).0
     }
 }
 
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
-        if let Some(client) = self.client.take() {
-            if client.is_closed() {
+        if let Some(pair) = self.client.take() {
+            if pair.0.is_closed() {
                 if let Ok(mut open) = self.store.open.lock() {
                     *open = open.saturating_sub(1);
                 }
             } else if let Ok(mut idle) = self.store.idle.lock() {
-                idle.push(client);
+                idle.push(pair);
             }
         }
         self.store.returned.notify_one();
@@ -154,7 +164,7 @@ impl PostgresHubStore {
     pub(super) fn client(&self) -> Result<Pooled<'_>, HubError> {
         loop {
             if let Some(client) = self.idle.lock().map_err(|_| HubError::Poisoned)?.pop() {
-                if client.is_closed() {
+                if client.0.is_closed() {
                     let mut open = self.open.lock().map_err(|_| HubError::Poisoned)?;
                     *open = open.saturating_sub(1);
                     continue;
@@ -171,7 +181,7 @@ impl PostgresHubStore {
                 return match self.target.connect() {
                     Ok(client) => Ok(Pooled {
                         store: self,
-                        client: Some(client),
+                        client: Some((client, Box::default())),
                     }),
                     Err(e) => {
                         if let Ok(mut open) = self.open.lock() {
@@ -190,13 +200,14 @@ impl PostgresHubStore {
     }
 
     /// Runs `f` in a transaction holding the write lock, and commits when it succeeds.
-    pub(super) fn with_tx<T>(
+    fn with_tx<T>(
         &self,
-        f: impl AsyncFnOnce(&Transaction<'_>) -> Result<T, HubError>,
+        f: impl AsyncFnOnce(&Tx<'_>) -> Result<T, HubError>,
     ) -> Result<T, HubError> {
-        let mut client = self.client()?;
+        let mut pooled = self.client()?;
+        let (client, prepared) = pooled.parts();
         block_on(async {
-            let tx = client.transaction().await?;
+            let tx = Tx::new(client.transaction().await?, prepared);
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
                 .await?;
             let out = f(&tx).await?;
@@ -207,13 +218,14 @@ impl PostgresHubStore {
 
     /// Runs `f` in a transaction without the write lock: for audit entries alone, which
     /// take the audit lock themselves.
-    pub(super) fn with_audit_tx<T>(
+    fn with_audit_tx<T>(
         &self,
-        f: impl AsyncFnOnce(&Transaction<'_>) -> Result<T, HubError>,
+        f: impl AsyncFnOnce(&Tx<'_>) -> Result<T, HubError>,
     ) -> Result<T, HubError> {
-        let mut client = self.client()?;
+        let mut pooled = self.client()?;
+        let (client, prepared) = pooled.parts();
         block_on(async {
-            let tx = client.transaction().await?;
+            let tx = Tx::new(client.transaction().await?, prepared);
             let out = f(&tx).await?;
             tx.commit().await?;
             Ok(out)
@@ -221,11 +233,12 @@ impl PostgresHubStore {
     }
 
     /// Runs `f` on one snapshot of the database, without the write lock.
-    pub(super) fn with_read<T>(
+    fn with_read<T>(
         &self,
-        f: impl AsyncFnOnce(&Transaction<'_>) -> Result<T, HubError>,
+        f: impl AsyncFnOnce(&Tx<'_>) -> Result<T, HubError>,
     ) -> Result<T, HubError> {
-        let mut client = self.client()?;
+        let mut pooled = self.client()?;
+        let (client, prepared) = pooled.parts();
         block_on(async {
             let tx = client
                 .build_transaction()
@@ -233,6 +246,7 @@ impl PostgresHubStore {
                 .read_only(true)
                 .start()
                 .await?;
+            let tx = Tx::new(tx, prepared);
             let out = f(&tx).await?;
             tx.commit().await?;
             Ok(out)

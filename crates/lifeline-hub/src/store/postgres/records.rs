@@ -2,10 +2,10 @@
 //! new request to its post, case events, the change numbers, and applying a triage action
 //! decided by [`rules::plan`].
 
+use super::tx::Tx;
 use chrono::{DateTime, Utc};
 use lifeline_core::model::{CaseEvent, HelpRequest, TriageAction};
 use lifeline_core::protocol::{WireEvent, WireRequest};
-use tokio_postgres::Transaction;
 
 use super::CHANGES_CHANNEL;
 use crate::store::rules::{self, Plan, post_of};
@@ -13,21 +13,13 @@ use crate::store::{ActionCall, ActionOutcome, HubError};
 
 /// Takes the next change number. The caller holds the write lock (`with_tx`), so the number
 /// is committed before anyone takes the one after it. Replicas are told at commit.
-pub(super) async fn next_seq(tx: &Transaction<'_>) -> Result<u64, HubError> {
+pub(super) async fn next_seq(tx: &Tx<'_>) -> Result<u64, HubError> {
     let head: i64 = tx
         .query_one("UPDATE feed SET head = head + 1 RETURNING head", &[])
         .await?
         .try_get(0)?;
     tx.execute(&format!("NOTIFY {CHANGES_CHANNEL}"), &[])
         .await?;
-    Ok(head as u64)
-}
-
-pub(super) async fn head(tx: &Transaction<'_>) -> Result<u64, HubError> {
-    let head: i64 = tx
-        .query_one("SELECT head FROM feed", &[])
-        .await?
-        .try_get(0)?;
     Ok(head as u64)
 }
 
@@ -39,7 +31,7 @@ fn parse_event(id: &str, body: &str) -> Result<WireEvent, HubError> {
     serde_json::from_str(body).map_err(|e| HubError::Corrupt(format!("event of {id}: {e}")))
 }
 
-pub(super) async fn load(tx: &Transaction<'_>, id: &str) -> Result<Option<WireRequest>, HubError> {
+pub(super) async fn load(tx: &Tx<'_>, id: &str) -> Result<Option<WireRequest>, HubError> {
     let Some(row) = tx
         .query_opt("SELECT record FROM requests WHERE id = $1", &[&id])
         .await?
@@ -61,7 +53,7 @@ pub(super) async fn load(tx: &Transaction<'_>, id: &str) -> Result<Option<WireRe
 
 /// Several requests with their events, in two queries (a page of the change feed).
 pub(super) async fn load_many(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     ids: &[String],
 ) -> Result<std::collections::HashMap<String, WireRequest>, HubError> {
     let mut out = std::collections::HashMap::with_capacity(ids.len());
@@ -95,19 +87,25 @@ pub(super) async fn load_many(
     Ok(out)
 }
 
+/// How a request is written: the first time (with who took it in), or as a change.
+pub(super) enum Save<'a> {
+    New { intake_by: &'a str },
+    Change,
+}
+
 pub(super) async fn save(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     r: &HelpRequest,
     seq: u64,
-    insert: bool,
+    how: Save<'_>,
 ) -> Result<(), HubError> {
     let record = serde_json::to_string(&WireRequest::from_domain(r, &[]))
         .map_err(|e| HubError::Corrupt(e.to_string()))?;
     let (seq, version) = (seq as i64, r.version);
-    if insert {
+    if let Save::New { intake_by } = how {
         tx.execute(
-            "INSERT INTO requests (id, version, change_seq, record, created_at, post) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&r.id, &version, &seq, &record, &r.created_at.timestamp_millis(), &r.post],
+            "INSERT INTO requests (id, version, change_seq, record, created_at, post, intake_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&r.id, &version, &seq, &record, &r.created_at.timestamp_millis(), &r.post, &intake_by],
         )
         .await?;
     } else {
@@ -124,7 +122,7 @@ pub(super) async fn save(
 /// names, by id or by name, else the first whole-country post of its country; with no posts
 /// configured, the named post as given.
 pub(super) async fn route(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     named: Option<&str>,
     country: Option<&str>,
 ) -> Result<Option<String>, HubError> {
@@ -159,14 +157,14 @@ pub(super) async fn route(
         .transpose()?)
 }
 
-pub(super) async fn post_exists(tx: &Transaction<'_>, id: &str) -> Result<bool, HubError> {
+pub(super) async fn post_exists(tx: &Tx<'_>, id: &str) -> Result<bool, HubError> {
     Ok(tx
         .query_one("SELECT EXISTS (SELECT 1 FROM posts WHERE id = $1)", &[&id])
         .await?
         .try_get(0)?)
 }
 
-pub(super) async fn event_count(tx: &Transaction<'_>, id: &str) -> Result<usize, HubError> {
+pub(super) async fn event_count(tx: &Tx<'_>, id: &str) -> Result<usize, HubError> {
     let n: i64 = tx
         .query_one("SELECT count(*) FROM events WHERE request_id = $1", &[&id])
         .await?
@@ -174,10 +172,7 @@ pub(super) async fn event_count(tx: &Transaction<'_>, id: &str) -> Result<usize,
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
-pub(super) async fn append_events(
-    tx: &Transaction<'_>,
-    events: &[CaseEvent],
-) -> Result<(), HubError> {
+pub(super) async fn append_events(tx: &Tx<'_>, events: &[CaseEvent]) -> Result<(), HubError> {
     for e in events {
         let body = serde_json::to_string(&WireEvent {
             id: e.id.clone(),
@@ -198,7 +193,7 @@ pub(super) async fn append_events(
 /// Decides an action against the current record ([`rules::plan`]) and applies it when it is
 /// to be applied.
 pub(super) async fn decide(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     current: WireRequest,
     call: ActionCall<'_>,
     case_event_cap: usize,
@@ -224,7 +219,7 @@ pub(super) async fn decide(
         Plan::Send(current) => super::messages::send(tx, current, call, now).await,
         Plan::Apply { next, events } => {
             let seq = next_seq(tx).await?;
-            save(tx, &next, seq, false).await?;
+            save(tx, &next, seq, Save::Change).await?;
             append_events(tx, &events).await?;
             let record = load(tx, &next.id)
                 .await?

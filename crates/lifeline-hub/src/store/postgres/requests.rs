@@ -9,7 +9,7 @@ use lifeline_core::protocol::{
 
 use super::audit::append_in;
 use super::records::{
-    append_events, decide, event_count, head, load, load_many, next_seq, post_exists, route, save,
+    Save, append_events, decide, event_count, load, load_many, next_seq, post_exists, route, save,
 };
 use super::{ADVISORIES_CHANNEL, PostgresHubStore, messages};
 use crate::store::rules::{from_intake, post_of, stored_outcome};
@@ -37,6 +37,11 @@ impl Requests for PostgresHubStore {
                 return Err(HubError::Invalid("id: at most 100 characters".into()));
             }
         }
+        // Routing reads the posts only: done before the write lock, which it would otherwise
+        // hold for three more statements (a post added meanwhile changes nothing of this).
+        let country = intake.location.as_ref().and_then(|l| l.country.clone());
+        let post =
+            self.with_read(async |tx| route(tx, intake.post.as_deref(), country.as_deref()).await)?;
         self.with_tx(async |tx| {
             if let Some(id) = &intake.id
                 && let Some(existing) = load(tx, id).await?
@@ -57,16 +62,9 @@ impl Requests for PostgresHubStore {
                     id
                 }
             };
-            let country = intake.location.as_ref().and_then(|l| l.country.clone());
-            let post = route(tx, intake.post.as_deref(), country.as_deref()).await?;
             let mut request = from_intake(intake, id.clone(), now).map_err(HubError::Invalid)?;
             request.post = post;
-            save(tx, &request, seq, true).await?;
-            tx.execute(
-                "UPDATE requests SET intake_by = $2 WHERE id = $1",
-                &[&id, &actor],
-            )
-            .await?;
+            save(tx, &request, seq, Save::New { intake_by: actor }).await?;
             let created = CaseEvent {
                 id: format!("{id}.created"),
                 request_id: id.clone(),
@@ -107,28 +105,32 @@ impl Requests for PostgresHubStore {
         self.with_read(async |tx| {
             let rows = match scope {
                 PostScope::All => {
+                    // Each part limited on its own: the planner then walks each index from
+                    // the cursor instead of sorting everything after it.
                     tx.query(
-                        "SELECT change_seq, id, 0::INT4 FROM requests WHERE change_seq > $1 \
-                         UNION ALL SELECT change_seq, request_id, 2 FROM erasures WHERE change_seq > $1 \
-                         UNION ALL SELECT change_seq, id, 3 FROM messages WHERE change_seq > $1 \
-                         ORDER BY 1 LIMIT $2",
+                        "SELECT * FROM ( \
+                           (SELECT change_seq, id, 0::INT4 FROM requests WHERE change_seq > $1 ORDER BY change_seq LIMIT $2) \
+                           UNION ALL (SELECT change_seq, request_id, 2 FROM erasures WHERE change_seq > $1 ORDER BY change_seq LIMIT $2) \
+                           UNION ALL (SELECT change_seq, id, 3 FROM messages WHERE change_seq > $1 ORDER BY change_seq LIMIT $2) \
+                         ) AS page ORDER BY 1 LIMIT $2",
                         &[&after, &limit],
                     )
                     .await?
                 }
                 PostScope::Posts(posts) => {
                     tx.query(
-                        "SELECT change_seq, id, 0::INT4 FROM requests \
-                           WHERE change_seq > $1 AND post = ANY($3) \
-                         UNION ALL \
-                         SELECT d.change_seq, d.request_id, 1 FROM post_departures d JOIN requests r ON r.id = d.request_id \
-                           WHERE d.change_seq > $1 AND d.post = ANY($3) \
-                             AND (r.post IS NULL OR NOT (r.post = ANY($3))) \
-                         UNION ALL SELECT change_seq, request_id, 2 FROM erasures WHERE change_seq > $1 \
-                         UNION ALL \
-                         SELECT m.change_seq, m.id, 3 FROM messages m JOIN requests r ON r.id = m.request_id \
-                           WHERE m.change_seq > $1 AND r.post = ANY($3) \
-                         ORDER BY 1 LIMIT $2",
+                        "SELECT * FROM ( \
+                           (SELECT change_seq, id, 0::INT4 FROM requests \
+                             WHERE change_seq > $1 AND post = ANY($3) ORDER BY change_seq LIMIT $2) \
+                           UNION ALL \
+                           (SELECT d.change_seq, d.request_id, 1 FROM post_departures d JOIN requests r ON r.id = d.request_id \
+                             WHERE d.change_seq > $1 AND d.post = ANY($3) \
+                               AND (r.post IS NULL OR NOT (r.post = ANY($3))) ORDER BY d.change_seq LIMIT $2) \
+                           UNION ALL (SELECT change_seq, request_id, 2 FROM erasures WHERE change_seq > $1 ORDER BY change_seq LIMIT $2) \
+                           UNION ALL \
+                           (SELECT m.change_seq, m.id, 3 FROM messages m JOIN requests r ON r.id = m.request_id \
+                             WHERE m.change_seq > $1 AND r.post = ANY($3) ORDER BY m.change_seq LIMIT $2) \
+                         ) AS page ORDER BY 1 LIMIT $2",
                         &[&after, &limit, posts],
                     )
                     .await?
@@ -181,7 +183,14 @@ impl Requests for PostgresHubStore {
     }
 
     fn head(&self) -> Result<u64, HubError> {
-        self.with_read(async |tx| head(tx).await)
+        // Asked after every write and every wake-up: one round trip, no transaction.
+        let client = self.client()?;
+        let row = futures_executor::block_on(client.query_typed("SELECT head FROM feed", &[]))?;
+        let head: i64 = row
+            .first()
+            .ok_or_else(|| HubError::Corrupt("the change feed has no head".into()))?
+            .try_get(0)?;
+        Ok(head as u64)
     }
 
     fn pool_status(&self) -> Option<(usize, usize, usize)> {
@@ -280,7 +289,7 @@ impl Requests for PostgresHubStore {
             request.version += 1;
             request.updated_at = now;
             let seq = next_seq(tx).await?;
-            save(tx, &request, seq, false).await?;
+            save(tx, &request, seq, Save::Change).await?;
             tx.execute(
                 "INSERT INTO post_departures (change_seq, request_id, post) VALUES ($1, $2, $3)",
                 &[&(seq as i64), &id, &from],
