@@ -25,7 +25,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::limits::{Buckets, Limits, StreamCounts};
+use crate::limits::{Limits, StreamCounts};
 use crate::serve::TlsFiles;
 use crate::store::{HubDb, HubStore};
 
@@ -35,7 +35,6 @@ pub struct HubState {
     /// Development tokens (`--dev-token`): empty on a production hub.
     pub dev_tokens: Vec<String>,
     pub limits: Limits,
-    pub buckets: Buckets,
     pub streams: Arc<StreamCounts>,
     /// A drill hub: its requests and advisories are exercises.
     pub exercise: bool,
@@ -64,7 +63,6 @@ impl HubState {
             store,
             dev_tokens,
             limits,
-            buckets: Buckets::default(),
             streams: Arc::new(StreamCounts::default()),
             exercise,
             head: watch::channel(head).0,

@@ -1,5 +1,7 @@
-//! Rate limits and stream caps, per credential (or per address for sign-in). Kept in this
-//! process's memory: each replica limits what it serves.
+//! Rate limits and stream caps, per credential (or per address for sign-in). The token
+//! buckets are the store's ([`crate::store::RateLimits`]): in this process's memory for a
+//! hub on a SQLite file ([`Buckets`]), in the database for replicas on PostgreSQL, so a
+//! limit holds whichever replica is called. Open streams are counted by each replica.
 //!
 //! A limit answers `429` with `Retry-After` in the protocol's error shape; desks already back
 //! off on it. Development tokens are not limited (drills and load tests use them).
@@ -67,6 +69,31 @@ struct Bucket {
     at: Instant,
 }
 
+/// What a bucket gave: how many of the tokens asked for, and when the next one is there
+/// when it gave fewer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Granted {
+    pub granted: u32,
+    pub wait: Option<Duration>,
+}
+
+/// A bucket of `tokens`, `elapsed_secs` after they were counted, refilled at `rate` up to
+/// `burst`, asked for `wanted`: the tokens left and what was granted.
+pub fn refill(
+    tokens: f64,
+    elapsed_secs: f64,
+    rate: f64,
+    burst: f64,
+    wanted: u32,
+) -> (f64, Granted) {
+    let available = (tokens + elapsed_secs * rate).min(burst);
+    let granted = (available.floor().max(0.0) as u32).min(wanted);
+    let left = available - f64::from(granted);
+    let wait =
+        (granted < wanted).then(|| Duration::from_secs_f64(((1.0 - left) / rate).max(0.001)));
+    (left, Granted { granted, wait })
+}
+
 /// Token buckets by key: `rate` per second, up to `burst`.
 #[derive(Debug, Default)]
 pub struct Buckets {
@@ -76,8 +103,27 @@ pub struct Buckets {
 impl Buckets {
     /// Takes one token for `key`; `Err(wait)` says when the next one is there.
     pub fn take(&self, key: &str, rate: f64, burst: f64, now: Instant) -> Result<(), Duration> {
+        match self.take_up_to(key, rate, burst, 1, now).wait {
+            None => Ok(()),
+            Some(wait) => Err(wait),
+        }
+    }
+
+    /// Takes up to `wanted` tokens for `key`.
+    pub fn take_up_to(
+        &self,
+        key: &str,
+        rate: f64,
+        burst: f64,
+        wanted: u32,
+        now: Instant,
+    ) -> Granted {
         let Ok(mut buckets) = self.buckets.lock() else {
-            return Ok(()); // a poisoned limiter must not lock everyone out
+            // A poisoned limiter must not lock everyone out.
+            return Granted {
+                granted: wanted,
+                wait: None,
+            };
         };
         if buckets.len() > 100_000 {
             // Idle keys hold full buckets; forgetting them changes nothing.
@@ -87,17 +133,16 @@ impl Buckets {
             tokens: burst,
             at: now,
         });
-        let refill = now.duration_since(b.at).as_secs_f64() * rate;
-        b.tokens = (b.tokens + refill).min(burst);
+        let (left, granted) = refill(
+            b.tokens,
+            now.duration_since(b.at).as_secs_f64(),
+            rate,
+            burst,
+            wanted,
+        );
+        b.tokens = left;
         b.at = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64(
-                ((1.0 - b.tokens) / rate).max(0.001),
-            ))
-        }
+        granted
     }
 }
 
@@ -172,6 +217,23 @@ mod tests {
             "refilled"
         );
         assert!(b.take("other", 1.0, 5.0, t0).is_ok(), "keys are apart");
+    }
+
+    #[test]
+    fn a_bucket_gives_what_it_has_of_what_is_asked_and_says_when_more_comes() {
+        // Full: five of eight, the next in a second.
+        let (left, g) = refill(5.0, 0.0, 1.0, 5.0, 8);
+        assert_eq!(g.granted, 5);
+        assert!(left.abs() < 1e-9);
+        assert_eq!(g.wait, Some(Duration::from_secs(1)));
+        // Half a second later at two a second: one more, none waiting.
+        let (left, g) = refill(0.0, 0.5, 2.0, 5.0, 1);
+        assert_eq!((g.granted, g.wait), (1, None));
+        assert!(left.abs() < 1e-9);
+        // A long idle bucket is full, never more.
+        let (left, g) = refill(0.0, 3600.0, 1.0, 5.0, 0);
+        assert_eq!(g.granted, 0);
+        assert!((left - 5.0).abs() < 1e-9);
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! Officers send messages as a `send_message` triage action (`requests::act`).
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Extension;
 use axum::body::Bytes;
@@ -161,23 +160,15 @@ pub async fn outbox(
     // Handed out at the channel's pace: what is over it waits for the next call (it stays
     // queued), and a call that gets nothing learns when to come back.
     let l = &state.limits;
-    let now = Instant::now();
-    let mut granted = 0;
-    let mut wait = None;
-    while granted < messages.len() {
-        match state.buckets.take(
-            &bucket,
-            l.channel_messages_per_sec,
-            l.channel_messages_burst,
-            now,
-        ) {
-            Ok(()) => granted += 1,
-            Err(w) => {
-                wait = Some(w);
-                break;
-            }
-        }
-    }
+    let wanted = u32::try_from(messages.len()).unwrap_or(u32::MAX);
+    let crate::limits::Granted { granted, wait } = super::take_tokens(
+        &state,
+        &bucket,
+        l.channel_messages_per_sec,
+        l.channel_messages_burst,
+        wanted,
+    );
+    let granted = granted as usize;
     if granted == 0
         && let Some(w) = wait
     {

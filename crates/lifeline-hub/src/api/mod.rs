@@ -145,15 +145,44 @@ pub fn limit(
     if p.is_dev() {
         return Ok(());
     }
-    state
-        .buckets
-        .take(
-            &format!("{kind}:{}", p.limit_key()),
-            rate,
-            burst,
-            std::time::Instant::now(),
-        )
+    take_token(state, &format!("{kind}:{}", p.limit_key()), rate, burst)
         .map_err(|wait| too_many(message, wait))
+}
+
+/// Takes up to `wanted` tokens from bucket `key`, shared by every replica of the hub. The
+/// limiter failing (its database out of reach) lets the call through: a broken limiter
+/// must not lock everyone out, and the call itself will meet the same database.
+pub fn take_tokens(
+    state: &HubState,
+    key: &str,
+    rate: f64,
+    burst: f64,
+    wanted: u32,
+) -> crate::limits::Granted {
+    if wanted == 0 {
+        return crate::limits::Granted {
+            granted: 0,
+            wait: None,
+        };
+    }
+    state
+        .store
+        .take_tokens(key, rate, burst, wanted)
+        .unwrap_or_else(|e| {
+            tracing::warn!("rate limit not checked: {e}");
+            crate::limits::Granted {
+                granted: wanted,
+                wait: None,
+            }
+        })
+}
+
+/// One token from bucket `key`; `Err(wait)` when there is none yet.
+pub fn take_token(state: &HubState, key: &str, rate: f64, burst: f64) -> Result<(), Duration> {
+    match take_tokens(state, key, rate, burst, 1).wait {
+        None => Ok(()),
+        Some(wait) => Err(wait),
+    }
 }
 
 pub fn internal(e: HubError) -> Response {

@@ -1,7 +1,6 @@
 //! Signing in and out, refreshing tokens, who am I, and the list of posts.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Extension;
 use axum::body::Bytes;
@@ -56,11 +55,11 @@ pub async fn sign_in(
 ) -> Response {
     let address = peer.map_or_else(|| "unknown".to_owned(), |p| p.0.0.ip().to_string());
     let per_minute = state.limits.sign_ins_per_minute;
-    if let Err(wait) = state.buckets.take(
+    if let Err(wait) = super::take_token(
+        &state,
         &format!("sign-in:{address}"),
         per_minute / 60.0,
         per_minute,
-        Instant::now(),
     ) {
         return too_many(
             "too many sign-in attempts from this address; wait and try again",

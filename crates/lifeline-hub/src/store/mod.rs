@@ -470,9 +470,21 @@ pub trait SoftClaims: Send + Sync + 'static {
     ) -> Result<Vec<lifeline_core::protocol::WireClaim>, HubError>;
 }
 
+/// Rate limits every replica shares: token buckets by key.
+pub trait RateLimits: Send + Sync + 'static {
+    /// Takes up to `wanted` tokens from bucket `key` (`rate` a second, up to `burst`).
+    fn take_tokens(
+        &self,
+        key: &str,
+        rate: f64,
+        burst: f64,
+        wanted: u32,
+    ) -> Result<crate::limits::Granted, HubError>;
+}
+
 /// The whole contract.
-pub trait HubStore: Requests + Accounts + AuditLog + SoftClaims {}
-impl<T: Requests + Accounts + AuditLog + SoftClaims> HubStore for T {}
+pub trait HubStore: Requests + Accounts + AuditLog + SoftClaims + RateLimits {}
+impl<T: Requests + Accounts + AuditLog + SoftClaims + RateLimits> HubStore for T {}
 
 /// Where a hub keeps its store: a SQLite file (a post, a laptop, a drill) or a PostgreSQL
 /// database (a ministry's hub, with several replicas on the same database).

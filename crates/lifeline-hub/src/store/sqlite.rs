@@ -29,8 +29,9 @@ pub struct SqliteHubStore {
     instance: String,
     /// The most case events a request keeps ([`MAX_CASE_EVENTS`] unless set lower).
     case_event_cap: usize,
-    /// One process serves a SQLite file: its claims live in its memory.
+    /// One process serves a SQLite file: its claims and rate limits live in its memory.
     claims: crate::claims::Claims,
+    buckets: crate::limits::Buckets,
 }
 
 const MIGRATIONS: &[&str] = &[
@@ -82,6 +83,7 @@ impl SqliteHubStore {
             instance,
             case_event_cap: MAX_CASE_EVENTS,
             claims: crate::claims::Claims::default(),
+            buckets: crate::limits::Buckets::default(),
         })
     }
 
@@ -542,5 +544,19 @@ impl super::SoftClaims for SqliteHubStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<lifeline_core::protocol::WireClaim>, HubError> {
         Ok(self.claims.live(now))
+    }
+}
+
+impl super::RateLimits for SqliteHubStore {
+    fn take_tokens(
+        &self,
+        key: &str,
+        rate: f64,
+        burst: f64,
+        wanted: u32,
+    ) -> Result<crate::limits::Granted, HubError> {
+        Ok(self
+            .buckets
+            .take_up_to(key, rate, burst, wanted, std::time::Instant::now()))
     }
 }

@@ -94,7 +94,7 @@ pub(super) async fn append_in(
 
 impl AuditLog for PostgresHubStore {
     fn audit(&self, e: AuditEntry<'_>, now: DateTime<Utc>) -> Result<(), HubError> {
-        self.with_audit_tx(async |tx| append_in(tx, e, now).await)
+        self.with_plain_tx(async |tx| append_in(tx, e, now).await)
     }
 
     fn audit_since(&self, since: DateTime<Utc>) -> Result<Vec<AuditRecord>, HubError> {

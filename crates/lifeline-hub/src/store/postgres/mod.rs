@@ -21,6 +21,7 @@ mod accounts;
 mod audit;
 mod claims;
 mod connect;
+mod limits;
 mod listen;
 mod messages;
 mod records;
@@ -52,7 +53,10 @@ pub const CHANGES_CHANNEL: &str = "lifeline_changes";
 pub const ADVISORIES_CHANNEL: &str = "lifeline_advisories";
 pub const CLAIMS_CHANNEL: &str = "lifeline_claims";
 
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/postgres/0001_hub.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/postgres/0001_hub.sql"),
+    include_str!("../../../migrations/postgres/0002_rate_limits.sql"),
+];
 
 /// Connections one replica keeps open at most.
 const POOL_SIZE: usize = 8;
@@ -216,9 +220,9 @@ impl PostgresHubStore {
         })
     }
 
-    /// Runs `f` in a transaction without the write lock: for audit entries alone, which
-    /// take the audit lock themselves.
-    fn with_audit_tx<T>(
+    /// Runs `f` in a transaction without the write lock: an audit entry alone (which takes
+    /// the audit lock itself), a rate limit (which locks its bucket's row).
+    fn with_plain_tx<T>(
         &self,
         f: impl AsyncFnOnce(&Tx<'_>) -> Result<T, HubError>,
     ) -> Result<T, HubError> {
