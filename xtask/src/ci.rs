@@ -87,6 +87,34 @@ pub fn run(args: &[String]) -> Result {
         ],
         &[],
     )?;
+    // The hub at scale, small: both backends, two replicas as processes, a kill.
+    exec(
+        &root,
+        "cargo",
+        &["build", "--locked", "-p", "lifeline-hub"],
+        &[],
+    )?;
+    exec(
+        &root,
+        "cargo",
+        &[
+            "run",
+            "--locked",
+            "-p",
+            "lifeline-bench",
+            "--",
+            "hub",
+            "--requests",
+            "2000",
+            "--intakes",
+            "200",
+            "--streams",
+            "10",
+            "--seconds",
+            "4",
+        ],
+        &[],
+    )?;
     if skip_e2e {
         println!("\nend-to-end tests skipped (--no-e2e)");
         return Ok(());

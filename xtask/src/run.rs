@@ -21,7 +21,7 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| root().join("target"))
 }
 
-fn build_binaries() -> Result<(PathBuf, PathBuf)> {
+pub fn build_binaries() -> Result<(PathBuf, PathBuf)> {
     step("building the desk and the hub");
     build_ui()?;
     exec(
@@ -42,7 +42,7 @@ fn build_binaries() -> Result<(PathBuf, PathBuf)> {
 }
 
 /// Reads the hub's "listening on https://…" line.
-fn hub_address(child: &mut Child) -> Result<String> {
+pub fn hub_address(child: &mut Child) -> Result<String> {
     use std::io::{BufRead, BufReader};
     let stdout = child
         .stdout
@@ -61,7 +61,7 @@ fn hub_address(child: &mut Child) -> Result<String> {
 
 /// A password for this run's demo officer: never shown, never an argument (it reaches the
 /// hub's administration on stdin and the desk through its environment).
-fn random_password() -> String {
+pub fn random_password() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
@@ -105,7 +105,7 @@ fn keyring_on_bus() -> bool {
 /// The desk, as `./x run` starts it. It keeps its database key in the OS keyring; a desktop
 /// session has one. Where none answers (a headless machine under xvfb-run), the desk runs in
 /// a session bus of its own with a local gnome-keyring for this checkout (`.lifeline/keyring`).
-fn desk_command(desk: &Path, args: &[String], state: &Path) -> Command {
+pub fn desk_command(desk: &Path, args: &[String], state: &Path) -> Command {
     if keyring_on_bus() {
         let mut c = Command::new(desk);
         c.args(args);
@@ -131,8 +131,9 @@ fn desk_command(desk: &Path, args: &[String], state: &Path) -> Command {
     c
 }
 
-/// Runs a hub administration command on `db`, with `stdin` given.
-fn hub_admin(hub_bin: &Path, db: &Path, args: &[&str], stdin: &str) -> Result {
+/// Runs a hub administration command on `db` (a file, or a PostgreSQL URL), with `stdin`
+/// given.
+pub fn hub_admin(hub_bin: &Path, db: &str, args: &[&str], stdin: &str) -> Result {
     use std::io::Write;
     let mut child = Command::new(hub_bin)
         .arg("--db")
@@ -189,7 +190,7 @@ pub fn run(args: &[String]) -> Result {
         ));
         let tls = state.join("tls");
         make_local_ca(&hub_bin, &tls)?;
-        let db = state.join("hub.sqlite");
+        let db = state.join("hub.sqlite").display().to_string();
         // A demo duty officer of the drill's posts, with a new password each run.
         let password = random_password();
         hub_admin(
@@ -208,7 +209,7 @@ pub fn run(args: &[String]) -> Result {
             &password,
         )?;
         let mut child = Command::new(&hub_bin)
-            .args(["--db", &db.display().to_string(), "--listen", "127.0.0.1:0"])
+            .args(["--db", &db, "--listen", "127.0.0.1:0"])
             .args([
                 "--tls-cert",
                 &tls.join("hub-cert.pem").display().to_string(),
@@ -255,6 +256,15 @@ pub fn bench(args: &[String]) -> Result {
         return bench_app(&args[1..]);
     }
     step("benchmarks (release build)");
+    if args.first().map(String::as_str) == Some("hub") {
+        // The replicas run as processes of the hub's own binary, beside the benchmark's.
+        exec(
+            &root(),
+            "cargo",
+            &["build", "--release", "--locked", "-p", "lifeline-hub"],
+            &[],
+        )?;
+    }
     let mut cmd = vec!["run", "--release", "--locked", "-p", "lifeline-bench", "--"];
     let rest: Vec<&str> = args.iter().map(String::as_str).collect();
     if rest.is_empty() {

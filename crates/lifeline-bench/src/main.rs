@@ -7,6 +7,9 @@
 //! `lifeline-bench feeds` — import throughput against the parsers alone.
 //! `lifeline-bench sync [--requests 100000] [--burst 1000]` — the sync engine against a
 //! local hub: initial sync against the store's own upsert, intake-to-commit latency.
+//! `lifeline-bench hub [--requests 1000000] [--intakes 5000] [--streams 200] [--seconds 40]`
+//! — the hub's PostgreSQL backend against its SQLite backend (intake, initial sync, a feed
+//! page at 10^6), then two replicas with event streams, desks and a `kill -9`.
 //! `lifeline-bench messages [--requests 10000]` — opening a 1,000-message thread against the
 //! detail's case log; a safety reminder to N citizens against the same messages one by one.
 //! `lifeline-bench make-store --requests N --out PATH` — a desk store of N synthetic
@@ -16,7 +19,9 @@
 
 mod encryption;
 mod feeds;
+mod hub;
 mod messages;
+mod replicas;
 mod stats;
 mod store;
 mod sync;
@@ -52,6 +57,12 @@ fn main() -> ExitCode {
             .try_for_each(|&n| encryption::encrypted_against_plaintext(n)),
         Some("sync") => sync::run(sync_requests, burst),
         Some("messages") => messages::run(number("--requests", 10_000)),
+        Some("hub") => hub::run(hub::HubBench {
+            requests: number("--requests", 1_000_000),
+            intakes: number("--intakes", 5_000),
+            streams: number("--streams", 200),
+            seconds: number("--seconds", 40) as u64,
+        }),
         Some("make-store") => match args
             .iter()
             .position(|a| a == "--out")
@@ -65,7 +76,7 @@ fn main() -> ExitCode {
             .and_then(|()| sync::run(sync_requests, burst))
             .and_then(|()| messages::run(sync_requests.min(10_000))),
         Some(other) => Err(format!(
-            "unknown benchmark `{other}`; use store, encryption, feeds, sync, messages or all"
+            "unknown benchmark `{other}`; use store, encryption, feeds, sync, messages, hub or all"
         )),
     };
     match result {

@@ -1,9 +1,10 @@
 //! The hub's storage contract, and its SQLite backend.
 //!
-//! [`HubStore`] is everything the HTTP layer needs, in three parts: [`Requests`] (intake, the
+//! [`HubStore`] is everything the HTTP layer needs, in five parts: [`Requests`] (intake, the
 //! change feed, triage actions with idempotency, relayed CAP documents), [`Accounts`] (posts,
-//! officers, sessions, intake channels and service accounts) and [`AuditLog`] (the
-//! hash-chained trail of who did what). Every method answers with an outcome type of its
+//! officers, sessions, intake channels and service accounts), [`AuditLog`] (the
+//! hash-chained trail of who did what), [`SoftClaims`] and [`RateLimits`] (shared by every
+//! replica of a hub on PostgreSQL). Every method answers with an outcome type of its
 //! own, never an HTTP status: the handlers map outcomes to answers, so a second backend
 //! implements the same contract. [`SqliteHubStore`] keeps all of it in one SQLite file,
 //! [`PostgresHubStore`] in a PostgreSQL database that several hub replicas share; [`HubDb`]
