@@ -667,6 +667,7 @@ async fn after_each_of_eight_short_outages_an_sos_arrives_within_five_seconds() 
             Duration::from_secs(20),
         )
         .await;
+        println!("after outage {outage}: the SOS reached the desk in {took:?}");
         assert!(
             took < Duration::from_secs(5),
             "after outage {outage} the SOS took {took:?} to reach the desk (each outage must start the backoff afresh)"
