@@ -7,9 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::run::{
-    build_binaries, desk_command, hub_address, hub_admin, make_local_ca, random_password,
-};
+use crate::run::{build_binaries, demo_officer, desk_command, hub_address, make_local_ca, tls_hub};
 use crate::util::{Failed, Result, fail, root, step};
 
 /// The hub's throwaway PostgreSQL server in `dir` (`lifeline-hub dev-postgres`); stopped
@@ -92,34 +90,12 @@ pub fn cluster(args: &[String]) -> Result {
     let db = pg.url.clone();
     let tls = dir.join("tls");
     make_local_ca(&hub_bin, &tls)?;
-    let password = random_password();
-    hub_admin(
-        &hub_bin,
-        &db,
-        &[
-            "drill-accounts",
-            "--scenario",
-            "earthquake",
-            "--officer",
-            "demo",
-            "--name",
-            "Demo duty officer",
-            "--password-stdin",
-        ],
-        &password,
-    )?;
+    let password = demo_officer(&hub_bin, &db, "earthquake")?;
     step(&format!("starting {n} hub replicas on {db}"));
     let mut replicas = Replicas(Vec::new());
     let mut addresses = Vec::new();
     for i in 0..n {
-        let mut hub = Command::new(&hub_bin);
-        hub.args(["--db", &db, "--listen", "127.0.0.1:0"])
-            .args([
-                "--tls-cert",
-                &tls.join("hub-cert.pem").display().to_string(),
-            ])
-            .args(["--tls-key", &tls.join("hub-key.pem").display().to_string()])
-            .arg("--exercise");
+        let mut hub = tls_hub(&hub_bin, &db, &tls);
         if i == 0 {
             hub.args(["--drill", "earthquake", "--rate", "30"]);
         }

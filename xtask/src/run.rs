@@ -61,7 +61,7 @@ pub fn hub_address(child: &mut Child) -> Result<String> {
 
 /// A password for this run's demo officer: never shown, never an argument (it reaches the
 /// hub's administration on stdin and the desk through its environment).
-pub fn random_password() -> String {
+fn random_password() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
@@ -133,7 +133,7 @@ pub fn desk_command(desk: &Path, args: &[String], state: &Path) -> Command {
 
 /// Runs a hub administration command on `db` (a file, or a PostgreSQL URL), with `stdin`
 /// given.
-pub fn hub_admin(hub_bin: &Path, db: &str, args: &[&str], stdin: &str) -> Result {
+fn hub_admin(hub_bin: &Path, db: &str, args: &[&str], stdin: &str) -> Result {
     use std::io::Write;
     let mut child = Command::new(hub_bin)
         .arg("--db")
@@ -151,6 +151,41 @@ pub fn hub_admin(hub_bin: &Path, db: &str, args: &[&str], stdin: &str) -> Result
         Ok(s) => fail(format!("lifeline-hub {} failed ({s})", args.join(" "))),
         Err(e) => fail(format!("lifeline-hub {}: {e}", args.join(" "))),
     }
+}
+
+/// Sets up the drill's posts and the demo duty officer `demo` on `db`; returns the new
+/// password (never shown, never an argument).
+pub fn demo_officer(hub_bin: &Path, db: &str, drill: &str) -> Result<String> {
+    let password = random_password();
+    hub_admin(
+        hub_bin,
+        db,
+        &[
+            "drill-accounts",
+            "--scenario",
+            drill,
+            "--officer",
+            "demo",
+            "--name",
+            "Demo duty officer",
+            "--password-stdin",
+        ],
+        &password,
+    )?;
+    Ok(password)
+}
+
+/// An exercise hub on `db` over TLS with the local CA's certificate in `tls`, on a free port.
+pub fn tls_hub(hub_bin: &Path, db: &str, tls: &Path) -> Command {
+    let mut hub = Command::new(hub_bin);
+    hub.args(["--db", db, "--listen", "127.0.0.1:0"])
+        .args([
+            "--tls-cert",
+            &tls.join("hub-cert.pem").display().to_string(),
+        ])
+        .args(["--tls-key", &tls.join("hub-key.pem").display().to_string()])
+        .arg("--exercise");
+    hub
 }
 
 /// Starts the desk on a local hub replaying a drill (unless `--hub URL` is given).
@@ -192,30 +227,9 @@ pub fn run(args: &[String]) -> Result {
         make_local_ca(&hub_bin, &tls)?;
         let db = state.join("hub.sqlite").display().to_string();
         // A demo duty officer of the drill's posts, with a new password each run.
-        let password = random_password();
-        hub_admin(
-            &hub_bin,
-            &db,
-            &[
-                "drill-accounts",
-                "--scenario",
-                &drill,
-                "--officer",
-                "demo",
-                "--name",
-                "Demo duty officer",
-                "--password-stdin",
-            ],
-            &password,
-        )?;
-        let mut child = Command::new(&hub_bin)
-            .args(["--db", &db, "--listen", "127.0.0.1:0"])
-            .args([
-                "--tls-cert",
-                &tls.join("hub-cert.pem").display().to_string(),
-            ])
-            .args(["--tls-key", &tls.join("hub-key.pem").display().to_string()])
-            .args(["--exercise", "--drill", &drill, "--rate", "30"])
+        let password = demo_officer(&hub_bin, &db, &drill)?;
+        let mut child = tls_hub(&hub_bin, &db, &tls)
+            .args(["--drill", &drill, "--rate", "30"])
             // The test pack of central Helsinki: the desk downloads it from the hub on its
             // own, as a post's desks get their city's pack (settings → offline maps).
             .args(["--maps", &root().join("tests/maps").display().to_string()])

@@ -227,9 +227,8 @@ async fn initial_sync(url: &str, desk: &Path, n: usize) -> BenchResult<f64> {
     Ok(n as f64 / t.elapsed().as_secs_f64())
 }
 
-/// 200 pages of 500 after random cursors in `0..head`.
-async fn pages(url: &str, head: usize) -> BenchResult<Samples> {
-    let client = reqwest::Client::new();
+/// The hub's database instance, the first part of its cursors.
+pub async fn instance(client: &reqwest::Client, url: &str) -> BenchResult<String> {
     let health: serde_json::Value = client
         .get(format!("{url}/v1/health"))
         .send()
@@ -238,7 +237,13 @@ async fn pages(url: &str, head: usize) -> BenchResult<Samples> {
         .json()
         .await
         .map_err(err)?;
-    let instance = health["instance"].as_str().unwrap_or_default().to_owned();
+    Ok(health["instance"].as_str().unwrap_or_default().to_owned())
+}
+
+/// 200 pages of 500 after random cursors in `0..head`.
+async fn pages(url: &str, head: usize) -> BenchResult<Samples> {
+    let client = reqwest::Client::new();
+    let instance = instance(&client, url).await?;
     let mut rng = Rng::new(11);
     let mut samples = Samples::default();
     for _ in 0..200 {

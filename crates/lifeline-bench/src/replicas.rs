@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use lifeline_core::Store;
 use lifeline_core::store::{RequestQuery, SourceKind};
 use lifeline_core::synth::Rng;
-use lifeline_sync::{Stop, SyncEngine};
+use lifeline_sync::{Stop, SyncEngine, SyncEvent};
 
-use crate::hub::{HubBench, TOKEN, err, intake_body};
+use crate::hub::{HubBench, TOKEN, err, instance, intake_body};
 use crate::stats::{Samples, heading};
 
 type BenchResult<T = ()> = Result<T, String>;
@@ -136,12 +136,16 @@ async fn follow(
     seen
 }
 
-/// A desk given every replica's address (`first` first), following from `cursor`.
+/// When each request was committed in a desk's store.
+type Committed = Arc<std::sync::Mutex<HashMap<String, Instant>>>;
+
+/// A desk given every replica's addresses in this order, following from `cursor`.
 fn desk(
     dir: &Path,
     name: &str,
     urls: &[String],
     cursor: &str,
+    committed: &Committed,
 ) -> BenchResult<(Arc<Store>, SyncEngine)> {
     let store = Arc::new(Store::open(dir.join(format!("{name}.sqlite"))).map_err(err)?);
     // It has synced the 10^6 before (a desk of a post does not start empty every day).
@@ -151,10 +155,22 @@ fn desk(
     store
         .upsert_requests(&[], &urls[0], Some((&urls[0], cursor)))
         .map_err(err)?;
+    let seen = Arc::clone(committed);
     let engine = SyncEngine::builder(Arc::clone(&store))
         .hub(urls.join(", "), TOKEN)
         .desk(name)
         .backoff(Duration::from_millis(100), Duration::from_secs(1))
+        .on_event(move |event| {
+            // Sent once the transaction that stored the records has committed.
+            if let SyncEvent::RequestsChanged { ids, .. } = event {
+                let now = Instant::now();
+                if let Ok(mut seen) = seen.lock() {
+                    for id in ids {
+                        seen.entry(id.clone()).or_insert(now);
+                    }
+                }
+            }
+        })
         .build()
         .map_err(err)?;
     Ok((store, engine))
@@ -173,15 +189,7 @@ pub async fn run(db: &str, sizes: HubBench, dir: &Path) -> BenchResult {
         b.as_ref().map(|r| r.url.clone()).unwrap_or_default(),
     ]);
     let client = reqwest::Client::new();
-    let health: serde_json::Value = client
-        .get(format!("{}/v1/health", urls[0]))
-        .send()
-        .await
-        .map_err(err)?
-        .json()
-        .await
-        .map_err(err)?;
-    let cursor = format!("{}.{head}", health["instance"].as_str().unwrap_or_default());
+    let cursor = format!("{}.{head}", instance(&client, &urls[0]).await?);
     let done = Arc::new(AtomicBool::new(false));
     let mut streams = Vec::new();
     for i in 0..sizes.streams {
@@ -195,10 +203,11 @@ pub async fn run(db: &str, sizes: HubBench, dir: &Path) -> BenchResult {
     let mut desks = Vec::new();
     for (name, order) in [("desk-b-first", [1, 0]), ("desk-a-first", [0, 1])] {
         let ordered: Vec<String> = order.iter().map(|&i| urls[i].clone()).collect();
-        let (store, engine) = desk(dir, name, &ordered, &cursor)?;
+        let committed = Committed::default();
+        let (store, engine) = desk(dir, name, &ordered, &cursor, &committed)?;
         let (stop, signal) = Stop::new();
         let task = tokio::spawn(async move { engine.run(signal).await });
-        desks.push((name, store, stop, task));
+        desks.push((name, store, stop, task, committed));
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
 
@@ -244,7 +253,7 @@ pub async fn run(db: &str, sizes: HubBench, dir: &Path) -> BenchResult {
     let mut all_there = false;
     while Instant::now() < deadline && !all_there {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        all_there = desks.iter().all(|(_, store, _, _)| {
+        all_there = desks.iter().all(|(_, store, _, _, _)| {
             store
                 .query_requests(&RequestQuery::default())
                 .map(|r| r.len() >= total)
@@ -289,9 +298,17 @@ pub async fn run(db: &str, sizes: HubBench, dir: &Path) -> BenchResult {
         sizes.streams,
         sizes.streams * total
     );
-    for (name, store, stop, task) in desks {
+    let mut at_desks = Samples::default();
+    for (name, store, stop, task, committed) in desks {
         stop.stop();
         let _ = task.await;
+        if let Ok(committed) = committed.lock() {
+            for (id, at) in &sent {
+                if let Some(done) = committed.get(id) {
+                    at_desks.push(done.saturating_duration_since(*at));
+                }
+            }
+        }
         let held: Vec<String> = store
             .query_requests(&RequestQuery::default())
             .map_err(err)?

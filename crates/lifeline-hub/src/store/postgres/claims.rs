@@ -83,28 +83,20 @@ impl SoftClaims for PostgresHubStore {
 }
 
 impl PostgresHubStore {
-    /// A claim's change, told to every replica at commit; expired claims are swept on the way.
-    async fn claims_changed(tx: &Tx<'_>) -> Result<(), HubError> {
-        tx.execute(&format!("NOTIFY {CLAIMS_CHANNEL}"), &[]).await?;
-        Ok(())
-    }
-
+    /// A claim's change in a transaction of its own (no write lock: a claim takes no change
+    /// number), told to every replica at commit; expired claims are swept on the way.
     fn with_claims<T>(
         &self,
         f: impl AsyncFnOnce(&Tx<'_>) -> Result<T, HubError>,
     ) -> Result<T, HubError> {
-        let mut pooled = self.client()?;
-        let (client, prepared) = pooled.parts();
-        futures_executor::block_on(async {
-            let tx = Tx::new(client.transaction().await?, prepared);
-            let out = f(&tx).await?;
+        self.with_plain_tx(async |tx| {
+            let out = f(tx).await?;
             tx.execute(
                 "DELETE FROM claims WHERE expires_at < $1",
                 &[&(ms(Utc::now()) - 60_000)],
             )
             .await?;
-            Self::claims_changed(&tx).await?;
-            tx.commit().await?;
+            tx.execute(&format!("NOTIFY {CLAIMS_CHANNEL}"), &[]).await?;
             Ok(out)
         })
     }

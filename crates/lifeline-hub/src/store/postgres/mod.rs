@@ -208,16 +208,7 @@ impl PostgresHubStore {
         &self,
         f: impl AsyncFnOnce(&Tx<'_>) -> Result<T, HubError>,
     ) -> Result<T, HubError> {
-        let mut pooled = self.client()?;
-        let (client, prepared) = pooled.parts();
-        block_on(async {
-            let tx = Tx::new(client.transaction().await?, prepared);
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
-                .await?;
-            let out = f(&tx).await?;
-            tx.commit().await?;
-            Ok(out)
-        })
+        self.transaction(Kind::Write, f)
     }
 
     /// Runs `f` in a transaction without the write lock: an audit entry alone (which takes
@@ -226,14 +217,7 @@ impl PostgresHubStore {
         &self,
         f: impl AsyncFnOnce(&Tx<'_>) -> Result<T, HubError>,
     ) -> Result<T, HubError> {
-        let mut pooled = self.client()?;
-        let (client, prepared) = pooled.parts();
-        block_on(async {
-            let tx = Tx::new(client.transaction().await?, prepared);
-            let out = f(&tx).await?;
-            tx.commit().await?;
-            Ok(out)
-        })
+        self.transaction(Kind::Plain, f)
     }
 
     /// Runs `f` on one snapshot of the database, without the write lock.
@@ -241,21 +225,44 @@ impl PostgresHubStore {
         &self,
         f: impl AsyncFnOnce(&Tx<'_>) -> Result<T, HubError>,
     ) -> Result<T, HubError> {
+        self.transaction(Kind::Read, f)
+    }
+
+    fn transaction<T>(
+        &self,
+        kind: Kind,
+        f: impl AsyncFnOnce(&Tx<'_>) -> Result<T, HubError>,
+    ) -> Result<T, HubError> {
         let mut pooled = self.client()?;
         let (client, prepared) = pooled.parts();
         block_on(async {
-            let tx = client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await?;
-            let tx = Tx::new(tx, prepared);
+            let mut begin = client.build_transaction();
+            if kind == Kind::Read {
+                begin = begin
+                    .isolation_level(IsolationLevel::RepeatableRead)
+                    .read_only(true);
+            }
+            let tx = Tx::new(begin.start().await?, prepared);
+            if kind == Kind::Write {
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+                    .await?;
+            }
             let out = f(&tx).await?;
             tx.commit().await?;
             Ok(out)
         })
     }
+}
+
+/// What a transaction is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Changes: the write lock first.
+    Write,
+    /// No lock of the hub's own.
+    Plain,
+    /// Reads, on one snapshot.
+    Read,
 }
 
 async fn migrate_locked(client: &mut Client) -> Result<String, HubError> {
