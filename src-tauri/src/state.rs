@@ -68,11 +68,19 @@ impl Desk {
             });
         }
         let indexer = store.spawn_indexer();
-        // Retention: closed requests older than the desk's setting are erased at start and
-        // twice a day after.
+        // Retention: closed requests older than the desk's setting are erased once the map's
+        // index is built (finding them reads every request: at 10^6 that pass competed with
+        // the first map frame) and twice a day after.
         {
             let (store, days) = (Arc::clone(&store), settings.retention_days);
+            let ready = Arc::clone(&index_ready);
             std::thread::spawn(move || {
+                let waiting = std::time::Instant::now();
+                while !ready.load(Ordering::SeqCst)
+                    && waiting.elapsed() < std::time::Duration::from_secs(120)
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                }
                 loop {
                     let before = Utc::now() - chrono::Duration::days(days);
                     match store.purge_closed(before) {

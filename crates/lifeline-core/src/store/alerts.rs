@@ -148,10 +148,14 @@ impl Store {
     /// alarm's subject and the escalation's input.
     pub fn unacknowledged_alerted(&self) -> Result<Vec<crate::alert::Candidate>> {
         self.read(|c| {
+            // From the alerted requests to their records (a range of `alerted`, then one id
+            // lookup each): joined the other way round, on `'request:' || r.id`, SQLite read
+            // every request to build the key, three times every alert tick.
             let mut stmt = c.prepare_cached(
                 "SELECT r.id, r.emergency, r.priority, r.status, r.category, r.lon, r.lat, r.post, r.country, r.created_at \
-                 FROM alerted a JOIN requests r ON a.subject = 'request:' || r.id \
-                 WHERE r.emergency = 1 AND r.status = 'new' ORDER BY r.created_at",
+                 FROM alerted a JOIN requests r ON r.id = substr(a.subject, 9) \
+                 WHERE a.subject >= 'request:' AND a.subject < 'request;' \
+                   AND r.emergency = 1 AND r.status = 'new' ORDER BY r.created_at",
             )?;
             let mut rows = stmt.query([])?;
             let mut out = Vec::new();
