@@ -327,13 +327,14 @@ pub async fn run(db: &str, sizes: HubBench, dir: &Path) -> BenchResult {
         );
     }
     println!(
-        "  target: intake → event p99 under 1000 ms with {} streams over 2 replicas → {}",
+        "  intake → committed in the desks' stores: {}",
+        at_desks.summary()
+    );
+    let met = latency.percentile(99.0) < 1000.0 && at_desks.percentile(99.0) < 1000.0;
+    println!(
+        "  target: intake → desk p99 under 1000 ms with {} streams over 2 replicas → {}",
         sizes.streams,
-        if latency.percentile(99.0) < 1000.0 {
-            "met"
-        } else {
-            "NOT met"
-        }
+        if met { "met" } else { "NOT met" }
     );
     drop(a);
     Ok(())
