@@ -46,6 +46,7 @@ impl SyncEngineBuilder {
             url: addresses[0].clone(),
             addresses,
             current: std::sync::atomic::AtomicUsize::new(0),
+            failed_since_answer: std::sync::atomic::AtomicUsize::new(0),
             auth,
         });
         self

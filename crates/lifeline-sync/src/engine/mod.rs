@@ -97,6 +97,15 @@ impl SyncError {
         }
     }
 
+    /// The hub's address in use did not answer at all (or said it cannot serve now),
+    /// also when refreshing the session: another address of the same hub may.
+    fn unreachable(&self) -> bool {
+        match self.root() {
+            SyncError::Http(h) | SyncError::Session(SessionError::Http(h)) => h.is_unreachable(),
+            _ => false,
+        }
+    }
+
     /// The error itself, through [`SyncError::StreamLost`].
     fn root(&self) -> &SyncError {
         match self {
@@ -150,6 +159,8 @@ struct Hub {
     addresses: Vec<String>,
     /// The address in use now (an index into `addresses`, modulo its length).
     current: std::sync::atomic::AtomicUsize,
+    /// Addresses that failed since the hub last answered.
+    failed_since_answer: std::sync::atomic::AtomicUsize,
     auth: HubAuth,
 }
 
@@ -164,15 +175,22 @@ impl Hub {
         format!("{}{path}", self.base())
     }
 
-    /// The address in use did not answer: the next one serves from now on. `None` when the
-    /// hub has one address only.
-    fn fail_over(&self) -> Option<&str> {
+    /// The address in use did not answer: the next one serves from now on, and whether it
+    /// has not failed since the hub last answered. `None` when the hub has one address only.
+    fn fail_over(&self) -> Option<(&str, bool)> {
+        use std::sync::atomic::Ordering::Relaxed;
         if self.addresses.len() < 2 {
             return None;
         }
-        self.current
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Some(self.base())
+        self.current.fetch_add(1, Relaxed);
+        let failed = self.failed_since_answer.fetch_add(1, Relaxed) + 1;
+        Some((self.base(), failed < self.addresses.len()))
+    }
+
+    /// The hub answered: every address may be tried at once again after the next failure.
+    fn answered(&self) {
+        self.failed_since_answer
+            .store(0, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -326,6 +344,9 @@ impl SyncEngine {
             let wait = match result {
                 Ok(wait) => {
                     backoff.reset();
+                    if let Some(hub) = &self.inner.hub {
+                        hub.answered();
+                    }
                     wait.unwrap_or(Duration::from_millis(100))
                 }
                 Err(e) => {
@@ -334,14 +355,18 @@ impl SyncEngine {
                     {
                         hub.auth.refused();
                     }
-                    // A replica that is gone: the hub's next address takes over at once
-                    // (the same database behind it, so the same cursor).
-                    if let (SyncError::Http(h), Some(hub)) = (e.root(), &self.inner.hub)
-                        && h.is_unreachable()
-                        && let Some(next) = hub.fail_over()
+                    // A replica that is gone: the hub's next address takes over (the same
+                    // database behind it, so the same cursor) — at once while some address
+                    // has not been tried since the last answer; once every one has failed,
+                    // the waits grow as for one address (the whole hub is down).
+                    if let Some(hub) = &self.inner.hub
+                        && e.unreachable()
+                        && let Some((next, untried)) = hub.fail_over()
                     {
                         tracing::warn!("hub address did not answer ({e}); trying {next}");
-                        backoff.reset();
+                        if untried {
+                            backoff.reset();
+                        }
                     }
                     // The protocol's rule: reset after a success. A stream that was open
                     // is one, so each outage starts from the shortest wait, not the last.
@@ -411,5 +436,37 @@ impl SyncEngine {
     fn cursor(&self) -> Result<Option<String>, SyncError> {
         let hub = self.hub()?;
         Ok(self.store().source_state(&hub.url)?.and_then(|s| s.cursor))
+    }
+}
+
+#[cfg(test)]
+mod failover_tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::Hub;
+    use crate::session::HubAuth;
+
+    fn hub(addresses: &[&str]) -> Hub {
+        Hub {
+            url: addresses[0].to_owned(),
+            addresses: addresses.iter().map(|a| (*a).to_owned()).collect(),
+            current: AtomicUsize::new(0),
+            failed_since_answer: AtomicUsize::new(0),
+            auth: HubAuth::Token("t".into()),
+        }
+    }
+
+    #[test]
+    fn each_address_is_tried_at_once_then_the_waits_grow_until_the_hub_answers() {
+        let h = hub(&["https://a", "https://b", "https://c"]);
+        assert_eq!(h.base(), "https://a");
+        assert_eq!(h.fail_over(), Some(("https://b", true)));
+        assert_eq!(h.fail_over(), Some(("https://c", true)));
+        // Every address has failed since the last answer: the whole hub is down.
+        assert_eq!(h.fail_over(), Some(("https://a", false)));
+        assert_eq!(h.endpoint("/v1/requests"), "https://a/v1/requests");
+        h.answered();
+        assert_eq!(h.fail_over(), Some(("https://b", true)));
+        assert_eq!(hub(&["https://only"]).fail_over(), None);
     }
 }
