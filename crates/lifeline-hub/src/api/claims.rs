@@ -50,7 +50,7 @@ pub async fn claim(
     let Some(scope) = p.act_scope() else {
         return forbidden("claim requests");
     };
-    if let Err(r) = super::requests::limit_actions(&state, &p) {
+    if let Err(r) = super::requests::limit_actions(&state, &p).await {
         return r;
     }
     let req: WireClaimRequest = match parse_json(&body) {
@@ -132,7 +132,7 @@ pub async fn release(
     if p.act_scope().is_none() {
         return forbidden("release claims");
     }
-    if let Err(r) = super::requests::limit_actions(&state, &p) {
+    if let Err(r) = super::requests::limit_actions(&state, &p).await {
         return r;
     }
     let (desk, session) = match &p {

@@ -25,7 +25,7 @@ pub async fn upload(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let channel = match super::messages::carrying_channel(&state, &p) {
+    let channel = match super::messages::carrying_channel(&state, &p).await {
         Ok(c) => c,
         Err(r) => return r,
     };

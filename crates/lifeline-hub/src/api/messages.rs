@@ -65,7 +65,10 @@ fn channel_of(p: &Principal) -> Result<String, Response> {
 /// A channel handing over a citizen's message or a receipt: who it is, within its budget.
 /// That budget is apart from intake (a reminder's receipts must not crowd out a new SOS) and
 /// sized to what the channel is handed: up to three receipts a message, and the answers.
-pub(super) fn carrying_channel(state: &super::HubState, p: &Principal) -> Result<String, Response> {
+pub(super) async fn carrying_channel(
+    state: &super::Shared,
+    p: &Principal,
+) -> Result<String, Response> {
     let channel = channel_of(p)?;
     let l = &state.limits;
     let rate = (l.channel_messages_per_sec * 4.0).max(l.intake_per_sec);
@@ -75,7 +78,8 @@ pub(super) fn carrying_channel(state: &super::HubState, p: &Principal) -> Result
         "carry",
         (rate, rate * 10.0),
         "too many calls from this channel; retry after the pause",
-    )?;
+    )
+    .await?;
     Ok(channel)
 }
 
@@ -87,7 +91,7 @@ pub async fn inbound(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let channel = match carrying_channel(&state, &p) {
+    let channel = match carrying_channel(&state, &p).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -113,9 +117,7 @@ pub async fn inbound(
     };
     match outcome {
         MessageIn::Stored(m) => {
-            if let Ok(head) = state.store.head() {
-                state.announce(head);
-            }
+            super::announce_head(&state).await;
             (
                 StatusCode::CREATED,
                 axum::Json(serde_json::json!({ "id": m.id })),
@@ -167,7 +169,8 @@ pub async fn outbox(
         l.channel_messages_per_sec,
         l.channel_messages_burst,
         wanted,
-    );
+    )
+    .await;
     let granted = granted as usize;
     if granted == 0
         && let Some(w) = wait
@@ -188,7 +191,7 @@ pub async fn receipt(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let channel = match carrying_channel(&state, &p) {
+    let channel = match carrying_channel(&state, &p).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -203,9 +206,7 @@ pub async fn receipt(
     };
     match outcome {
         ReceiptOutcome::Updated(m) => {
-            if let Ok(head) = state.store.head() {
-                state.announce(head);
-            }
+            super::announce_head(&state).await;
             axum::Json(m).into_response()
         }
         ReceiptOutcome::Unchanged(m) => axum::Json(m).into_response(),

@@ -135,8 +135,8 @@ pub fn too_many(message: impl Into<String>, wait: Duration) -> Response {
 
 /// Takes one token from the caller's `kind` bucket (`rate` a second, `burst` above it), or
 /// answers 429 with `message` and when to come back. Development tokens are not limited.
-pub fn limit(
-    state: &HubState,
+pub async fn limit(
+    state: &Shared,
     p: &crate::auth::Principal,
     kind: &str,
     (rate, burst): (f64, f64),
@@ -146,42 +146,55 @@ pub fn limit(
         return Ok(());
     }
     take_token(state, &format!("{kind}:{}", p.limit_key()), rate, burst)
+        .await
         .map_err(|wait| too_many(message, wait))
 }
 
-/// Takes up to `wanted` tokens from bucket `key`, shared by every replica of the hub. The
-/// limiter failing (its database out of reach) lets the call through: a broken limiter
-/// must not lock everyone out, and the call itself will meet the same database.
-pub fn take_tokens(
-    state: &HubState,
+/// Takes up to `wanted` tokens from bucket `key`, shared by every replica of the hub (off
+/// the async threads: on PostgreSQL it is a database call). The limiter failing (its
+/// database out of reach) lets the call through: a broken limiter must not lock everyone
+/// out, and the call itself will meet the same database.
+pub async fn take_tokens(
+    state: &Shared,
     key: &str,
     rate: f64,
     burst: f64,
     wanted: u32,
 ) -> crate::limits::Granted {
+    let open = crate::limits::Granted {
+        granted: wanted,
+        wait: None,
+    };
     if wanted == 0 {
         return crate::limits::Granted {
             granted: 0,
             wait: None,
         };
     }
-    state
-        .store
-        .take_tokens(key, rate, burst, wanted)
-        .unwrap_or_else(|e| {
+    let (store, key) = (Arc::clone(&state.store), key.to_owned());
+    match tokio::task::spawn_blocking(move || store.take_tokens(&key, rate, burst, wanted)).await {
+        Ok(Ok(granted)) => granted,
+        Ok(Err(e)) => {
             tracing::warn!("rate limit not checked: {e}");
-            crate::limits::Granted {
-                granted: wanted,
-                wait: None,
-            }
-        })
+            open
+        }
+        Err(_) => open,
+    }
 }
 
 /// One token from bucket `key`; `Err(wait)` when there is none yet.
-pub fn take_token(state: &HubState, key: &str, rate: f64, burst: f64) -> Result<(), Duration> {
-    match take_tokens(state, key, rate, burst, 1).wait {
+pub async fn take_token(state: &Shared, key: &str, rate: f64, burst: f64) -> Result<(), Duration> {
+    match take_tokens(state, key, rate, burst, 1).await.wait {
         None => Ok(()),
         Some(wait) => Err(wait),
+    }
+}
+
+/// Tells this replica's event streams how far the feed is now (read off the async threads).
+pub async fn announce_head(state: &Shared) {
+    let store = Arc::clone(&state.store);
+    if let Ok(Ok(head)) = tokio::task::spawn_blocking(move || store.head()).await {
+        state.announce(head);
     }
 }
 
@@ -193,10 +206,10 @@ pub fn internal(e: HubError) -> Response {
         // The database is out of reach (or the connection broke mid-call): a replica says
         // so, and desks try again (on this replica or another).
         HubError::Unavailable(m) => error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
-        HubError::Postgres(e) if e.as_db_error().is_none() => error(
+        HubError::Postgres(e) if e.as_db_error().is_none() || retryable(&e) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
-            format!("the hub's database did not answer: {e}"),
+            "the hub's database is busy or out of reach; try again",
         ),
         other => error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -204,6 +217,23 @@ pub fn internal(e: HubError) -> Response {
             other.to_string(),
         ),
     }
+}
+
+/// A database error that a retry may not meet: a lock or statement timeout, a deadlock, a
+/// serialisation failure, a server shutting down.
+fn retryable(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.code().is_some_and(|c| {
+        [
+            SqlState::T_R_DEADLOCK_DETECTED,
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::LOCK_NOT_AVAILABLE,
+            SqlState::QUERY_CANCELED,
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+        ]
+        .contains(c)
+    })
 }
 
 /// Runs blocking store work off the async threads.

@@ -30,7 +30,7 @@ pub const MAX_KEY_LEN: usize = 100;
 pub use lifeline_core::model::request::EXERCISE_ID_PREFIX as EXERCISE_PREFIX;
 
 /// Takes one of the caller's message tokens (officers' messages to citizens), or answers 429.
-fn limit_messages(state: &HubState, p: &Principal) -> Result<(), Response> {
+async fn limit_messages(state: &Shared, p: &Principal) -> Result<(), Response> {
     let l = &state.limits;
     super::limit(
         state,
@@ -39,10 +39,11 @@ fn limit_messages(state: &HubState, p: &Principal) -> Result<(), Response> {
         (l.officer_messages_per_sec, l.officer_messages_burst),
         "too many messages from this desk; the rest follow shortly",
     )
+    .await
 }
 
 /// Takes one of the caller's action tokens, or answers 429.
-pub fn limit_actions(state: &HubState, p: &Principal) -> Result<(), Response> {
+pub async fn limit_actions(state: &Shared, p: &Principal) -> Result<(), Response> {
     let l = &state.limits;
     super::limit(
         state,
@@ -51,6 +52,7 @@ pub fn limit_actions(state: &HubState, p: &Principal) -> Result<(), Response> {
         (l.actions_per_sec, l.actions_burst),
         "too many actions from this desk; slow down",
     )
+    .await
 }
 
 pub async fn intake(
@@ -68,7 +70,9 @@ pub async fn intake(
         "intake",
         (l.intake_per_sec, l.intake_burst),
         "too many requests from this channel; retry after the pause",
-    ) {
+    )
+    .await
+    {
         return r;
     }
     let mut intake: WireIntake = match parse_json(&body) {
@@ -99,9 +103,7 @@ pub async fn intake(
     // it sent) is not echoed back beyond that.
     match outcome {
         Intake::Created(record) => {
-            if let Ok(head) = state.store.head() {
-                state.announce(head);
-            }
+            super::announce_head(&state).await;
             (StatusCode::CREATED, axum::Json(receipt(&record, &p))).into_response()
         }
         // A repeat says only that the id is taken: an intake channel must not learn anything
@@ -318,9 +320,9 @@ pub async fn act(
     // A safety reminder sends thousands of messages at once: messages have a pace of their
     // own, so a reminder neither waits behind the triage limit nor uses it up.
     let limited = if matches!(action.action, TriageAction::SendMessage { .. }) {
-        limit_messages(&state, &p)
+        limit_messages(&state, &p).await
     } else {
-        limit_actions(&state, &p)
+        limit_actions(&state, &p).await
     };
     if let Err(r) = limited {
         return r;
@@ -344,11 +346,8 @@ pub async fn act(
         Ok(a) => a,
         Err(r) => return r,
     };
-    if matches!(answer.outcome, ActionOutcome::Applied { .. })
-        && !answer.replayed
-        && let Ok(head) = state.store.head()
-    {
-        state.announce(head);
+    if matches!(answer.outcome, ActionOutcome::Applied { .. }) && !answer.replayed {
+        super::announce_head(&state).await;
     }
     action_response(answer.outcome)
 }
@@ -422,7 +421,7 @@ pub async fn transfer(
         Ok(f) => f,
         Err(r) => return r,
     };
-    if let Err(r) = limit_actions(&state, &p) {
+    if let Err(r) = limit_actions(&state, &p).await {
         return r;
     }
     let store = Arc::clone(&state.store);
@@ -444,9 +443,7 @@ pub async fn transfer(
     };
     match outcome {
         Transfer::Moved(record) => {
-            if let Ok(head) = state.store.head() {
-                state.announce(head);
-            }
+            super::announce_head(&state).await;
             axum::Json(record).into_response()
         }
         Transfer::Unchanged(record) => axum::Json(record).into_response(),

@@ -60,7 +60,9 @@ pub async fn sign_in(
         &format!("sign-in:{address}"),
         per_minute / 60.0,
         per_minute,
-    ) {
+    )
+    .await
+    {
         return too_many(
             "too many sign-in attempts from this address; wait and try again",
             wait,

@@ -91,8 +91,12 @@ impl PostgresHubStore {
     ) -> Result<T, HubError> {
         self.with_plain_tx(async |tx| {
             let out = f(tx).await?;
+            // Skipping rows another claim holds: two claims sweeping each other's expired
+            // rows would otherwise wait on each other (a deadlock PostgreSQL breaks with an
+            // error).
             tx.execute(
-                "DELETE FROM claims WHERE expires_at < $1",
+                "DELETE FROM claims WHERE ctid IN \
+                 (SELECT ctid FROM claims WHERE expires_at < $1 FOR UPDATE SKIP LOCKED)",
                 &[&(ms(Utc::now()) - 60_000)],
             )
             .await?;

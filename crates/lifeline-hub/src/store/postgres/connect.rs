@@ -134,16 +134,17 @@ impl PostgresTarget {
             };
             Ok::<_, tokio_postgres::Error>(client)
         });
-        match block_on(connecting) {
-            Ok(Ok(client)) => Ok(client),
-            Ok(Err(e)) => Err(HubError::Unavailable(format!(
-                "cannot reach the database at {}: {e}",
-                self.shown
-            ))),
-            Err(e) => Err(HubError::Unavailable(format!(
-                "connecting to the database stopped: {e}"
-            ))),
-        }
+        // Where the database is and why it failed go to the log; callers are told only
+        // that it is out of reach.
+        let failed = match block_on(connecting) {
+            Ok(Ok(client)) => return Ok(client),
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => e.to_string(),
+        };
+        tracing::error!("cannot reach the database at {}: {failed}", self.shown);
+        Err(HubError::Unavailable(
+            "the hub's database cannot be reached; try again".into(),
+        ))
     }
 }
 

@@ -25,6 +25,9 @@ impl RateLimits for PostgresHubStore {
         wanted: u32,
     ) -> Result<Granted, HubError> {
         let now = Utc::now().timestamp_millis();
+        // Kept by its hash: a sign-in bucket's key holds the client's address.
+        let key = crate::secrets::token_hash(key);
+        let key = key.as_str();
         self.with_plain_tx(async |tx| {
             if now - SWEPT.load(Ordering::Relaxed) > IDLE_MS / 6 {
                 SWEPT.store(now, Ordering::Relaxed);

@@ -329,18 +329,21 @@ async fn where_it_lives(client: &Client) -> Result<String, HubError> {
         )
         .await?
         .try_get(0)?;
-    // Readable by superusers and members of pg_monitor-like roles; without it, the
-    // database's own id still tells a restore into another database apart.
-    let system = client
-        .query_opt(
-            "SELECT system_identifier::TEXT FROM pg_control_system() WHERE has_function_privilege('pg_control_system()', 'EXECUTE')",
+    // Every role may call it unless an administrator revoked it; required, so that all
+    // replicas name the database alike (a replica without it would refuse the others'
+    // cursors).
+    let system: String = client
+        .query_one(
+            "SELECT system_identifier::TEXT FROM pg_control_system()",
             &[],
         )
         .await
-        .ok()
-        .flatten()
-        .and_then(|r| r.try_get::<_, String>(0).ok())
-        .unwrap_or_default();
+        .map_err(|e| {
+            HubError::Invalid(format!(
+                "the hub's database role must be allowed to call pg_control_system() (PostgreSQL allows it by default): {e}"
+            ))
+        })?
+        .try_get(0)?;
     let digest = crate::secrets::token_hash(&format!("{system}/{oid}"));
     Ok(digest[..6].to_owned())
 }
