@@ -20,8 +20,15 @@ struct Postgres<'a> {
 
 impl<'a> Postgres<'a> {
     fn start(hub_bin: &'a Path, dir: &Path) -> Result<Postgres<'a>> {
+        // Stopped (and its folder removed) when this task ends, however it ends: closing the
+        // desk, or Ctrl-C.
         let out = Command::new(hub_bin)
-            .args(["dev-postgres", "--dir"])
+            .args([
+                "dev-postgres",
+                "--until-gone",
+                &std::process::id().to_string(),
+                "--dir",
+            ])
             .arg(dir)
             .output()
             .map_err(|e| Failed(format!("cannot run the hub: {e}")))?;

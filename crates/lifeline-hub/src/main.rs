@@ -110,6 +110,9 @@ enum Command {
         port: u16,
         #[arg(long)]
         stop: bool,
+        /// Stop the server and remove DIR once process PID has ended, however it ends.
+        #[arg(long, value_name = "PID")]
+        until_gone: Option<u32>,
     },
     /// Sets a drill hub up: the posts of a scenario's places and a duty officer of them.
     DrillAccounts {
@@ -396,14 +399,23 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Some(Command::DevPostgres { dir, port, stop }) => {
+        Some(Command::DevPostgres {
+            dir,
+            port,
+            stop,
+            until_gone,
+        }) => {
             let done = if stop {
                 lifeline_hub::dev_postgres::DevPostgres::at(&dir, port)
                     .and_then(|pg| pg.stop())
                     .map(|()| format!("stopped the server in {}", dir.display()))
             } else {
-                lifeline_hub::dev_postgres::DevPostgres::start(&dir, port)
-                    .and_then(|pg| pg.database("lifeline"))
+                lifeline_hub::dev_postgres::DevPostgres::start(&dir, port).and_then(|pg| {
+                    if let Some(pid) = until_gone {
+                        pg.stop_when_gone(pid)?;
+                    }
+                    pg.database("lifeline")
+                })
             };
             return match done {
                 Ok(said) => {
