@@ -250,7 +250,7 @@ impl Accounts for SqliteHubStore {
             .query_row([officer_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?
         };
-        let Some((hash, disabled, locked_until)) = stored else {
+        let Some((hash, _, locked_until)) = stored else {
             let _ = secrets::password_matches(password, secrets::decoy_hash());
             self.with_tx(|tx| {
                 record(
@@ -273,6 +273,15 @@ impl Accounts for SqliteHubStore {
         }
         let right = secrets::password_matches(password, &hash);
         self.with_tx(|tx| {
+            // Read again under the write lock: the account may have been disabled or locked
+            // while the password was checked.
+            let (disabled, locked_until): (bool, Option<i64>) = tx
+                .prepare_cached("SELECT disabled, locked_until FROM officers WHERE id = ?1")?
+                .query_row([officer_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            if let Some(until) = locked_until.map(time).filter(|u| *u > now) {
+                record(tx, "sign_in_locked", &format!("locked until {until}; from {from}"))?;
+                return Ok(SignIn::LockedOut { until });
+            }
             if !right {
                 let failed: i64 = tx
                     .prepare_cached(

@@ -274,7 +274,7 @@ impl Accounts for PostgresHubStore {
             .map(|r| Ok::<_, HubError>((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .transpose()
         })?;
-        let Some((hash, disabled, locked_until)) = stored else {
+        let Some((hash, _, locked_until)) = stored else {
             let _ = secrets::password_matches(password, secrets::decoy_hash());
             self.with_tx(async |tx| {
                 record(
@@ -300,6 +300,23 @@ impl Accounts for PostgresHubStore {
         }
         let right = secrets::password_matches(password, &hash);
         self.with_tx(async |tx| {
+            // Read again under the write lock: the account may have been disabled or locked
+            // while the password was checked (on this replica or another).
+            let row = tx
+                .query_one(
+                    "SELECT disabled, locked_until FROM officers WHERE id = $1",
+                    &[&officer_id],
+                )
+                .await?;
+            let (disabled, locked_until): (bool, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
+            if let Some(until) = locked_until.map(time).filter(|u| *u > now) {
+                record(
+                    tx,
+                    entry("sign_in_locked", format!("locked until {until}; from {from}")),
+                )
+                .await?;
+                return Ok(SignIn::LockedOut { until });
+            }
             if !right {
                 let failed: i64 = tx
                     .query_one(
