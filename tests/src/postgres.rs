@@ -98,15 +98,16 @@ pub fn hub_db_arg(db: &Path) -> std::ffi::OsString {
 }
 
 /// Runs `sqlite` on the hub file `db`, or `postgres` on its database, as someone with
-/// direct access to the store would; returns the first column of the first row as text.
-pub fn hub_sql(db: &Path, sqlite: &str, postgres: &str) -> String {
+/// direct access to the store would.
+pub fn hub_sql(db: &Path, sqlite: &str, postgres: &str) {
     match backend() {
-        Backend::Sqlite => {
-            let conn = rusqlite::Connection::open(db).expect("open the hub file");
-            conn.execute_batch(sqlite).expect("run the statement");
-            String::new()
+        Backend::Sqlite => rusqlite::Connection::open(db)
+            .expect("open the hub file")
+            .execute_batch(sqlite)
+            .expect("run the statement"),
+        Backend::Postgres => {
+            server().psql(&database_name(db), postgres);
         }
-        Backend::Postgres => server().psql(&database_name(db), postgres),
     }
 }
 

@@ -49,15 +49,8 @@ impl<'a> Postgres<'a> {
 
 impl Drop for Postgres<'_> {
     fn drop(&mut self) {
-        let port = self
-            .url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.split('/').next())
-            .unwrap_or("0")
-            .to_owned();
         let _ = Command::new(self.hub_bin)
-            .args(["dev-postgres", "--stop", "--port", &port, "--dir"])
+            .args(["dev-postgres", "--stop", "--dir"])
             .arg(&self.dir)
             .status();
     }

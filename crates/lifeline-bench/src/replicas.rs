@@ -16,10 +16,11 @@ use std::time::{Duration, Instant};
 use lifeline_core::Store;
 use lifeline_core::store::{RequestQuery, SourceKind};
 use lifeline_core::synth::Rng;
-use lifeline_sync::{Stop, SyncEngine, SyncEvent};
+use lifeline_sync::{Stop, SyncEngine};
 
 use crate::hub::{HubBench, TOKEN, err, instance, intake_body};
 use crate::stats::{Samples, heading};
+use crate::sync::{Committed, note_commits};
 
 type BenchResult<T = ()> = Result<T, String>;
 
@@ -136,9 +137,6 @@ async fn follow(
     seen
 }
 
-/// When each request was committed in a desk's store.
-type Committed = Arc<std::sync::Mutex<HashMap<String, Instant>>>;
-
 /// A desk given every replica's addresses in this order, following from `cursor`.
 fn desk(
     dir: &Path,
@@ -155,22 +153,11 @@ fn desk(
     store
         .upsert_requests(&[], &urls[0], Some((&urls[0], cursor)))
         .map_err(err)?;
-    let seen = Arc::clone(committed);
     let engine = SyncEngine::builder(Arc::clone(&store))
         .hub(urls.join(", "), TOKEN)
         .desk(name)
         .backoff(Duration::from_millis(100), Duration::from_secs(1))
-        .on_event(move |event| {
-            // Sent once the transaction that stored the records has committed.
-            if let SyncEvent::RequestsChanged { ids, .. } = event {
-                let now = Instant::now();
-                if let Ok(mut seen) = seen.lock() {
-                    for id in ids {
-                        seen.entry(id.clone()).or_insert(now);
-                    }
-                }
-            }
-        })
+        .on_event(note_commits(committed))
         .build()
         .map_err(err)?;
     Ok((store, engine))

@@ -319,26 +319,34 @@ async fn fetch_all_pages(url: &str) -> BenchResult<Vec<WirePage>> {
     }
 }
 
+/// When each request was first committed in a desk's store.
+pub type Committed = Arc<Mutex<HashMap<String, Instant>>>;
+
+/// An engine observer that notes in `committed` when each request was first stored.
+pub fn note_commits(committed: &Committed) -> impl Fn(&SyncEvent) + Send + Sync + 'static {
+    let seen = Arc::clone(committed);
+    move |event| {
+        // Sent after the transaction that stored the records has committed.
+        if let SyncEvent::RequestsChanged { ids, .. } = event {
+            let now = Instant::now();
+            if let Ok(mut seen) = seen.lock() {
+                for id in ids {
+                    seen.entry(id.clone()).or_insert(now);
+                }
+            }
+        }
+    }
+}
+
 async fn intake_latency(desk: Arc<Store>, reach: &Reach, burst: usize) -> BenchResult<f64> {
     let url = reach.url.as_str();
-    let committed: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let seen = Arc::clone(&committed);
+    let committed = Committed::default();
     let engine = SyncEngine::builder(desk)
         .hub_auth(url, reach.desk_auth.clone())
         .extra_roots(reach.roots.clone())
         .desk("bench")
         .page_size(PAGE)
-        .on_event(move |event| {
-            // Sent after the transaction that stored the records has committed.
-            if let SyncEvent::RequestsChanged { ids, .. } = event {
-                let now = Instant::now();
-                if let Ok(mut seen) = seen.lock() {
-                    for id in ids {
-                        seen.entry(id.clone()).or_insert(now);
-                    }
-                }
-            }
-        })
+        .on_event(note_commits(&committed))
         .build()
         .map_err(err)?;
     let (stop_handle, stop) = Stop::new();

@@ -56,12 +56,12 @@ fn server_bin() -> Result<PathBuf, String> {
 }
 
 impl DevPostgres {
-    /// The server whose folder is `dir`, as [`DevPostgres::start`] left it.
-    pub fn at(dir: &Path, port: u16) -> Result<DevPostgres, String> {
+    /// The server whose folder is `dir`, as [`DevPostgres::start`] left it (to stop it).
+    pub fn at(dir: &Path) -> Result<DevPostgres, String> {
         Ok(DevPostgres {
             bin: server_bin()?,
             dir: dir.to_path_buf(),
-            port,
+            port: 0,
         })
     }
 

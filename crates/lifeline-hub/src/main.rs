@@ -406,7 +406,7 @@ fn main() -> ExitCode {
             until_gone,
         }) => {
             let done = if stop {
-                lifeline_hub::dev_postgres::DevPostgres::at(&dir, port)
+                lifeline_hub::dev_postgres::DevPostgres::at(&dir)
                     .and_then(|pg| pg.stop())
                     .map(|()| format!("stopped the server in {}", dir.display()))
             } else {

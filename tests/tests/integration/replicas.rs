@@ -9,7 +9,7 @@ use std::time::Duration;
 use lifeline_tests::hub::{HubProcess, TOKEN};
 use lifeline_tests::postgres::server;
 
-use super::sync::{Desk, client, eventually, hub_versions, intake, post};
+use super::sync::{Desk, changes_page, client, eventually, hub_versions, intake, post};
 
 /// What is wrong with what one reader saw: each page's request ids in the order it read
 /// them, against every id written. A change seen twice, or never, is a fault.
@@ -50,16 +50,7 @@ fn unique(prefix: &str) -> String {
 
 /// One page of the change feed after `after` from `hub`: its request ids and next cursor.
 async fn page(http: &reqwest::Client, hub: &str, after: &str) -> (Vec<String>, String) {
-    let page: serde_json::Value = http
-        .get(format!("{hub}/v1/requests?limit=37&after={after}"))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .expect("page")
-        .bytes()
-        .await
-        .map(|b| serde_json::from_slice(&b).expect("json"))
-        .expect("body");
+    let page = changes_page(http, hub, after, 37).await;
     let ids = page["requests"]
         .as_array()
         .expect("requests")

@@ -103,21 +103,31 @@ pub(crate) async fn post(
     Ok(r.status().as_u16())
 }
 
+/// One page of the hub's change feed after `after` (a cursor, or empty for the start).
+pub(crate) async fn changes_page(
+    client: &reqwest::Client,
+    hub: &str,
+    after: &str,
+    limit: u32,
+) -> serde_json::Value {
+    client
+        .get(format!("{hub}/v1/requests?limit={limit}&after={after}"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("page")
+        .bytes()
+        .await
+        .map(|b| serde_json::from_slice(&b).expect("json"))
+        .expect("body")
+}
+
 /// Every request at the hub with its version, read through the protocol.
 pub(crate) async fn hub_versions(client: &reqwest::Client, hub: &str) -> BTreeMap<String, i64> {
     let mut out = BTreeMap::new();
     let mut after = String::new();
     loop {
-        let page: serde_json::Value = client
-            .get(format!("{hub}/v1/requests?limit=1000&after={after}"))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .expect("page")
-            .bytes()
-            .await
-            .map(|b| serde_json::from_slice(&b).expect("json"))
-            .expect("body");
+        let page = changes_page(client, hub, &after, 1000).await;
         for r in page["requests"].as_array().expect("array") {
             out.insert(
                 r["id"].as_str().expect("id").to_owned(),

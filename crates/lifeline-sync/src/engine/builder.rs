@@ -43,7 +43,6 @@ impl SyncEngineBuilder {
             addresses.push(url.trim().trim_end_matches('/').to_owned());
         }
         self.hub = Some(Hub {
-            url: addresses[0].clone(),
             addresses,
             current: std::sync::atomic::AtomicUsize::new(0),
             failed_since_answer: std::sync::atomic::AtomicUsize::new(0),

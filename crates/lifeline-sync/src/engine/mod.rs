@@ -151,10 +151,7 @@ impl StopHandle {
 type Observer = Arc<dyn Fn(&SyncEvent) + Send + Sync>;
 
 struct Hub {
-    /// The hub as this desk knows it: its first address, under which its cursor and its
-    /// health are kept whichever address serves.
-    url: String,
-    /// Every address of the hub (replicas of one database behind it), `url` first. A cursor
+    /// Every address of the hub (replicas of one database behind it), never empty. A cursor
     /// from one is good at every other.
     addresses: Vec<String>,
     /// The address in use now (an index into `addresses`, modulo its length).
@@ -165,6 +162,12 @@ struct Hub {
 }
 
 impl Hub {
+    /// The hub as this desk knows it: its first address, under which its cursor and its
+    /// health are kept whichever address serves.
+    fn url(&self) -> &str {
+        &self.addresses[0]
+    }
+
     /// The address in use now.
     fn base(&self) -> &str {
         let i = self.current.load(std::sync::atomic::Ordering::Relaxed);
@@ -230,7 +233,7 @@ pub struct SyncEngine {
 impl std::fmt::Debug for SyncEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SyncEngine")
-            .field("hub", &self.inner.hub.as_ref().map(|h| &h.url))
+            .field("hub", &self.inner.hub.as_ref().map(|h| h.url()))
             .finish_non_exhaustive()
     }
 }
@@ -307,7 +310,7 @@ impl SyncEngine {
             let stop = stop.clone();
             async move { engine.run_feeds(stop).await }
         });
-        let hub_url = self.inner.hub.as_ref().map(|h| h.url.clone());
+        let hub_url = self.inner.hub.as_ref().map(|h| h.url().to_owned());
         if let Some(url) = &hub_url {
             let _ = self.store().ensure_source(url, SourceKind::Hub);
         }
@@ -419,23 +422,23 @@ impl SyncEngine {
             } else {
                 SourceConnection::Reconnecting
             };
-            let _ = self
-                .store()
-                .record_source_failure(&hub.url, state, &e.to_string(), Utc::now());
+            let _ =
+                self.store()
+                    .record_source_failure(hub.url(), state, &e.to_string(), Utc::now());
             self.emit(SyncEvent::HealthChanged);
         }
     }
 
     fn set_connection(&self, c: SourceConnection) {
         if let Some(hub) = &self.inner.hub {
-            let _ = self.store().set_source_connection(&hub.url, c);
+            let _ = self.store().set_source_connection(hub.url(), c);
             self.emit(SyncEvent::HealthChanged);
         }
     }
 
     fn cursor(&self) -> Result<Option<String>, SyncError> {
         let hub = self.hub()?;
-        Ok(self.store().source_state(&hub.url)?.and_then(|s| s.cursor))
+        Ok(self.store().source_state(hub.url())?.and_then(|s| s.cursor))
     }
 }
 
@@ -448,7 +451,6 @@ mod failover_tests {
 
     fn hub(addresses: &[&str]) -> Hub {
         Hub {
-            url: addresses[0].to_owned(),
             addresses: addresses.iter().map(|a| (*a).to_owned()).collect(),
             current: AtomicUsize::new(0),
             failed_since_answer: AtomicUsize::new(0),

@@ -97,7 +97,7 @@ impl SyncEngine {
                 erased,
                 messages: &messages,
             },
-            &hub.url,
+            hub.url(),
             cursor,
             now,
         )?;
@@ -114,7 +114,7 @@ impl SyncEngine {
             SourceConnection::Polling
         };
         self.store()
-            .record_source_success(&hub.url, connection, lag, now)?;
+            .record_source_success(hub.url(), connection, lag, now)?;
         let mut changed: Vec<String> = report.changed_ids().map(str::to_owned).collect();
         // A request that moved to another post leaves this desk: the views refresh too.
         changed.extend(removed.iter().cloned());
@@ -154,7 +154,7 @@ impl SyncEngine {
                     // The hub's database was replaced: our cursor means nothing there. Start
                     // over; upserts never move records backwards, so nothing is lost.
                     tracing::warn!("the hub no longer knows our cursor; pulling everything again");
-                    self.store().reset_cursor(&hub.url)?;
+                    self.store().reset_cursor(hub.url())?;
                     continue;
                 }
                 other => other?,

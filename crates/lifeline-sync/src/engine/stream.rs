@@ -46,7 +46,7 @@ impl SyncEngine {
             )));
         }
         self.store().record_source_success(
-            &hub.url,
+            hub.url(),
             SourceConnection::Connected,
             None,
             Utc::now(),
@@ -91,7 +91,7 @@ impl SyncEngine {
                         self.store().apply_sync_batch(
                             &[],
                             &[rej],
-                            &hub.url,
+                            hub.url(),
                             &cursor,
                             Utc::now(),
                         )?;

@@ -145,11 +145,6 @@ impl PostgresHubStore {
         (open, idle, POOL_SIZE)
     }
 
-    /// Where this store's database is (for messages; never with a password).
-    pub fn target(&self) -> &PostgresTarget {
-        &self.target
-    }
-
     fn migrate(&self) -> Result<String, HubError> {
         let mut client = self.client()?;
         block_on(async {
