@@ -166,7 +166,19 @@ pub fn run() -> ExitCode {
             commands::requests::duplicate_candidates,
             commands::requests::queue_position,
         ])
-        .run(tauri::generate_context!());
+        .build(tauri::generate_context!())
+        .map(|app| {
+            app.run(|app, event| {
+                if let tauri::RunEvent::Exit = event
+                    && let Some(desk) = app.try_state::<Arc<Desk>>()
+                {
+                    // The next start reads this instead of every request.
+                    if let Err(e) = desk.store.save_index_snapshot() {
+                        tracing::warn!("cannot save the request index's snapshot: {e}");
+                    }
+                }
+            })
+        });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

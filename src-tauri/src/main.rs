@@ -2,8 +2,29 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() -> std::process::ExitCode {
+    tune_malloc();
     tune_webkit();
     lifeline_desk::run()
+}
+
+/// glibc's allocator, for a desk that answers every change over its whole store.
+///
+/// With 10^6 requests, each refresh of the queue, the counts or the clusters briefly holds
+/// megabytes, on whichever of the async runtime's threads runs it. glibc's default serves
+/// such blocks from per-thread arenas once one has been freed (its mmap threshold rises to
+/// the largest block freed), and an arena keeps what it grew: the desk's own memory rose
+/// from ~320 to ~1,040 MiB over a ten-minute drill (docs/PERFORMANCE.md). A fixed
+/// threshold sends every block of 1 MiB or more to its own mapping, returned when freed,
+/// and two arenas bound what small blocks can strand.
+fn tune_malloc() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only sets the allocator's parameters; called first thing in `main`,
+    // before any thread exists.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
 }
 
 /// WebKitGTK settings the desk needs, set through the environment because WebKit reads them

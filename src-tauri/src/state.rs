@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::Utc;
 use lifeline_core::Store;
-use lifeline_core::store::AdvisoryRow;
+use lifeline_core::store::{AdvisoryRow, IndexBuild};
 use lifeline_sync::{ChangeOrigin, HubAuth, Stop, StopHandle, SyncEngine, SyncEvent};
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -59,13 +59,7 @@ impl Desk {
         let index_ready = Arc::new(AtomicBool::new(false));
         {
             let (store, ready, app) = (Arc::clone(&store), Arc::clone(&index_ready), app.clone());
-            std::thread::spawn(move || match store.enable_index() {
-                Ok(()) => {
-                    ready.store(true, Ordering::SeqCst);
-                    let _ = app.emit(events::INDEX_READY, ());
-                }
-                Err(e) => tracing::error!("cannot build the request index: {e}"),
-            });
+            std::thread::spawn(move || keep_request_index(&store, &ready, &app));
         }
         let indexer = store.spawn_indexer();
         // Retention: closed requests older than the desk's setting are erased once the map's
@@ -301,6 +295,46 @@ impl Desk {
             *cache = Some((generation, Arc::clone(&rows)));
         }
         Ok(rows)
+    }
+}
+
+/// How often the request index's snapshot is brought up to date (when the store changed).
+const INDEX_SNAPSHOT_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Builds the in-memory request index (from the snapshot a previous run saved, when there
+/// is a usable one), says when it is ready, and keeps its snapshot current: at once after a
+/// build that had to read every request (the slow start is not repeated after a crash),
+/// then every few minutes, and at exit (`lib.rs`).
+fn keep_request_index(store: &Store, ready: &AtomicBool, app: &AppHandle) {
+    let started = std::time::Instant::now();
+    let build = match store.enable_index() {
+        Ok(build) => build,
+        Err(e) => {
+            tracing::error!("cannot build the request index: {e}");
+            return;
+        }
+    };
+    ready.store(true, Ordering::SeqCst);
+    let _ = app.emit(events::INDEX_READY, ());
+    tracing::info!(
+        "request index ready in {} ms ({build:?})",
+        started.elapsed().as_millis()
+    );
+    let mut wait = match build {
+        IndexBuild::FromSnapshot { .. } => INDEX_SNAPSHOT_EVERY,
+        IndexBuild::Full { refused } => {
+            if let Some(why) = refused {
+                tracing::warn!("the request index's snapshot was not used: {why}");
+            }
+            std::time::Duration::ZERO
+        }
+    };
+    loop {
+        std::thread::sleep(wait);
+        wait = INDEX_SNAPSHOT_EVERY;
+        if let Err(e) = store.save_index_snapshot() {
+            tracing::warn!("cannot save the request index's snapshot: {e}");
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use lifeline_core::geo::BBox;
 use super::DeskState;
 use crate::convert;
 use crate::dto::{ClusterMembers, QueueFilter, Viewport};
-use crate::error::{CommandError, CommandResult, ErrorCode};
+use crate::error::{CommandError, CommandResult};
 
 /// Markers closer than this on screen merge into one cluster.
 const CLUSTER_RADIUS_PX: f64 = 48.0;
@@ -78,12 +78,7 @@ pub fn cluster_members(
     lat: f64,
 ) -> CommandResult<ClusterMembers> {
     super::session::ensure_unlocked(&desk)?;
-    if !desk.index_ready() {
-        return Err(CommandError::new(
-            ErrorCode::NotReady,
-            "the desk is still building its index",
-        ));
-    }
+    super::requests::ensure_index_ready(&desk)?;
     let now = Utc::now();
     let q = convert::query(&filter, &desk.settings().officer, now)?;
     let bbox = view_box(&view)?;

@@ -1,14 +1,19 @@
 //! Map clusters: nearby points at a zoom grouped into [`Cluster`]s on a Mercator grid.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
 use crate::geo::BBox;
 
+use super::point::{IntMap, lat_from_mercator_y_deg, mercator_y_deg};
 use super::queue::{OrderKey, order_key};
 use super::{MapIndex, MapPoint, PointFilter};
 use crate::store::RequestOrder;
+
+/// Clustering cells being filled, by cell. Keyed with the index's integer hasher: at world
+/// zoom every point in view is hashed once per refresh, and SipHash was a third of that.
+type Groups = IntMap<(i64, i64), ClusterAcc>;
 
 /// A group of nearby requests at the current zoom (a single request when `count == 1`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,7 +104,7 @@ impl MapIndex {
         filter: &PointFilter,
         stale_ms: i64,
     ) -> Vec<(ClusterAcc, Vec<(i64, i64)>)> {
-        let mut groups: HashMap<(i64, i64), ClusterAcc> = HashMap::new();
+        let mut groups = Groups::default();
         self.for_each_in(bbox, filter, |p| {
             let (lon, y) = projected(p);
             groups
@@ -118,25 +123,12 @@ fn cell_size(zoom: f64, radius_px: f64) -> f64 {
 
 /// A point's longitude and Mercator `y`, the plane clusters are made in.
 fn projected(p: &MapPoint) -> (f64, f64) {
-    (f64::from(p.lon), mercator_y_deg(f64::from(p.lat)))
+    (f64::from(p.lon), f64::from(p.y))
 }
 
 /// The clustering cell of a point at (`lon`, Mercator `y`).
 fn cell_of(lon: f64, y: f64, cell: f64) -> (i64, i64) {
     ((lon / cell).floor() as i64, (y / cell).floor() as i64)
-}
-
-/// Latitude projected to Web Mercator `y`, in degrees of longitude (so both axes share units).
-fn mercator_y_deg(lat: f64) -> f64 {
-    let phi = lat.clamp(-85.05, 85.05).to_radians();
-    (std::f64::consts::FRAC_PI_4 + phi / 2.0)
-        .tan()
-        .ln()
-        .to_degrees()
-}
-
-fn lat_from_mercator_y_deg(y: f64) -> f64 {
-    (2.0 * y.to_radians().exp().atan() - std::f64::consts::FRAC_PI_2).to_degrees()
 }
 
 /// A cluster being built: sums for its centre (longitude, Mercator `y`) and its counts.
@@ -158,9 +150,9 @@ impl ClusterAcc {
                 open: 0,
                 open_emergencies: 0,
                 top_priority: 4,
-                rowid: p.rowid,
-                stale: p.located_ms != 0 && p.located_ms < stale_ms,
-                status: p.status,
+                rowid: p.rowid(),
+                stale: p.located_s != 0 && p.located_ms() < stale_ms,
+                status: p.status(),
             },
         }
     }
@@ -172,8 +164,8 @@ impl ClusterAcc {
         c.count += 1;
         if p.is_open() {
             c.open += 1;
-            c.top_priority = c.top_priority.min(p.priority);
-            if p.emergency {
+            c.top_priority = c.top_priority.min(p.priority());
+            if p.emergency() {
                 c.open_emergencies += 1;
             }
         }
@@ -209,10 +201,7 @@ impl ClusterAcc {
 
 /// Merges grid cells whose centres lie within one cell of a larger neighbour's centre;
 /// each cluster comes with the cells it took in.
-fn merge_close(
-    groups: HashMap<(i64, i64), ClusterAcc>,
-    cell: f64,
-) -> Vec<(ClusterAcc, Vec<(i64, i64)>)> {
+fn merge_close(groups: Groups, cell: f64) -> Vec<(ClusterAcc, Vec<(i64, i64)>)> {
     let mut cells: Vec<((i64, i64), ClusterAcc)> = groups.into_iter().collect();
     // Largest first (ties by cell, so the result does not depend on hash order).
     cells.sort_by(|a, b| {
@@ -223,7 +212,7 @@ fn merge_close(
     });
     let (keys, mut pending): (Vec<(i64, i64)>, Vec<Option<ClusterAcc>>) =
         cells.into_iter().map(|(key, acc)| (key, Some(acc))).unzip();
-    let slot: HashMap<(i64, i64), usize> =
+    let slot: IntMap<(i64, i64), usize> =
         keys.iter().enumerate().map(|(i, key)| (*key, i)).collect();
     let mut out = Vec::with_capacity(pending.len());
     for i in 0..pending.len() {

@@ -31,10 +31,10 @@ pub(super) fn mask<T: Copy + PartialEq>(values: &[T], all: &[T]) -> Option<u32> 
 
 impl PointFilter {
     pub(super) fn keeps(&self, p: &MapPoint) -> bool {
-        self.statuses.is_none_or(|m| m & (1 << p.status) != 0)
-            && self.priorities.is_none_or(|m| m & (1 << p.priority) != 0)
+        self.statuses.is_none_or(|m| m & (1 << p.status()) != 0)
+            && self.priorities.is_none_or(|m| m & (1 << p.priority()) != 0)
             && self.categories.is_none_or(|m| m & (1 << p.category) != 0)
-            && self.emergency.is_none_or(|e| e == p.emergency)
+            && self.emergency.is_none_or(|e| e == p.emergency())
             && self
                 .countries
                 .as_ref()
@@ -43,7 +43,7 @@ impl PointFilter {
             && self.assignee.is_none_or(|a| a == p.assignee)
             && self.created_from.is_none_or(|t| p.created_ms >= t)
             && self.created_to.is_none_or(|t| p.created_ms < t)
-            && self.rowids.as_ref().is_none_or(|r| r.contains(p.rowid))
+            && self.rowids.as_ref().is_none_or(|r| r.contains(p.rowid()))
     }
 }
 

@@ -22,9 +22,12 @@ fn src(rowid: i64, lon: f64, lat: f64, status: Status, emergency: bool) -> Point
 #[test]
 fn clusters_split_as_you_zoom_and_singles_keep_their_id() {
     let mut idx = MapIndex::new();
-    idx.upsert(&src(1, 100.50, 13.75, Status::New, true));
-    idx.upsert(&src(2, 100.51, 13.76, Status::New, false));
-    idx.upsert(&src(3, 103.82, 1.35, Status::Resolved, false));
+    idx.upsert(&src(1, 100.50, 13.75, Status::New, true))
+        .expect("rowid in range");
+    idx.upsert(&src(2, 100.51, 13.76, Status::New, false))
+        .expect("rowid in range");
+    idx.upsert(&src(3, 103.82, 1.35, Status::Resolved, false))
+        .expect("rowid in range");
     let all = PointFilter::default();
     let world = idx.clusters(&BBox::WORLD, 5.0, 50.0, &all, Utc::now());
     let bangkok = world
@@ -50,7 +53,8 @@ fn clusters_account_for_every_point_in_view_at_every_zoom() {
     let mut idx = MapIndex::new();
     for i in 0..2000 {
         let (lon, lat) = (28.6 + rng.unit() * 0.8, 40.7 + rng.unit() * 0.6);
-        idx.upsert(&src(i + 1, lon, lat, Status::New, i % 3 == 0));
+        idx.upsert(&src(i + 1, lon, lat, Status::New, i % 3 == 0))
+            .expect("rowid in range");
     }
     for zoom in [2.0, 6.0, 9.0, 10.5, 12.0, 14.0] {
         let clusters = idx.clusters(
@@ -79,10 +83,12 @@ fn a_city_on_a_cell_edge_is_one_cluster_not_two_overlapping_ones() {
     let mut idx = MapIndex::new();
     for i in 0..10 {
         let lon = edge + if i % 2 == 0 { -0.05 } else { 0.05 };
-        idx.upsert(&src(i + 1, lon, 37.5, Status::New, i == 0));
+        idx.upsert(&src(i + 1, lon, 37.5, Status::New, i == 0))
+            .expect("rowid in range");
     }
     // And a city a screen away, which stays apart.
-    idx.upsert(&src(50, edge + 20.0, 37.5, Status::New, false));
+    idx.upsert(&src(50, edge + 20.0, 37.5, Status::New, false))
+        .expect("rowid in range");
     let clusters = idx.clusters(&BBox::WORLD, 4.0, 48.0, &PointFilter::default(), Utc::now());
     let mut counts: Vec<u32> = clusters.iter().map(|c| c.count).collect();
     counts.sort_unstable();
@@ -102,8 +108,10 @@ fn a_city_on_a_cell_edge_is_one_cluster_not_two_overlapping_ones() {
 #[test]
 fn filters_and_updates_apply() {
     let mut idx = MapIndex::new();
-    idx.upsert(&src(1, 100.5, 13.75, Status::New, true));
-    idx.upsert(&src(2, 100.5, 13.75, Status::Resolved, false));
+    idx.upsert(&src(1, 100.5, 13.75, Status::New, true))
+        .expect("rowid in range");
+    idx.upsert(&src(2, 100.5, 13.75, Status::Resolved, false))
+        .expect("rowid in range");
     let open = idx.filter(&RequestQuery::open(), None);
     let n = |idx: &MapIndex, f: &PointFilter| {
         let mut n = 0;
@@ -111,13 +119,15 @@ fn filters_and_updates_apply() {
         n
     };
     assert_eq!(n(&idx, &open), 1);
-    idx.upsert(&src(2, 100.5, 13.75, Status::New, false));
+    idx.upsert(&src(2, 100.5, 13.75, Status::New, false))
+        .expect("rowid in range");
     assert_eq!(n(&idx, &open), 2, "an update replaces the point");
-    idx.upsert(&src(2, -70.0, 18.0, Status::New, false));
+    idx.upsert(&src(2, -70.0, 18.0, Status::New, false))
+        .expect("rowid in range");
     assert_eq!(idx.len(), 2, "moving a point does not duplicate it");
     let mut unlocated = src(3, 0.0, 0.0, Status::New, true);
     unlocated.position = None;
-    idx.upsert(&unlocated);
+    idx.upsert(&unlocated).expect("rowid in range");
     let mut all = 0;
     idx.for_each(&open, |_| all += 1);
     assert_eq!(all, 3, "the queue counts requests without a location");
@@ -132,7 +142,7 @@ fn filters_and_updates_apply() {
     assert_eq!(second, [2]);
     let thailand = BBox::new(97.0, 5.0, 106.0, 21.0).expect("box");
     let mut found = Vec::new();
-    idx.for_each_in(&thailand, &open, |p| found.push(p.rowid));
+    idx.for_each_in(&thailand, &open, |p| found.push(p.rowid()));
     assert_eq!(found, [1]);
     let unknown_country = idx.filter(
         &RequestQuery {
@@ -170,13 +180,23 @@ fn rowid_sets_hold_exactly_their_members_dense_or_sparse() {
 #[test]
 fn open_emergencies_follow_upserts_and_removals() {
     let mut index = MapIndex::new();
-    index.upsert(&src(1, 10.0, 10.0, Status::New, true));
-    index.upsert(&src(2, 10.0, 10.0, Status::New, false));
-    index.upsert(&src(3, 11.0, 10.0, Status::Acknowledged, true));
+    index
+        .upsert(&src(1, 10.0, 10.0, Status::New, true))
+        .expect("rowid in range");
+    index
+        .upsert(&src(2, 10.0, 10.0, Status::New, false))
+        .expect("rowid in range");
+    index
+        .upsert(&src(3, 11.0, 10.0, Status::Acknowledged, true))
+        .expect("rowid in range");
     assert_eq!(index.open_emergencies(), 2);
-    index.upsert(&src(1, 10.0, 10.0, Status::Resolved, true));
+    index
+        .upsert(&src(1, 10.0, 10.0, Status::Resolved, true))
+        .expect("rowid in range");
     assert_eq!(index.open_emergencies(), 1, "resolved is no longer open");
-    index.upsert(&src(1, 10.0, 10.0, Status::Resolved, true));
+    index
+        .upsert(&src(1, 10.0, 10.0, Status::Resolved, true))
+        .expect("rowid in range");
     assert_eq!(
         index.open_emergencies(),
         1,
@@ -189,14 +209,17 @@ fn open_emergencies_follow_upserts_and_removals() {
 #[test]
 fn viewport_across_the_antimeridian() {
     let mut idx = MapIndex::new();
-    idx.upsert(&src(1, 178.45, -18.12, Status::New, false));
-    idx.upsert(&src(2, -175.2, -21.14, Status::New, false));
-    idx.upsert(&src(3, 0.0, -20.0, Status::New, false));
+    idx.upsert(&src(1, 178.45, -18.12, Status::New, false))
+        .expect("rowid in range");
+    idx.upsert(&src(2, -175.2, -21.14, Status::New, false))
+        .expect("rowid in range");
+    idx.upsert(&src(3, 0.0, -20.0, Status::New, false))
+        .expect("rowid in range");
     let mut found = Vec::new();
     idx.for_each_in(
         &BBox::parse("170,-25,-170,-10").expect("box"),
         &PointFilter::default(),
-        |p| found.push(p.rowid),
+        |p| found.push(p.rowid()),
     );
     found.sort();
     assert_eq!(found, [1, 2]);
@@ -206,12 +229,18 @@ fn viewport_across_the_antimeridian() {
 fn the_waiting_order_puts_the_longest_waiting_sos_first_and_the_rest_newest_first() {
     let mut idx = MapIndex::new();
     // rowid = age order: 1 is the oldest.
-    idx.upsert(&src(1, 100.5, 13.7, Status::New, false));
-    idx.upsert(&src(2, 100.5, 13.7, Status::New, true));
-    idx.upsert(&src(3, 100.5, 13.7, Status::Acknowledged, true));
-    idx.upsert(&src(4, 100.5, 13.7, Status::New, true));
-    idx.upsert(&src(5, 100.5, 13.7, Status::New, false));
-    idx.upsert(&src(6, 100.5, 13.7, Status::Resolved, true));
+    idx.upsert(&src(1, 100.5, 13.7, Status::New, false))
+        .expect("rowid in range");
+    idx.upsert(&src(2, 100.5, 13.7, Status::New, true))
+        .expect("rowid in range");
+    idx.upsert(&src(3, 100.5, 13.7, Status::Acknowledged, true))
+        .expect("rowid in range");
+    idx.upsert(&src(4, 100.5, 13.7, Status::New, true))
+        .expect("rowid in range");
+    idx.upsert(&src(5, 100.5, 13.7, Status::New, false))
+        .expect("rowid in range");
+    idx.upsert(&src(6, 100.5, 13.7, Status::Resolved, true))
+        .expect("rowid in range");
     let all = idx.filter(&RequestQuery::default(), None);
     let order = |o| idx.page(None, &all, o, 10, 0).1;
     assert_eq!(
@@ -232,10 +261,12 @@ fn a_clusters_members_are_exactly_the_requests_it_counts() {
     // Bangkok: 30 requests, five of them unacknowledged SOS; Chiang Mai: 4.
     for i in 1..=30 {
         let lon = 100.50 + f64::from(i as i32 % 6) * 0.002;
-        idx.upsert(&src(i, lon, 13.75, Status::New, i % 6 == 0));
+        idx.upsert(&src(i, lon, 13.75, Status::New, i % 6 == 0))
+            .expect("rowid in range");
     }
     for i in 31..=34 {
-        idx.upsert(&src(i, 98.98, 18.79, Status::New, false));
+        idx.upsert(&src(i, 98.98, 18.79, Status::New, false))
+            .expect("rowid in range");
     }
     let all = idx.filter(&RequestQuery::default(), None);
     let thailand = BBox::new(97.0, 5.0, 106.0, 21.0).expect("box");
@@ -290,4 +321,111 @@ fn a_clusters_members_are_exactly_the_requests_it_counts() {
         .is_none(),
         "no cluster near an empty sea"
     );
+}
+
+/// An index of a few thousand varied points (some unlocated, some moved, some removed).
+fn varied_index() -> MapIndex {
+    let mut rng = crate::synth::Rng::new(11);
+    let mut idx = MapIndex::new();
+    for i in 1..=3000i64 {
+        let mut s = src(
+            i,
+            -179.0 + rng.unit() * 358.0,
+            -80.0 + rng.unit() * 160.0,
+            Status::ALL[i as usize % Status::ALL.len()],
+            i % 7 == 0,
+        );
+        s.priority = Priority::ALL[i as usize % 4];
+        s.category = Category::ALL[i as usize % Category::ALL.len()];
+        s.country = Some(["TH", "TR", "FR", "中国"][i as usize % 4]);
+        s.post = (i % 3 == 0).then_some("bangkok");
+        s.assignee = (i % 5 == 0).then_some("王芳");
+        if i % 11 == 0 {
+            s.position = None;
+        }
+        if i % 13 == 0 {
+            s.located_at = DateTime::from_timestamp(1_690_000_000 + i, 0);
+        }
+        idx.upsert(&s).expect("rowid in range");
+    }
+    for i in (1..=3000).step_by(17) {
+        idx.remove(i);
+    }
+    idx
+}
+
+#[test]
+fn a_snapshot_reads_back_to_an_index_that_answers_the_same() {
+    let idx = varied_index();
+    let back = MapIndex::from_snapshot(&idx.to_snapshot()).expect("reads back");
+    assert_eq!(back.len(), idx.len());
+    assert_eq!(back.open_emergencies(), idx.open_emergencies());
+    let q = RequestQuery {
+        countries: vec!["中国".into(), "TH".into()],
+        ..RequestQuery::open()
+    };
+    let (fa, fb) = (idx.filter(&q, None), back.filter(&q, None));
+    let now = Utc::now();
+    assert_eq!(
+        idx.clusters(&BBox::WORLD, 3.0, 48.0, &fa, now),
+        back.clusters(&BBox::WORLD, 3.0, 48.0, &fb, now)
+    );
+    for order in [
+        RequestOrder::Triage,
+        RequestOrder::Waiting,
+        RequestOrder::Oldest,
+    ] {
+        assert_eq!(
+            idx.page(None, &fa, order, 50, 20),
+            back.page(None, &fb, order, 50, 20)
+        );
+    }
+    assert_eq!(idx.counts(None, &fa), back.counts(None, &fb));
+    // Still an index that takes changes.
+    let mut back = back;
+    back.upsert(&src(5000, 10.0, 10.0, Status::New, true))
+        .expect("rowid in range");
+    assert_eq!(back.len(), idx.len() + 1);
+}
+
+#[test]
+fn a_damaged_snapshot_is_refused_not_trusted() {
+    let bytes = varied_index().to_snapshot();
+    for cut in [0, 3, 8, 40, bytes.len() / 2, bytes.len() - 1] {
+        assert!(
+            MapIndex::from_snapshot(&bytes[..cut]).is_err(),
+            "cut at {cut}"
+        );
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(MapIndex::from_snapshot(&longer).is_err());
+    // A point's status byte set past the known statuses, in the last point.
+    let mut bad_status = bytes.clone();
+    let at = bad_status.len() - 2;
+    bad_status[at] = 0x0f;
+    assert!(MapIndex::from_snapshot(&bad_status).is_err());
+    let mut other_version = bytes;
+    other_version[4] = 9;
+    assert!(MapIndex::from_snapshot(&other_version).is_err());
+}
+
+#[test]
+fn a_page_near_the_top_and_one_far_down_follow_the_same_order() {
+    let idx = varied_index();
+    let all = idx.filter(&RequestQuery::default(), None);
+    for order in [
+        RequestOrder::Triage,
+        RequestOrder::Waiting,
+        RequestOrder::Newest,
+    ] {
+        let (total, whole) = idx.deep_page(None, &all, order, 0, usize::MAX);
+        assert_eq!(whole.len(), total);
+        for (offset, limit) in [(0, 100), (100, 100), (2500, 400), (total - 5, 100)] {
+            let (n, page) = idx.page(None, &all, order, limit, offset);
+            assert_eq!(n, total);
+            let end = (offset + limit).min(total);
+            assert_eq!(page, whole[offset..end], "{order:?} at {offset}");
+        }
+    }
 }

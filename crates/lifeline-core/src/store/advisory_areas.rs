@@ -263,8 +263,8 @@ impl Store {
                     index.for_each_in(&b, &filter, |p| {
                         // The index keeps positions as f32 (about a metre): a count, not
                         // the list a reminder is sent to (`requests_in_areas`).
-                        if area_contains(area, f64::from(p.lat), f64::from(p.lon)) {
-                            inside.insert(p.rowid);
+                        if area_contains(area, p.lat(), p.lon()) {
+                            inside.insert(p.rowid());
                         }
                     });
                 }

@@ -49,6 +49,7 @@ pub use derived::{CatchUp, IndexLag, IndexerHandle};
 pub use duplicates::Likeness;
 pub use error::StoreError;
 pub use events::local_event_id;
+pub use index::IndexBuild;
 pub use key::{Encrypted, StoreKey, encrypt_in_place, is_plaintext};
 pub use media::{CachedMedia, DEFAULT_MEDIA_QUOTA_BYTES, NewMedia};
 pub use messages::{ReminderArea, ThreadState};
@@ -159,7 +160,7 @@ impl Store {
     /// Brings the derived query index up to what the store holds now (the background
     /// indexer does this after every write; queries do it before they read).
     pub fn catch_up_index(&self) -> Result<CatchUp> {
-        let (done, prune_through) = self.derived.catch_up()?;
+        let (done, prune_through) = self.derived.catch_up(self.index.snapshot_seq())?;
         if let Some(through) = prune_through {
             // Changes the index has absorbed are no longer needed. Recorded with the
             // deletion, so an index file older than this horizon is rebuilt, not trusted.

@@ -209,3 +209,90 @@ fn rolled_back_writes_do_not_reach_the_index() {
     let (open, _) = store.indexed_page(&RequestQuery::open()).expect("page");
     assert_eq!(open, 10, "the aborted close never happened");
 }
+
+/// What the desk's queue shows for a few filters: page of ids and counts.
+fn queue_view(s: &Store) -> Vec<(u64, Vec<String>, lifeline_core::store::Counts)> {
+    [
+        RequestQuery::default(),
+        RequestQuery::open(),
+        RequestQuery {
+            emergency: Some(true),
+            ..Default::default()
+        },
+    ]
+    .into_iter()
+    .map(|q| {
+        let (n, rows) = s
+            .indexed_page(&RequestQuery {
+                limit: Some(60),
+                ..q.clone()
+            })
+            .expect("page");
+        let ids = rows.into_iter().map(|r| r.request.id).collect();
+        (n, ids, s.indexed_counts(&q).expect("counts"))
+    })
+    .collect()
+}
+
+/// A later start reads the snapshot the last run saved and only the requests changed
+/// since, and answers exactly as an index built from every request; a damaged snapshot is
+/// refused and every request read instead.
+#[test]
+fn a_later_start_reads_the_snapshot_and_the_changes_since() {
+    use lifeline_core::store::IndexBuild;
+    let (dir, store) = seeded_store(600);
+    let path = dir.path().join("desk.sqlite");
+    assert_eq!(
+        store.enable_index().expect("index"),
+        IndexBuild::Full { refused: None },
+        "no snapshot yet"
+    );
+    assert!(store.save_index_snapshot().expect("saved"));
+    assert!(
+        !store.save_index_snapshot().expect("unchanged"),
+        "nothing changed: not written again"
+    );
+    // Changes after the snapshot, by a run that stopped before saving another.
+    store
+        .queue_action(
+            "s3",
+            &TriageAction::SetStatus {
+                status: Status::Resolved,
+            },
+            "li",
+            "k1",
+            t0(),
+        )
+        .expect("resolve");
+    store
+        .upsert_requests(&[incoming(request("late", 13.75, 100.5))], "t", None)
+        .expect("late arrival");
+    let before = queue_view(&store);
+    drop(store);
+
+    let later = Store::open(&path).expect("reopen");
+    assert_eq!(
+        later.enable_index().expect("index"),
+        IndexBuild::FromSnapshot { changed: 2 },
+        "the resolved request and the new one are read again"
+    );
+    assert_eq!(queue_view(&later), before);
+    assert_eq!(later.indexed_count().expect("n"), 601);
+    drop(later);
+
+    // The snapshot's bytes damaged (the derived file is plaintext in this test).
+    let derived = rusqlite::Connection::open(dir.path().join("desk.index.sqlite")).expect("open");
+    derived
+        .execute(
+            "UPDATE map_snapshot SET bytes = substr(bytes, 1, 1000) WHERE part = 0",
+            [],
+        )
+        .expect("damage");
+    drop(derived);
+    let damaged = Store::open(&path).expect("reopen");
+    assert!(matches!(
+        damaged.enable_index().expect("index"),
+        IndexBuild::Full { refused: Some(_) }
+    ));
+    assert_eq!(queue_view(&damaged), before);
+}

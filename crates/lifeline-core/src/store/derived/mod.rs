@@ -36,9 +36,11 @@ use super::{Result, StoreError, StoreKey, open_connection, search};
 
 mod catch_up;
 mod indexer;
+mod snapshot;
 
 use catch_up::{catch_up_step, store_head, valid_position};
 pub use indexer::IndexerHandle;
+pub(super) use snapshot::{SnapshotAt, head as store_position, pruned_through};
 
 /// Schema of the derived file. A file at another version is rebuilt (never migrated: it is
 /// derived data).
@@ -58,6 +60,10 @@ pub(super) const READER_CACHE_KIB: i64 = 2 * 1024;
 
 /// Prune the change log once this many entries are indexed and not yet pruned.
 const PRUNE_AFTER: i64 = 10_000;
+
+/// The change log keeps the changes after the map index's snapshot (so a start can bring
+/// the snapshot up to date) unless the snapshot is more than this many changes behind.
+const SNAPSHOT_KEEP_MAX: i64 = 200_000;
 
 /// The schema of the derived file, on a connection where it is attached as `ix`.
 const SCHEMA: &str = "
@@ -106,6 +112,7 @@ DROP TABLE IF EXISTS derived_state;
 DROP TABLE IF EXISTS request_keys;
 DROP TABLE IF EXISTS requests_rtree;
 DROP TABLE IF EXISTS requests_fts;
+DROP TABLE IF EXISTS map_snapshot;
 ";
 
 /// The columns of `requests` that indexing reads, in the order [`index_row`] expects.
@@ -187,7 +194,7 @@ struct Position {
 }
 
 /// Where the store stands.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct StoreHead {
     max_rowid: i64,
     last_seq: i64,
@@ -240,8 +247,10 @@ impl DerivedIndex {
 
     /// Brings the index up to what the store holds now, in transactions of
     /// [`CATCH_UP_ROWS`]. Returns what it did, and the change-log entry through which the
-    /// store may prune its change log (when that is worth it).
-    pub(super) fn catch_up(&self) -> Result<(CatchUp, Option<i64>)> {
+    /// store may prune its change log (when that is worth it). `keep_from`: the change a
+    /// map index snapshot was taken at, whose later changes stay in the log (unless the
+    /// snapshot is more than [`SNAPSHOT_KEEP_MAX`] changes behind).
+    pub(super) fn catch_up(&self, keep_from: Option<i64>) -> Result<(CatchUp, Option<i64>)> {
         let conn = self.indexer.lock().map_err(|_| StoreError::Poisoned)?;
         let mut total = CatchUp::default();
         // Most calls find nothing to do: find that out without writing anything.
@@ -268,6 +277,12 @@ impl DerivedIndex {
                 }
                 let prune = step
                     .prunable
+                    .map(|(through, pruned)| match keep_from {
+                        Some(kept) if through - kept <= SNAPSHOT_KEEP_MAX => {
+                            (through.min(kept), pruned)
+                        }
+                        _ => (through, pruned),
+                    })
                     .filter(|&(through, pruned)| through - pruned >= PRUNE_AFTER)
                     .map(|(through, _)| through);
                 return Ok((total, prune));
@@ -341,6 +356,8 @@ fn prepare_file(path: &Path, key: Option<&StoreKey>) -> Result<()> {
         tx.execute_batch(SCHEMA)?;
         tx.execute_batch(&format!("PRAGMA user_version = {DERIVED_VERSION}"))?;
     }
+    // Added after version 2 without a rebuild (a table of its own, empty is valid).
+    tx.execute_batch(snapshot::SCHEMA)?;
     tx.commit()?;
     Ok(())
 }
