@@ -17,7 +17,7 @@ use super::query::{POINT_COLUMNS, RequestQuery, point_from_row};
 use super::requests::{REQUEST_COLUMNS, StoredRequest, request_from_row};
 use super::{Result, Store, StoreError, WRITER_CACHE_KIB};
 use crate::geo::BBox;
-use crate::mapindex::{Cluster, MapIndex, RowidSet};
+use crate::mapindex::{Cluster, MapIndex, PointSource, RowidSet};
 
 /// Page cache (KiB) of the writer while it scans the whole table to build the index.
 const SCAN_CACHE_KIB: i64 = 2 * 1024;
@@ -62,19 +62,27 @@ impl IndexState {
             return Ok(());
         }
         let unique: HashSet<i64> = rowids.into_iter().collect();
-        // The rows are read before the index is locked for writing: queries go on meanwhile.
+        // The rows are read before the index is locked for writing: the desk's queries go
+        // on reading it meanwhile.
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {POINT_COLUMNS} FROM requests WHERE rowid = ?1"
         ))?;
+        let mut read = Vec::with_capacity(unique.len());
+        for rowid in unique {
+            let mut rows = stmt.query([rowid])?;
+            read.push(match rows.next()? {
+                Some(row) => Ok(OwnedPoint::from(&point_from_row(row)?)),
+                None => Err(rowid),
+            });
+        }
         let mut guard = self.index.write().map_err(|_| StoreError::Poisoned)?;
         let Some(index) = guard.as_mut() else {
             return Ok(());
         };
-        for rowid in unique {
-            let mut rows = stmt.query([rowid])?;
-            match rows.next()? {
-                Some(row) => index.upsert(&point_from_row(row)?).map_err(rowid_range)?,
-                None => index.remove(rowid),
+        for point in read {
+            match point {
+                Ok(p) => index.upsert(&p.source()).map_err(rowid_range)?,
+                Err(rowid) => index.remove(rowid),
             }
         }
         Ok(())
@@ -86,6 +94,57 @@ impl IndexState {
             .lock()
             .ok()
             .and_then(|s| s.map(|at| at.last_seq))
+    }
+}
+
+/// A [`PointSource`] that owns its text, read before the index is locked.
+struct OwnedPoint {
+    rowid: i64,
+    position: Option<(f64, f64)>,
+    created_at: DateTime<Utc>,
+    located_at: Option<DateTime<Utc>>,
+    priority: crate::model::Priority,
+    status: crate::model::Status,
+    category: crate::model::Category,
+    emergency: bool,
+    country: Option<String>,
+    post: Option<String>,
+    assignee: Option<String>,
+}
+
+impl From<&PointSource<'_>> for OwnedPoint {
+    fn from(p: &PointSource<'_>) -> OwnedPoint {
+        OwnedPoint {
+            rowid: p.rowid,
+            position: p.position,
+            created_at: p.created_at,
+            located_at: p.located_at,
+            priority: p.priority,
+            status: p.status,
+            category: p.category,
+            emergency: p.emergency,
+            country: p.country.map(str::to_owned),
+            post: p.post.map(str::to_owned),
+            assignee: p.assignee.map(str::to_owned),
+        }
+    }
+}
+
+impl OwnedPoint {
+    fn source(&self) -> PointSource<'_> {
+        PointSource {
+            rowid: self.rowid,
+            position: self.position,
+            created_at: self.created_at,
+            located_at: self.located_at,
+            priority: self.priority,
+            status: self.status,
+            category: self.category,
+            emergency: self.emergency,
+            country: self.country.as_deref(),
+            post: self.post.as_deref(),
+            assignee: self.assignee.as_deref(),
+        }
     }
 }
 
