@@ -307,11 +307,20 @@ const INDEX_SNAPSHOT_EVERY: std::time::Duration = std::time::Duration::from_secs
 /// then every few minutes, and at exit (`lib.rs`).
 fn keep_request_index(store: &Store, ready: &AtomicBool, app: &AppHandle) {
     let started = std::time::Instant::now();
-    let build = match store.enable_index() {
-        Ok(build) => build,
-        Err(e) => {
-            tracing::error!("cannot build the request index: {e}");
-            return;
+    // Until it is built the queue, the counts and the map say "still indexing": a failure
+    // (the store busy with another process, say) is tried again, never left so.
+    let mut retry = std::time::Duration::from_secs(1);
+    let build = loop {
+        match store.enable_index() {
+            Ok(build) => break build,
+            Err(e) => {
+                tracing::error!(
+                    "cannot build the request index (trying again in {} s): {e}",
+                    retry.as_secs()
+                );
+                std::thread::sleep(retry);
+                retry = (retry * 2).min(std::time::Duration::from_secs(60));
+            }
         }
     };
     ready.store(true, Ordering::SeqCst);

@@ -92,7 +92,7 @@ impl MapPoint {
 
 /// The most northern and southern latitude kept apart in Mercator `y` (the poles project to
 /// infinity); the map draws to ±85.05°.
-const MAX_LAT: f64 = 89.9;
+pub(super) const MAX_LAT: f64 = 89.9;
 
 /// Latitude projected to Web Mercator `y`, in degrees of longitude (so both axes share units).
 pub(super) fn mercator_y_deg(lat: f64) -> f64 {

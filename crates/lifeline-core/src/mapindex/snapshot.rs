@@ -6,15 +6,17 @@
 //! they are missing, stale beyond repair or do not read back (see `Store::enable_index`).
 //! Every field is checked on the way in; a snapshot is never trusted to be well formed.
 //!
-//! Layout, little-endian: `"LLMI"`, `u32` version; three string tables (countries, posts,
+//! Layout, little-endian: `"LLMI"`, `u32` version, `u32` length and the [`layout`]
+//! fingerprint (what the small fields mean: a build whose statuses, categories or
+//! projection differ refuses the bytes); three string tables (countries, posts,
 //! assignees), each `u32` count then per entry `u16 id, u32 length, UTF-8`; `u32` count of
 //! non-empty cells, then per cell `u32 key, u32 points` and each point's 32 bytes
 //! (`i64 created_ms, u32 rowid, f32 lon, f32 y, u32 located_s, u16 country, u16 post,
 //! u16 assignee, u8 state, u8 category`).
 
-use super::point::Interner;
-use super::{ABSENT, MapIndex, MapPoint, UNLOCATED};
-use crate::model::{Category, Status};
+use super::point::{Interner, MAX_LAT};
+use super::{ABSENT, CELL_DEG, COLS, MapIndex, MapPoint, UNLOCATED};
+use crate::model::{Category, Priority, Status};
 
 const MAGIC: &[u8; 4] = b"LLMI";
 const VERSION: u32 = 1;
@@ -32,6 +34,18 @@ impl std::fmt::Display for SnapshotError {
 
 impl std::error::Error for SnapshotError {}
 
+/// What a point's fields mean in this build: the statuses, priorities and categories in the
+/// order their indexes refer to, and the grid and projection the positions are kept in.
+fn layout() -> String {
+    let names = |all: &mut dyn Iterator<Item = &'static str>| all.collect::<Vec<_>>().join(",");
+    format!(
+        "status:{};priority:{};category:{};cell:{CELL_DEG}x{COLS};max_lat:{MAX_LAT}",
+        names(&mut Status::ALL.iter().map(|s| s.as_str())),
+        names(&mut Priority::ALL.iter().map(|p| p.as_str())),
+        names(&mut Category::ALL.iter().map(|c| c.as_str())),
+    )
+}
+
 fn bad(what: impl Into<String>) -> SnapshotError {
     SnapshotError(what.into())
 }
@@ -42,6 +56,9 @@ impl MapIndex {
         let mut out = Vec::with_capacity(64 + self.len * POINT_BYTES);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&VERSION.to_le_bytes());
+        let layout = layout();
+        out.extend_from_slice(&(layout.len() as u32).to_le_bytes());
+        out.extend_from_slice(layout.as_bytes());
         for interner in [&self.countries, &self.posts, &self.assignees] {
             let entries = interner.entries();
             out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
@@ -72,8 +89,9 @@ impl MapIndex {
         out
     }
 
-    /// Reads an index back from [`MapIndex::to_snapshot`]'s bytes, checking every field.
-    pub fn from_snapshot(bytes: &[u8]) -> Result<MapIndex, SnapshotError> {
+    /// Reads an index back from [`MapIndex::to_snapshot`]'s bytes, checking every field;
+    /// `max_rowid`: the highest rowid the store held when they were taken.
+    pub fn from_snapshot(bytes: &[u8], max_rowid: i64) -> Result<MapIndex, SnapshotError> {
         let mut r = Reader { bytes, at: 0 };
         if r.take(4)? != MAGIC {
             return Err(bad("not a map index snapshot"));
@@ -81,6 +99,10 @@ impl MapIndex {
         let version = r.u32()?;
         if version != VERSION {
             return Err(bad(format!("version {version}, this desk reads {VERSION}")));
+        }
+        let layout_len = r.u32()? as usize;
+        if r.take(layout_len)? != layout().as_bytes() {
+            return Err(bad("taken by a build whose fields mean other things"));
         }
         let mut index = MapIndex::new();
         let mut tables = [
@@ -135,6 +157,7 @@ impl MapIndex {
                     category: r.u8()?,
                 };
                 let fits = p.rowid != ABSENT
+                    && i64::from(p.rowid) <= max_rowid
                     && usize::from(p.status()) < Status::ALL.len()
                     && usize::from(p.category) < Category::ALL.len()
                     && p.state & 0x80 == 0

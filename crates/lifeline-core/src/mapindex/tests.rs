@@ -357,7 +357,7 @@ fn varied_index() -> MapIndex {
 #[test]
 fn a_snapshot_reads_back_to_an_index_that_answers_the_same() {
     let idx = varied_index();
-    let back = MapIndex::from_snapshot(&idx.to_snapshot()).expect("reads back");
+    let back = MapIndex::from_snapshot(&idx.to_snapshot(), 3000).expect("reads back");
     assert_eq!(back.len(), idx.len());
     assert_eq!(back.open_emergencies(), idx.open_emergencies());
     let q = RequestQuery {
@@ -393,21 +393,29 @@ fn a_damaged_snapshot_is_refused_not_trusted() {
     let bytes = varied_index().to_snapshot();
     for cut in [0, 3, 8, 40, bytes.len() / 2, bytes.len() - 1] {
         assert!(
-            MapIndex::from_snapshot(&bytes[..cut]).is_err(),
+            MapIndex::from_snapshot(&bytes[..cut], 3000).is_err(),
             "cut at {cut}"
         );
     }
     let mut longer = bytes.clone();
     longer.push(0);
-    assert!(MapIndex::from_snapshot(&longer).is_err());
+    assert!(MapIndex::from_snapshot(&longer, 3000).is_err());
     // A point's status byte set past the known statuses, in the last point.
     let mut bad_status = bytes.clone();
     let at = bad_status.len() - 2;
     bad_status[at] = 0x0f;
-    assert!(MapIndex::from_snapshot(&bad_status).is_err());
-    let mut other_version = bytes;
+    assert!(MapIndex::from_snapshot(&bad_status, 3000).is_err());
+    assert!(
+        MapIndex::from_snapshot(&bytes, 2000).is_err(),
+        "rowids past the store's highest"
+    );
+    let mut other_version = bytes.clone();
     other_version[4] = 9;
-    assert!(MapIndex::from_snapshot(&other_version).is_err());
+    assert!(MapIndex::from_snapshot(&other_version, 3000).is_err());
+    // Another build's meaning of the small fields (the fingerprint after the version).
+    let mut other_layout = bytes;
+    other_layout[12] ^= 1;
+    assert!(MapIndex::from_snapshot(&other_layout, 3000).is_err());
 }
 
 #[test]

@@ -37,6 +37,12 @@ pub(super) struct IndexState {
     touched: Arc<Mutex<Vec<i64>>>,
     /// Where the last snapshot saved or started from was taken.
     snapshot_at: Mutex<Option<SnapshotAt>>,
+    /// The store position the index has read everything up to. Its own writes reach it at
+    /// once (the update hook); another process's (the command line's) only when a snapshot
+    /// is saved, which first re-reads what changed since this.
+    seen: Mutex<Option<SnapshotAt>>,
+    /// One snapshot saved at a time (the desk's timer and its exit).
+    saving: Mutex<()>,
 }
 
 /// How [`Store::enable_index`] built the index.
@@ -61,31 +67,19 @@ impl IndexState {
         if !committed || rowids.is_empty() {
             return Ok(());
         }
-        let unique: HashSet<i64> = rowids.into_iter().collect();
+        let unique: Vec<i64> = rowids
+            .into_iter()
+            .collect::<HashSet<i64>>()
+            .into_iter()
+            .collect();
         // The rows are read before the index is locked for writing: the desk's queries go
         // on reading it meanwhile.
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {POINT_COLUMNS} FROM requests WHERE rowid = ?1"
-        ))?;
-        let mut read = Vec::with_capacity(unique.len());
-        for rowid in unique {
-            let mut rows = stmt.query([rowid])?;
-            read.push(match rows.next()? {
-                Some(row) => Ok(OwnedPoint::from(&point_from_row(row)?)),
-                None => Err(rowid),
-            });
-        }
+        let read = read_points(conn, &unique)?;
         let mut guard = self.index.write().map_err(|_| StoreError::Poisoned)?;
-        let Some(index) = guard.as_mut() else {
-            return Ok(());
-        };
-        for point in read {
-            match point {
-                Ok(p) => index.upsert(&p.source()).map_err(rowid_range)?,
-                Err(rowid) => index.remove(rowid),
-            }
+        match guard.as_mut() {
+            Some(index) => apply(index, read),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The change the last snapshot was taken at (the change log keeps what follows it).
@@ -148,19 +142,47 @@ impl OwnedPoint {
     }
 }
 
-/// Reads the rows of `rowids` into `index` (a row that is gone leaves it).
-fn reread(conn: &Connection, index: &mut MapIndex, rowids: &[i64]) -> Result<()> {
+/// The current rows of `rowids` (`Err(rowid)`: no such row), read for the index.
+fn read_points(conn: &Connection, rowids: &[i64]) -> Result<Vec<Result<OwnedPoint, i64>>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {POINT_COLUMNS} FROM requests WHERE rowid = ?1"
     ))?;
+    let mut out = Vec::with_capacity(rowids.len());
     for rowid in rowids {
         let mut rows = stmt.query([rowid])?;
-        match rows.next()? {
-            Some(row) => index.upsert(&point_from_row(row)?).map_err(rowid_range)?,
-            None => index.remove(*rowid),
+        out.push(match rows.next()? {
+            Some(row) => Ok(OwnedPoint::from(&point_from_row(row)?)),
+            None => Err(*rowid),
+        });
+    }
+    Ok(out)
+}
+
+/// Puts rows read by [`read_points`] into the index.
+fn apply(index: &mut MapIndex, read: Vec<Result<OwnedPoint, i64>>) -> Result<()> {
+    for point in read {
+        match point {
+            Ok(p) => index.upsert(&p.source()).map_err(rowid_range)?,
+            Err(rowid) => index.remove(rowid),
         }
     }
     Ok(())
+}
+
+/// The requests written or changed after `at`: up to `limit`, `None` past it.
+fn changed_since(conn: &Connection, at: SnapshotAt, limit: i64) -> Result<Option<Vec<i64>>> {
+    let changed: Vec<i64> = conn
+        .prepare_cached(
+            "SELECT rowid FROM requests WHERE rowid > ?1 \
+             UNION SELECT request_rowid FROM request_changes WHERE seq > ?2 \
+             LIMIT ?3",
+        )?
+        .query_map(
+            rusqlite::params![at.high_rowid, at.last_seq, limit.saturating_add(1)],
+            |r| r.get(0),
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((changed.len() as i64 <= limit).then_some(changed))
 }
 
 impl Store {
@@ -174,8 +196,10 @@ impl Store {
     /// bytes a request) when it is (nearly) caught up, else the request rows (~400).
     pub fn enable_index(&self) -> Result<IndexBuild> {
         let conn = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
-        // Holding the writer: nothing commits between the reads below and the hook, so the
-        // index misses no write.
+        // Holding the writer: nothing of this process commits between the reads below and
+        // the hook, so the index misses none of its writes. Another process's after this
+        // position are read again when a snapshot is saved.
+        let seen = derived::store_position(&conn)?;
         let (mut index, build) = match self.index_from_snapshot(&conn) {
             Ok(Some((index, changed))) => (index, IndexBuild::FromSnapshot { changed }),
             Ok(None) => (
@@ -206,42 +230,36 @@ impl Store {
             },
         ));
         *self.index.index.write().map_err(|_| StoreError::Poisoned)? = Some(index);
+        *self.index.seen.lock().map_err(|_| StoreError::Poisoned)? = Some(seen);
         Ok(build)
     }
 
     /// The saved snapshot brought up to the store's head, with how many requests were read
     /// again; `None` when there is none of this store or too much changed since.
     fn index_from_snapshot(&self, conn: &Connection) -> Result<Option<(MapIndex, u64)>> {
-        let head = derived::store_position(conn)?;
         let Some((at, bytes)) = self.with_reader(DerivedIndex::load_map_snapshot)? else {
             return Ok(None);
         };
+        // One read transaction: another process pruning the change log between the check
+        // and the read could not hide a change.
+        let tx = conn.unchecked_transaction()?;
+        let head = derived::store_position(&tx)?;
         // Taken ahead of this store (a restored backup), or before changes the log no
         // longer holds: which requests changed since cannot be known.
         if at.high_rowid > head.high_rowid
             || at.last_seq > head.last_seq
-            || at.last_seq < derived::pruned_through(conn)?
+            || at.last_seq < derived::pruned_through(&tx)?
         {
             return Ok(None);
         }
-        let changed: Vec<i64> = conn
-            .prepare(
-                "SELECT rowid FROM requests WHERE rowid > ?1 \
-                 UNION SELECT request_rowid FROM request_changes WHERE seq > ?2 \
-                 LIMIT ?3",
-            )?
-            .query_map(
-                rusqlite::params![at.high_rowid, at.last_seq, SNAPSHOT_MAX_CHANGED + 1],
-                |r| r.get(0),
-            )?
-            .collect::<rusqlite::Result<_>>()?;
-        if changed.len() as i64 > SNAPSHOT_MAX_CHANGED {
+        let Some(changed) = changed_since(&tx, at, SNAPSHOT_MAX_CHANGED)? else {
             return Ok(None);
-        }
-        let mut index = MapIndex::from_snapshot(&bytes)
+        };
+        let mut index = MapIndex::from_snapshot(&bytes, at.high_rowid)
             .map_err(|e| StoreError::corrupt("map index snapshot", e))?;
         drop(bytes);
-        reread(conn, &mut index, &changed)?;
+        apply(&mut index, read_points(&tx, &changed)?)?;
+        tx.commit()?;
         *self
             .index
             .snapshot_at
@@ -293,9 +311,11 @@ impl Store {
     /// and every few minutes; the index is read under the writer (~30 ms at 10^6 requests)
     /// and written to the derived file without it.
     pub fn save_index_snapshot(&self) -> Result<bool> {
+        let _one_at_a_time = self.index.saving.lock().map_err(|_| StoreError::Poisoned)?;
         let (at, bytes) = {
             let conn = self.writer.lock().map_err(|_| StoreError::Poisoned)?;
-            let at = derived::store_position(&conn)?;
+            let tx = conn.unchecked_transaction()?;
+            let at = derived::store_position(&tx)?;
             if *self
                 .index
                 .snapshot_at
@@ -304,6 +324,24 @@ impl Store {
                 == Some(at)
             {
                 return Ok(false);
+            }
+            let Some(seen) = *self.index.seen.lock().map_err(|_| StoreError::Poisoned)? else {
+                return Ok(false); // not enabled
+            };
+            if seen != at {
+                // What another process wrote since the index last looked (this process's
+                // own writes are read again too, harmlessly). Past the pruned log it
+                // cannot be known: no snapshot rather than a wrong one.
+                if seen.last_seq < derived::pruned_through(&tx)? {
+                    return Ok(false);
+                }
+                let changed = changed_since(&tx, seen, i64::MAX)?.unwrap_or_default();
+                let read = read_points(&tx, &changed)?;
+                let mut guard = self.index.index.write().map_err(|_| StoreError::Poisoned)?;
+                if let Some(index) = guard.as_mut() {
+                    apply(index, read)?;
+                }
+                *self.index.seen.lock().map_err(|_| StoreError::Poisoned)? = Some(at);
             }
             let guard = self.index.index.read().map_err(|_| StoreError::Poisoned)?;
             let Some(index) = guard.as_ref() else {

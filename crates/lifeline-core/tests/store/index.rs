@@ -296,3 +296,49 @@ fn a_later_start_reads_the_snapshot_and_the_changes_since() {
     ));
     assert_eq!(queue_view(&damaged), before);
 }
+
+/// Another process's writes (the command line's) do not pass through this process's
+/// update hook: saving a snapshot reads them first, so neither the index nor the snapshot
+/// the next start reads misses them.
+#[test]
+fn a_snapshot_takes_in_what_another_process_wrote() {
+    use lifeline_core::store::IndexBuild;
+    let (dir, desk) = seeded_store(300);
+    let path = dir.path().join("desk.sqlite");
+    desk.enable_index().expect("index");
+    assert!(desk.save_index_snapshot().expect("saved"));
+    let other = Store::open(&path).expect("a second process");
+    other
+        .upsert_requests(&[incoming(request("from-cli", 41.0, 29.0))], "t", None)
+        .expect("written elsewhere");
+    other
+        .queue_action(
+            "s7",
+            &TriageAction::SetStatus {
+                status: Status::Closed,
+            },
+            "li",
+            "k9",
+            t0(),
+        )
+        .expect("closed elsewhere");
+    drop(other);
+    assert_eq!(desk.indexed_count().expect("n"), 300, "not seen yet");
+    assert!(desk.save_index_snapshot().expect("saved again"));
+    assert_eq!(desk.indexed_count().expect("n"), 301, "seen when saving");
+    let sql_open = desk.count_requests(&RequestQuery::open()).expect("sql");
+    assert_eq!(
+        desk.indexed_counts(&RequestQuery::open())
+            .expect("counts")
+            .total,
+        sql_open
+    );
+    let before = queue_view(&desk);
+    drop(desk);
+    let later = Store::open(&path).expect("reopen");
+    assert_eq!(
+        later.enable_index().expect("index"),
+        IndexBuild::FromSnapshot { changed: 0 }
+    );
+    assert_eq!(queue_view(&later), before);
+}

@@ -259,3 +259,31 @@ fn counts_and_time_buckets() {
         [1, 1]
     );
 }
+
+#[test]
+fn the_post_filter_lists_each_post_once_in_order() {
+    let (_dir, store) = open_store();
+    let with_post = |id: &str, post: Option<&str>| {
+        let mut r = request(id, 13.75, 100.5);
+        r.post = post.map(str::to_owned);
+        incoming(r)
+    };
+    store
+        .upsert_requests(
+            &[
+                with_post("a", Some("istanbul")),
+                with_post("b", Some("bangkok")),
+                with_post("c", None),
+                with_post("d", Some("istanbul")),
+                with_post("e", Some("曼谷")),
+                with_post("f", Some("bangkok")),
+            ],
+            "t",
+            None,
+        )
+        .expect("insert");
+    assert_eq!(
+        store.distinct_posts().expect("posts"),
+        ["bangkok", "istanbul", "曼谷"]
+    );
+}

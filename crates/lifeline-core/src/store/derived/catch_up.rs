@@ -127,9 +127,13 @@ pub(super) fn catch_up_step(conn: &Connection, limit: i64) -> Result<Step> {
             // Never built, built from another store, ahead of this one, or missing changes
             // that were pruned: start over. Every change up to now is covered by reading
             // every request from rowid 0.
+            // The map index's snapshot goes too: the store it was taken of may not be this
+            // one's history (a store restored from a backup).
             tx.execute_batch(
                 "DELETE FROM ix.request_keys; DELETE FROM ix.requests_rtree; \
-                 INSERT INTO ix.requests_fts (requests_fts) VALUES ('delete-all');",
+                 INSERT INTO ix.requests_fts (requests_fts) VALUES ('delete-all'); \
+                 DELETE FROM ix.map_snapshot; \
+                 DELETE FROM ix.derived_state WHERE key LIKE 'snapshot\\_%' ESCAPE '\\';",
             )?;
             done.rebuilt = true;
             Position {
@@ -225,8 +229,8 @@ pub(super) fn index_row(tx: &Connection, row: &rusqlite::Row<'_>) -> Result<i64>
     let lat: Option<f64> = row.get(6)?;
     tx.prepare_cached(
         "INSERT INTO ix.request_keys (rowid, lon, lat, created_at, located_at, priority, status, category, \
-         emergency, is_open, triage_rank, country, post, assignee) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         emergency, is_open, triage_rank, country, post, assignee, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         rowid,
@@ -243,6 +247,7 @@ pub(super) fn index_row(tx: &Connection, row: &rusqlite::Row<'_>) -> Result<i64>
         row.get::<_, Option<String>>(15)?,
         row.get::<_, Option<String>>(16)?,
         row.get::<_, Option<String>>(17)?,
+        row.get::<_, i64>(18)?,
     ])?;
     if let (Some(lon), Some(lat)) = (lon, lat) {
         tx.prepare_cached(

@@ -44,7 +44,7 @@ pub(super) use snapshot::{SnapshotAt, head as store_position, pruned_through};
 
 /// Schema of the derived file. A file at another version is rebuilt (never migrated: it is
 /// derived data).
-const DERIVED_VERSION: i64 = 2;
+const DERIVED_VERSION: i64 = 3;
 
 /// Requests indexed per transaction when catching up. Large enough that FTS5 writes few
 /// segments (each transaction flushes one), small enough that queries waiting for the
@@ -86,13 +86,16 @@ CREATE TABLE request_keys (
     triage_rank INTEGER NOT NULL,
     country     TEXT,
     post        TEXT,
-    assignee    TEXT
+    assignee    TEXT,
+    updated_at  INTEGER NOT NULL
 );
 CREATE INDEX keys_queue ON request_keys (triage_rank, created_at DESC);
 CREATE INDEX keys_created ON request_keys (created_at);
 CREATE INDEX keys_country ON request_keys (country, created_at);
 CREATE INDEX keys_post ON request_keys (post, created_at);
 CREATE INDEX keys_open_emergencies ON request_keys (created_at) WHERE emergency = 1 AND is_open = 1;
+-- Retention: the closed requests not changed since a date, without reading every request.
+CREATE INDEX keys_closed_updated ON request_keys (updated_at) WHERE is_open = 0;
 -- One box per located request (min = max). 32-bit floats rounded outwards: queries
 -- re-check the exact lon/lat of request_keys.
 CREATE VIRTUAL TABLE requests_rtree USING rtree (id, min_lon, max_lon, min_lat, max_lat);
@@ -117,7 +120,7 @@ DROP TABLE IF EXISTS map_snapshot;
 
 /// The columns of `requests` that indexing reads, in the order [`index_row`] expects.
 const INDEXED_COLUMNS: &str = "rowid, id, description, citizen_name, address, lon, lat, created_at, located_at, \
-     priority, status, category, emergency, is_open, triage_rank, country, post, assignee";
+     priority, status, category, emergency, is_open, triage_rank, country, post, assignee, updated_at";
 
 /// Where the derived file of the store at `store_path` lives.
 pub(super) fn derived_path(store_path: &Path) -> PathBuf {
