@@ -62,6 +62,10 @@ impl Desk {
             std::thread::spawn(move || keep_request_index(&store, &ready, &app));
         }
         let indexer = store.spawn_indexer();
+        {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || keep_memory_down(&store));
+        }
         // Retention: closed requests older than the desk's setting are erased once the map's
         // index is built (finding them reads every request: at 10^6 that pass competed with
         // the first map frame) and twice a day after.
@@ -343,6 +347,27 @@ fn keep_request_index(store: &Store, ready: &AtomicBool, app: &AppHandle) {
         wait = INDEX_SNAPSHOT_EVERY;
         if let Err(e) = store.save_index_snapshot() {
             tracing::warn!("cannot save the request index's snapshot: {e}");
+        }
+    }
+}
+
+/// How often the store's page caches and the allocator's free pages are given back.
+const RELEASE_MEMORY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Every minute, the store's page caches (`Store::release_memory`), then the free pages the
+/// allocator holds: SQLite frees its pages in small blocks, which glibc keeps in its arenas
+/// until asked to trim (see `main.rs` for its settings).
+fn keep_memory_down(store: &Store) {
+    loop {
+        std::thread::sleep(RELEASE_MEMORY_EVERY);
+        if let Err(e) = store.release_memory() {
+            tracing::warn!("cannot release the store's caches: {e}");
+        }
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: `malloc_trim` only hands free pages back to the OS; any thread may call it.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::malloc_trim(0);
         }
     }
 }

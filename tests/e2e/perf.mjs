@@ -339,7 +339,7 @@ async function drill(notifyLog) {
     const floorPids = deskProcesses(floor.dataDir).pids;
     samples.push({ minute, pss: pssKiB(pids), floor: pssKiB(floorPids) });
     const last = samples[samples.length - 1];
-    console.log(`  drill minute ${minute}: PSS ${SIZE} ${mib(last.pss)} (${breakdown(pids)}); empty store ${mib(last.floor)}`);
+    console.log(`  drill minute ${minute}: PSS ${SIZE} ${mib(last.pss)} (${breakdown(pids)}); empty store ${mib(last.floor)} (${breakdown(floorPids)})`);
   }
   await screenshotTo(s, 'perf-drill.png');
   const queue = Number(await s.execute('return document.querySelector(\'[data-testid="queue-summary"]\')?.dataset.total ?? -1'));

@@ -20,6 +20,7 @@
 mod encryption;
 mod feeds;
 mod hub;
+mod memory;
 mod messages;
 mod replicas;
 mod stats;
@@ -57,6 +58,14 @@ fn main() -> ExitCode {
             .try_for_each(|&n| encryption::encrypted_against_plaintext(n)),
         Some("sync") => sync::run(sync_requests, burst),
         Some("messages") => messages::run(number("--requests", 10_000)),
+        Some("memory") => match args
+            .iter()
+            .position(|a| a == "--store")
+            .and_then(|i| args.get(i + 1))
+        {
+            Some(store) => memory::run(std::path::Path::new(store), number("--pages", 400)),
+            None => Err("memory needs --store PATH (a store of make-store)".into()),
+        },
         Some("hub") => hub::run(hub::HubBench {
             requests: number("--requests", 1_000_000),
             intakes: number("--intakes", 5_000),

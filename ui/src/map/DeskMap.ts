@@ -1,7 +1,7 @@
 // The one MapLibre map, behind a small imperative API. The map never calls the backend: it
 // reports what the officer does (pans, clicks) and draws what it is given.
 import { Map as MapLibre, NavigationControl, Point, Popup, ScaleControl, prewarm, setWorkerUrl } from 'maplibre-gl';
-import type { GeoJSONSource, MapGeoJSONFeature, MapMouseEvent } from 'maplibre-gl';
+import type { GeoJSONSource, MapGeoJSONFeature, MapMouseEvent, MapSourceDataEvent } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 // Under tauri:// MapLibre cannot find its worker from import.meta.url (it only does so on
 // http(s)): hand it the URL Vite emitted.
@@ -284,8 +284,25 @@ export class DeskMap {
   }
 
   setClusters(collection: GeoJSON.FeatureCollection): void {
-    this.whenLoaded(() => this.source('clusters')?.setData(collection));
+    this.whenLoaded(() => {
+      this.source('clusters')?.setData(collection);
+      if (collection.features.length > 0 && !this.clustersShown) {
+        // Where the first frame with data goes after the answer (the performance run
+        // prints these marks): tiled by the map's worker, then drawn.
+        this.clustersShown = true;
+        performance.mark('lifeline:clusters-set');
+        const tiled = (e: MapSourceDataEvent) => {
+          if (e.sourceId !== 'clusters' || !e.isSourceLoaded) return;
+          this.map.off('sourcedata', tiled);
+          performance.mark('lifeline:clusters-tiled');
+          this.map.once('render', () => performance.mark('lifeline:clusters-drawn'));
+        };
+        this.map.on('sourcedata', tiled);
+      }
+    });
   }
+
+  private clustersShown = false;
 
   setAdvisories(collection: GeoJSON.FeatureCollection): void {
     this.setOverlay('advisories', collection);

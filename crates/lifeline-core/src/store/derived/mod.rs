@@ -293,6 +293,15 @@ impl DerivedIndex {
         }
     }
 
+    /// Empties the indexer's page cache, unless it is catching up (see
+    /// `Store::release_memory`).
+    pub(super) fn shrink_memory(&self) -> Result<()> {
+        if let Ok(conn) = self.indexer.try_lock() {
+            conn.execute_batch("PRAGMA shrink_memory")?;
+        }
+        Ok(())
+    }
+
     /// How far the index is behind the store (without changing anything).
     pub(super) fn lag(&self) -> Result<IndexLag> {
         let conn = self.indexer.lock().map_err(|_| StoreError::Poisoned)?;

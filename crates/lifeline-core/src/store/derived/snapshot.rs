@@ -62,6 +62,8 @@ impl DerivedIndex {
         state.execute(params!["snapshot_bytes", bytes.len() as i64])?;
         drop(state);
         tx.commit()?;
+        // The snapshot's pages are never read by this connection again.
+        conn.execute_batch("PRAGMA shrink_memory")?;
         Ok(())
     }
 
