@@ -352,9 +352,9 @@ fn keep_request_index(store: &Store, ready: &AtomicBool, app: &AppHandle) {
 }
 
 /// How often the store's page caches and the allocator's free pages are given back.
-const RELEASE_MEMORY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+const RELEASE_MEMORY_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Every minute, the store's page caches (`Store::release_memory`), then the free pages the
+/// Every half minute, the store's page caches (`Store::release_memory`), then the free pages the
 /// allocator holds: SQLite frees its pages in small blocks, which glibc keeps in its arenas
 /// until asked to trim (see `main.rs` for its settings).
 fn keep_memory_down(store: &Store) {
