@@ -14,6 +14,8 @@
 //! detail's case log; a safety reminder to N citizens against the same messages one by one.
 //! `lifeline-bench make-store --requests N --out PATH` — a desk store of N synthetic
 //! requests, for measuring the app on a full store (`cargo xtask bench app`).
+//! `lifeline-bench memory --store PATH [--pages 400]` — where a desk's own memory goes on
+//! such a store: the in-memory index, then pages of a drill's sync, step by step.
 //!
 //! Run through `cargo xtask bench` (release build).
 
