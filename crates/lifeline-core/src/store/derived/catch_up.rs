@@ -58,17 +58,23 @@ pub(super) fn int_meta(conn: &Connection, key: &str) -> Result<i64> {
     }
 }
 
+/// A value the derived file keeps about itself (`derived_state`), if set.
+pub(super) fn derived_state(
+    conn: &Connection,
+    key: &str,
+) -> Result<Option<rusqlite::types::Value>> {
+    Ok(conn
+        .query_row(
+            "SELECT value FROM ix.derived_state WHERE key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// The index's position, `None` when it was never built (or belongs to another store).
 pub(super) fn position(conn: &Connection) -> Result<Option<Position>> {
-    let state = |key: &str| -> Result<Option<rusqlite::types::Value>> {
-        Ok(conn
-            .query_row(
-                "SELECT value FROM ix.derived_state WHERE key = ?1",
-                [key],
-                |r| r.get(0),
-            )
-            .optional()?)
-    };
+    let state = |key: &str| derived_state(conn, key);
     let identity = text_meta(conn, "identity")?;
     match (state("identity")?, state("high_rowid")?, state("last_seq")?) {
         (

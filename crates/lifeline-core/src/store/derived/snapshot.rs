@@ -2,7 +2,7 @@
 //! with the store position it reflects. Derived like everything here: a missing or unusable
 //! snapshot only means the next start reads the requests again.
 
-use super::catch_up::{int_meta, text_meta};
+use super::catch_up::{derived_state, int_meta, text_meta};
 use super::*;
 
 /// Created in every derived file (also in one made before snapshots existed), on a
@@ -72,15 +72,7 @@ impl DerivedIndex {
     pub(in crate::store) fn load_map_snapshot(
         conn: &Connection,
     ) -> Result<Option<(SnapshotAt, Vec<u8>)>> {
-        let state = |key: &str| -> Result<Option<rusqlite::types::Value>> {
-            Ok(conn
-                .query_row(
-                    "SELECT value FROM ix.derived_state WHERE key = ?1",
-                    [key],
-                    |r| r.get(0),
-                )
-                .optional()?)
-        };
+        let state = |key: &str| derived_state(conn, key);
         use rusqlite::types::Value::{Integer, Text};
         let identity = text_meta(conn, "identity")?;
         let (
