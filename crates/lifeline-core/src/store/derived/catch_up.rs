@@ -101,15 +101,24 @@ pub(super) fn valid_position(conn: &Connection) -> Result<Option<Position>> {
     }))
 }
 
-pub(super) fn set_position(conn: &Connection, identity: &str, pos: Position) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
+/// Sets a value the derived file keeps about itself (`derived_state`).
+pub(super) fn set_derived_state(
+    conn: &Connection,
+    key: &str,
+    value: impl rusqlite::ToSql,
+) -> Result<()> {
+    conn.prepare_cached(
         "INSERT INTO ix.derived_state (key, value) VALUES (?1, ?2) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )?;
-    stmt.execute(params!["identity", identity])?;
-    stmt.execute(params!["high_rowid", pos.high_rowid])?;
-    stmt.execute(params!["last_seq", pos.last_seq])?;
+    )?
+    .execute(params![key, value])?;
     Ok(())
+}
+
+pub(super) fn set_position(conn: &Connection, identity: &str, pos: Position) -> Result<()> {
+    set_derived_state(conn, "identity", identity)?;
+    set_derived_state(conn, "high_rowid", pos.high_rowid)?;
+    set_derived_state(conn, "last_seq", pos.last_seq)
 }
 
 /// One transaction of catching up: up to `limit` new requests, then up to `limit` changes.

@@ -2,7 +2,7 @@
 //! with the store position it reflects. Derived like everything here: a missing or unusable
 //! snapshot only means the next start reads the requests again.
 
-use super::catch_up::{derived_state, int_meta, text_meta};
+use super::catch_up::{derived_state, int_meta, set_derived_state, text_meta};
 use super::*;
 
 /// Created in every derived file (also in one made before snapshots existed), on a
@@ -52,15 +52,10 @@ impl DerivedIndex {
                 insert.execute(params![i as i64, part])?;
             }
         }
-        let mut state = tx.prepare(
-            "INSERT INTO ix.derived_state (key, value) VALUES (?1, ?2) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )?;
-        state.execute(params!["snapshot_identity", identity])?;
-        state.execute(params!["snapshot_high_rowid", at.high_rowid])?;
-        state.execute(params!["snapshot_last_seq", at.last_seq])?;
-        state.execute(params!["snapshot_bytes", bytes.len() as i64])?;
-        drop(state);
+        set_derived_state(&tx, "snapshot_identity", identity)?;
+        set_derived_state(&tx, "snapshot_high_rowid", at.high_rowid)?;
+        set_derived_state(&tx, "snapshot_last_seq", at.last_seq)?;
+        set_derived_state(&tx, "snapshot_bytes", bytes.len() as i64)?;
         tx.commit()?;
         // The snapshot's pages are never read by this connection again.
         conn.execute_batch("PRAGMA shrink_memory")?;
