@@ -254,6 +254,100 @@ fn a_reminder_never_holds_back_an_action_queued_after_it_and_a_failed_reply_is_n
     );
 }
 
+/// A citizen's message in a thread, `minutes` after `t0`.
+fn citizen_wrote(id: &str, request: &str, minutes: i64) -> Message {
+    let mut m = hub_copy("x", Delivery::Received);
+    m.id = id.into();
+    m.request_id = request.into();
+    m.direction = Direction::Inbound;
+    m.author = None;
+    m.created_at = t0() + chrono::Duration::minutes(minutes);
+    m.updated_at = m.created_at;
+    m
+}
+
+/// An officer's answer in a thread, `minutes` after `t0`.
+fn officer_answered(key: &str, request: &str, minutes: i64, delivery: Delivery) -> Message {
+    let mut m = hub_copy(key, delivery);
+    m.request_id = request.into();
+    m.created_at = t0() + chrono::Duration::minutes(minutes);
+    m.updated_at = m.created_at;
+    m
+}
+
+#[test]
+fn an_open_sos_whose_citizen_wrote_last_is_waiting_since_the_first_message_after_the_last_answer() {
+    let (_dir, store) = open_store();
+    let sos = |id: &str, status: Status| {
+        let mut r = request(id, 13.7, 100.5);
+        r.emergency = true;
+        r.status = status;
+        incoming(r)
+    };
+    store
+        .upsert_requests(
+            &[
+                sos("WAITING", Status::New),
+                sos("ANSWERED", Status::Acknowledged),
+                sos("FAILED-ANSWER", Status::InProgress),
+                sos("CLOSED", Status::Closed),
+                incoming(request("NOT-SOS", 13.7, 100.5)),
+                sos("SILENT", Status::New),
+            ],
+            "hub",
+            None,
+        )
+        .expect("upsert");
+    let messages = [
+        // Answered at 5, then wrote again at 10 and 12: waiting since 10.
+        citizen_wrote("w-1", "WAITING", 1),
+        officer_answered("w-a", "WAITING", 5, Delivery::Delivered),
+        citizen_wrote("w-2", "WAITING", 10),
+        citizen_wrote("w-3", "WAITING", 12),
+        citizen_wrote("a-1", "ANSWERED", 1),
+        officer_answered("a-a", "ANSWERED", 2, Delivery::Sent),
+        // A reply that failed is no answer.
+        citizen_wrote("f-1", "FAILED-ANSWER", 3),
+        officer_answered("f-a", "FAILED-ANSWER", 4, Delivery::Failed),
+        citizen_wrote("c-1", "CLOSED", 1),
+        citizen_wrote("n-1", "NOT-SOS", 1),
+    ];
+    store
+        .apply_sync_page(
+            &SyncPage {
+                messages: &messages,
+                ..SyncPage::default()
+            },
+            "hub",
+            "c1",
+            Utc::now(),
+        )
+        .expect("page");
+    // The desk's indexer keeps the query index caught up; here, once by hand.
+    store.catch_up_index().expect("caught up");
+    let waiting = |before_minutes: i64| -> Vec<(String, i64)> {
+        store
+            .unanswered_emergencies(t0() + chrono::Duration::minutes(before_minutes))
+            .expect("waiting")
+            .into_iter()
+            .map(|(c, since)| (c.id, (since - t0()).num_minutes()))
+            .collect()
+    };
+    assert_eq!(
+        waiting(60),
+        [
+            ("FAILED-ANSWER".to_string(), 3),
+            ("WAITING".to_string(), 10)
+        ],
+        "oldest wait first"
+    );
+    assert_eq!(
+        waiting(5),
+        [("FAILED-ANSWER".to_string(), 3)],
+        "a wait that began after the time given is not due yet"
+    );
+}
+
 #[test]
 fn a_drawn_polygon_or_circle_reaches_exactly_the_citizens_inside_across_the_antimeridian() {
     use lifeline_core::store::ReminderArea;
