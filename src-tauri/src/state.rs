@@ -302,14 +302,25 @@ impl Desk {
     }
 }
 
-/// How often the request index's snapshot is brought up to date (when the store changed).
-const INDEX_SNAPSHOT_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+/// How often the desk looks whether the request index's snapshot is due.
+const INDEX_SNAPSHOT_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A snapshot is saved when this many changes came after it: a start reads each again, and
+/// 10,000 take well under a tenth of a second (a fifth of what the store starts from at all).
+const INDEX_SNAPSHOT_AFTER_CHANGES: i64 = 10_000;
+
+/// ... or when any change came after it and it is this old. Why not more often: a save
+/// writes the whole index (~30 MB at 10^6 requests) to the disk, and holds as much in memory
+/// while it does; every five minutes, a busy desk wrote ~9 GB a day for a start that reads
+/// a few hundred changes more.
+const INDEX_SNAPSHOT_EVERY: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// Builds the in-memory request index (from the snapshot a previous run saved, when there
 /// is a usable one), says when it is ready, and keeps its snapshot current: at once after a
 /// build that had to read every request (the slow start is not repeated after a crash),
-/// then every few minutes, and at exit (`lib.rs`).
+/// then after 10,000 changes or half an hour with any, and at exit (`lib.rs`).
 fn keep_request_index(store: &Store, ready: &AtomicBool, app: &AppHandle) {
+    yield_to_the_window();
     let started = std::time::Instant::now();
     // Until it is built the queue, the counts and the map say "still indexing": a failure
     // (the store busy with another process, say) is tried again, never left so.
@@ -333,42 +344,82 @@ fn keep_request_index(store: &Store, ready: &AtomicBool, app: &AppHandle) {
         "request index ready in {} ms ({build:?})",
         started.elapsed().as_millis()
     );
-    let mut wait = match build {
-        IndexBuild::FromSnapshot { .. } => INDEX_SNAPSHOT_EVERY,
-        IndexBuild::Full { refused } => {
-            if let Some(why) = refused {
-                tracing::warn!("the request index's snapshot was not used: {why}");
-            }
-            std::time::Duration::ZERO
-        }
-    };
+    if let IndexBuild::Full { refused: Some(why) } = &build {
+        tracing::warn!("the request index's snapshot was not used: {why}");
+    }
+    let mut saved = std::time::Instant::now();
     loop {
-        std::thread::sleep(wait);
-        wait = INDEX_SNAPSHOT_EVERY;
-        if let Err(e) = store.save_index_snapshot() {
-            tracing::warn!("cannot save the request index's snapshot: {e}");
+        let due = match store.changes_since_index_snapshot() {
+            // None yet (a full build): at once, so a crash does not repeat the slow start.
+            Ok(None) => true,
+            Ok(Some(changes)) => {
+                changes >= INDEX_SNAPSHOT_AFTER_CHANGES
+                    || (changes > 0 && saved.elapsed() >= INDEX_SNAPSHOT_EVERY)
+            }
+            Err(e) => {
+                tracing::warn!("cannot tell how far the request index's snapshot is behind: {e}");
+                false
+            }
+        };
+        if due {
+            if let Err(e) = store.save_index_snapshot() {
+                tracing::warn!("cannot save the request index's snapshot: {e}");
+            }
+            saved = std::time::Instant::now();
+            // A save holds the snapshot's bytes and writes them through the query index
+            // file's page cache (~30 MB at 10^6 requests): given back now, not at the next
+            // release.
+            release_memory(store);
+        }
+        std::thread::sleep(INDEX_SNAPSHOT_CHECK_EVERY);
+    }
+}
+
+/// Lowers the calling thread's scheduling priority (nice 10): its work gives way to the
+/// window's when both want the machine's cores. Why: at 10^6 requests the index's start
+/// (reading its snapshot from the encrypted file) ran while WebKit started the page, and on
+/// two cores slowed the page's own start by ~0.1 s; the index is needed only when the map
+/// first asks for clusters, and the page waits on its own work before that. On Linux a
+/// thread has its own nice value.
+fn yield_to_the_window() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `gettid` has no preconditions; `setpriority` on a thread id changes that
+    // thread's nice value only, and a failure leaves it as it was.
+    #[allow(unsafe_code)]
+    unsafe {
+        let tid = libc::gettid();
+        if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10) != 0 {
+            tracing::debug!("the request index keeps its thread's priority");
         }
     }
 }
 
-/// How often the store's page caches and the allocator's free pages are given back.
-const RELEASE_MEMORY_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+/// How often the store's page caches and the allocator's free pages are given back. Every
+/// 30 s let a drill on 10^6 requests grow the desk by up to ~20 MiB between two releases
+/// (docs/PERFORMANCE.md); a release costs a few milliseconds, and what is needed again is
+/// read back from the OS's file cache.
+const RELEASE_MEMORY_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Every half minute, the store's page caches (`Store::release_memory`), then the free pages the
-/// allocator holds: SQLite frees its pages in small blocks, which glibc keeps in its arenas
-/// until asked to trim (see `main.rs` for its settings).
+/// Every ten seconds, the store's page caches (`Store::release_memory`), then the free
+/// pages the allocator holds: SQLite frees its pages in small blocks, which glibc keeps in
+/// its arenas until asked to trim (see `main.rs` for its settings).
 fn keep_memory_down(store: &Store) {
     loop {
         std::thread::sleep(RELEASE_MEMORY_EVERY);
-        if let Err(e) = store.release_memory() {
-            tracing::warn!("cannot release the store's caches: {e}");
-        }
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        // SAFETY: `malloc_trim` only hands free pages back to the OS; any thread may call it.
-        #[allow(unsafe_code)]
-        unsafe {
-            libc::malloc_trim(0);
-        }
+        release_memory(store);
+    }
+}
+
+/// The store's page caches, then the free pages the allocator holds.
+fn release_memory(store: &Store) {
+    if let Err(e) = store.release_memory() {
+        tracing::warn!("cannot release the store's caches: {e}");
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only hands free pages back to the OS; any thread may call it.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

@@ -1,6 +1,7 @@
 //! `lifeline-bench memory --store PATH`: where a desk's own memory goes on a large store.
 //!
-//! Opens a copy of a store made by `make-store`, builds the in-memory index, then runs what
+//! Opens a copy of a store made by `make-store`, builds the in-memory index (and again from
+//! its snapshot, as every later start does), then runs what
 //! a drill does to a desk: pages of new requests synced while the queue, its counts and the
 //! world's clusters are read after each. Prints the process's memory (PSS) at each step,
 //! so a change to caches or to the index can be weighed.
@@ -54,6 +55,18 @@ pub fn run(source: &std::path::Path, pages: usize) -> Result<(), String> {
     report(&format!("index built ({} ms)", t.elapsed().as_millis()));
     store.save_index_snapshot().map_err(|e| e.to_string())?;
     report("snapshot saved");
+    // What every later start does: the index from its snapshot.
+    drop(store);
+    let store = Store::open(&path).map_err(|e| e.to_string())?;
+    let t = Instant::now();
+    let build = store.enable_index().map_err(|e| e.to_string())?;
+    report(&format!(
+        "reopened, index from its snapshot ({} ms)",
+        t.elapsed().as_millis()
+    ));
+    if !matches!(build, lifeline_core::store::IndexBuild::FromSnapshot { .. }) {
+        return Err(format!("the snapshot was not used: {build:?}"));
+    }
     let open = RequestQuery {
         limit: Some(100),
         ..RequestQuery::open()

@@ -305,11 +305,21 @@ impl Store {
         Ok(index)
     }
 
+    /// How many changes the store's log holds past the last snapshot saved or started from
+    /// (each is read again at the next start); `None` when the index has no snapshot yet.
+    pub fn changes_since_index_snapshot(&self) -> Result<Option<i64>> {
+        let Some(taken_at) = self.index.snapshot_seq() else {
+            return Ok(None);
+        };
+        let head = self.read(derived::store_position)?;
+        Ok(Some(head.last_seq.saturating_sub(taken_at)))
+    }
+
     /// Saves the in-memory index with the store position it reflects, for the next start
     /// ([`Store::enable_index`]). Does nothing (false) when the index is not enabled or the
     /// store has not changed since the last snapshot. The desk calls it after a full build
-    /// and every few minutes; the index is read under the writer (~30 ms at 10^6 requests)
-    /// and written to the derived file without it.
+    /// and when enough changed since; the index is read under the writer (~30 ms at 10^6
+    /// requests) and written to the derived file without it.
     pub fn save_index_snapshot(&self) -> Result<bool> {
         let _one_at_a_time = self.index.saving.lock().map_err(|_| StoreError::Poisoned)?;
         let (at, bytes) = {

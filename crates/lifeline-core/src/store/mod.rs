@@ -233,10 +233,10 @@ impl Store {
     }
 
     /// Gives back what the connections' page caches hold: the writer's, the query index
-    /// catching up, and the idle readers' (all but one closed). A desk calls it every half minute:
-    /// the caches are sized for bursts (an initial sync, a catch-up of thousands), and on a
-    /// store of 10^6 requests a steady drill filled them with ~80 MiB of pages read once
-    /// (docs/PERFORMANCE.md). What is needed again is read back from the OS's file cache. A
+    /// catching up, and the idle readers' (all but one closed). A desk calls it every ten
+    /// seconds: the caches are sized for bursts (an initial sync, a catch-up of thousands),
+    /// and on a store of 10^6 requests a steady drill filled them with ~80 MiB of pages read
+    /// once (docs/PERFORMANCE.md). What is needed again is read back from the OS's file cache. A
     /// connection busy with a long write is skipped until the next call.
     pub fn release_memory(&self) -> Result<()> {
         let idle: Vec<Connection> = {
