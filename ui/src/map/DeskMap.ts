@@ -11,7 +11,7 @@ import type { Basemap } from './basemap';
 import type { ClusterProps } from './clusters';
 import { AreaDrawer, type DrawKind, type DrawnArea } from './draw';
 import { streetLayers } from './streets';
-import { ADVISORY_LAYERS, CLICKABLE, OVERLAY_LAYERS, baseStyle, countryLabels } from './style';
+import { ADVISORY_LAYERS, CLICKABLE, OVERLAY_LAYERS, baseStyle, clusterCounts, countryLabels } from './style';
 
 setWorkerUrl(workerUrl);
 // Start the map worker now, while the rest of the page loads, not when the map is created.
@@ -423,7 +423,8 @@ export class DeskMap {
       const heat = mode === 'heat';
       this.map.setLayoutProperty('heat', 'visibility', heat ? 'visible' : 'none');
       for (const id of ['clusters-circle', 'clusters-count', 'clusters-sos-halo']) {
-        this.map.setLayoutProperty(id, 'visibility', heat ? 'none' : 'visible');
+        // The counts come after the first frame (`showLabels`).
+        if (this.map.getLayer(id)) this.map.setLayoutProperty(id, 'visibility', heat ? 'none' : 'visible');
       }
     });
   }
@@ -489,12 +490,15 @@ export class DeskMap {
     return [...new Set(names)].filter((n) => n);
   }
 
-  /** Adds the country names (see `style.layers`: not part of the first frame). */
-  showCountryNames(): void {
+  /** Adds the country names and the cluster counts (see `style.layers`: not part of the
+   *  first frame). */
+  showLabels(): void {
     this.whenLoaded(() => {
       if (this.map.getLayer('country-labels')) return;
       // Under the watched region and the clusters, as in the layer order of `style.ts`.
       this.map.addLayer(countryLabels(this.language), 'watch-region');
+      // On top of everything: a selection ring drawn through "40" made it unreadable.
+      this.map.addLayer({ ...clusterCounts, layout: { ...clusterCounts.layout, visibility: this.mode === 'heat' ? 'none' : 'visible' } });
     });
   }
 
