@@ -320,7 +320,6 @@ const INDEX_SNAPSHOT_EVERY: std::time::Duration = std::time::Duration::from_secs
 /// build that had to read every request (the slow start is not repeated after a crash),
 /// then after 10,000 changes or half an hour with any, and at exit (`lib.rs`).
 fn keep_request_index(store: &Store, ready: &AtomicBool, app: &AppHandle) {
-    yield_to_the_window();
     let started = std::time::Instant::now();
     // Until it is built the queue, the counts and the map say "still indexing": a failure
     // (the store busy with another process, say) is tried again, never left so.
@@ -348,7 +347,16 @@ fn keep_request_index(store: &Store, ready: &AtomicBool, app: &AppHandle) {
         tracing::warn!("the request index's snapshot was not used: {why}");
     }
     let mut saved = std::time::Instant::now();
+    let mut failures = 0u32;
+    // After a full build, a snapshot at once; after a start from one, not before the window
+    // has drawn (a save reads and writes the whole index).
+    let mut wait = match build {
+        IndexBuild::Full { .. } => std::time::Duration::ZERO,
+        IndexBuild::FromSnapshot { .. } => INDEX_SNAPSHOT_CHECK_EVERY,
+    };
     loop {
+        std::thread::sleep(wait);
+        wait = INDEX_SNAPSHOT_CHECK_EVERY;
         let due = match store.changes_since_index_snapshot() {
             // None yet (a full build): at once, so a crash does not repeat the slow start.
             Ok(None) => true,
@@ -363,33 +371,22 @@ fn keep_request_index(store: &Store, ready: &AtomicBool, app: &AppHandle) {
         };
         if due {
             if let Err(e) = store.save_index_snapshot() {
-                tracing::warn!("cannot save the request index's snapshot: {e}");
+                // Tried again after a longer wait each time (a full disk stays full).
+                failures += 1;
+                wait = (INDEX_SNAPSHOT_CHECK_EVERY * 2u32.saturating_pow(failures))
+                    .min(INDEX_SNAPSHOT_EVERY);
+                tracing::warn!(
+                    "cannot save the request index's snapshot (trying again in {} s): {e}",
+                    wait.as_secs()
+                );
+            } else {
+                failures = 0;
             }
             saved = std::time::Instant::now();
             // A save holds the snapshot's bytes and writes them through the query index
             // file's page cache (~30 MB at 10^6 requests): given back now, not at the next
             // release.
             release_memory(store);
-        }
-        std::thread::sleep(INDEX_SNAPSHOT_CHECK_EVERY);
-    }
-}
-
-/// Lowers the calling thread's scheduling priority (nice 10): its work gives way to the
-/// window's when both want the machine's cores. Why: at 10^6 requests the index's start
-/// (reading its snapshot from the encrypted file) ran while WebKit started the page, and on
-/// two cores slowed the page's own start by ~0.1 s; the index is needed only when the map
-/// first asks for clusters, and the page waits on its own work before that. On Linux a
-/// thread has its own nice value.
-fn yield_to_the_window() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `gettid` has no preconditions; `setpriority` on a thread id changes that
-    // thread's nice value only, and a failure leaves it as it was.
-    #[allow(unsafe_code)]
-    unsafe {
-        let tid = libc::gettid();
-        if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10) != 0 {
-            tracing::debug!("the request index keeps its thread's priority");
         }
     }
 }

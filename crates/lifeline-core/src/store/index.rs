@@ -305,14 +305,22 @@ impl Store {
         Ok(index)
     }
 
-    /// How many changes the store's log holds past the last snapshot saved or started from
-    /// (each is read again at the next start); `None` when the index has no snapshot yet.
+    /// How many requests the next start would read again past the last snapshot saved or
+    /// started from: those written since (new rowids), and those changed since (the change
+    /// log); `None` when the index has no snapshot yet.
     pub fn changes_since_index_snapshot(&self) -> Result<Option<i64>> {
-        let Some(taken_at) = self.index.snapshot_seq() else {
+        let Some(at) = *self
+            .index
+            .snapshot_at
+            .lock()
+            .map_err(|_| StoreError::Poisoned)?
+        else {
             return Ok(None);
         };
         let head = self.read(derived::store_position)?;
-        Ok(Some(head.last_seq.saturating_sub(taken_at)))
+        Ok(Some(
+            (head.high_rowid - at.high_rowid).max(0) + (head.last_seq - at.last_seq).max(0),
+        ))
     }
 
     /// Saves the in-memory index with the store position it reflects, for the next start

@@ -247,10 +247,19 @@ fn a_later_start_reads_the_snapshot_and_the_changes_since() {
         IndexBuild::Full { refused: None },
         "no snapshot yet"
     );
+    assert_eq!(
+        store.changes_since_index_snapshot().expect("behind"),
+        None,
+        "no snapshot yet: the desk saves one at once"
+    );
     assert!(store.save_index_snapshot().expect("saved"));
     assert!(
         !store.save_index_snapshot().expect("unchanged"),
         "nothing changed: not written again"
+    );
+    assert_eq!(
+        store.changes_since_index_snapshot().expect("behind"),
+        Some(0)
     );
     // Changes after the snapshot, by a run that stopped before saving another.
     store
@@ -267,8 +276,14 @@ fn a_later_start_reads_the_snapshot_and_the_changes_since() {
     store
         .upsert_requests(&[incoming(request("late", 13.75, 100.5))], "t", None)
         .expect("late arrival");
+    // A new request counts as much as a changed one: the next start reads both again (the
+    // desk saves a snapshot when they add up).
+    assert_eq!(
+        store.changes_since_index_snapshot().expect("behind"),
+        Some(2)
+    );
     let before = queue_view(&store);
-    // The desk gives its page caches back every minute: nothing it shows changes.
+    // The desk gives its page caches back every ten seconds: nothing it shows changes.
     store.release_memory().expect("caches released");
     assert_eq!(queue_view(&store), before);
     drop(store);

@@ -323,8 +323,6 @@ fn an_open_sos_whose_citizen_wrote_last_is_waiting_since_the_first_message_after
             Utc::now(),
         )
         .expect("page");
-    // The desk's indexer keeps the query index caught up; here, once by hand.
-    store.catch_up_index().expect("caught up");
     let waiting = |before_minutes: i64| -> Vec<(String, i64)> {
         store
             .unanswered_emergencies(t0() + chrono::Duration::minutes(before_minutes))
